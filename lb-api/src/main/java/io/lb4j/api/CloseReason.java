@@ -1,0 +1,19 @@
+package io.lb4j.api;
+
+/** How a connection ended. Exactly one reason is reported per connection. */
+public enum CloseReason {
+  /** lb4j refused the client before forwarding; {@link ConnectionEvent#refusal()} says why. */
+  REFUSED,
+  /** The client closed its side, and the exchange finished normally. */
+  CLIENT_CLOSED,
+  /** The upstream host closed its side, and the exchange finished normally. */
+  UPSTREAM_CLOSED,
+  /** The client's connection failed (reset, TLS error after the handshake, I/O error). */
+  CLIENT_ERROR,
+  /** The upstream connection failed (reset, I/O error). */
+  UPSTREAM_ERROR,
+  /** No bytes flowed in either direction for the idle timeout. */
+  IDLE_TIMEOUT,
+  /** The connection was closed by its owner or by lb4j's shutdown after the drain timeout. */
+  SHUTDOWN
+}

@@ -1,0 +1,36 @@
+package io.lb4j.api;
+
+import java.time.Duration;
+
+/**
+ * The default of every lb4j setting, in one place. Builders fall back to these values, and the
+ * reference server documents them from here.
+ */
+public final class Defaults {
+
+  /** How long a connect to an upstream host may take before the next host is tried. */
+  public static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
+
+  /** How long a forwarded connection may carry no bytes in either direction before it is closed. */
+  public static final Duration IDLE_TIMEOUT = Duration.ofHours(1);
+
+  /** How many hosts one client connection may try before it is refused with no host. */
+  public static final int CONNECT_ATTEMPTS = 3;
+
+  /** How long a passively marked host (its connect failed) stays out when no health check runs. */
+  public static final Duration PASSIVE_DOWN_TIME = Duration.ofSeconds(10);
+
+  /** How long a TLS handshake may take before the client is refused. */
+  public static final Duration HANDSHAKE_TIMEOUT = Duration.ofSeconds(10);
+
+  /** How long {@code close()} lets open connections finish before closing them. */
+  public static final Duration DRAIN_TIMEOUT = Duration.ofSeconds(30);
+
+  /**
+   * Bytes received from a client before its upstream connection is up that lb4j holds; past this,
+   * it stops reading from that client until the upstream connects.
+   */
+  public static final int EARLY_DATA_LIMIT = 64 * 1024;
+
+  private Defaults() {}
+}

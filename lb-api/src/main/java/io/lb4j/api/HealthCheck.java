@@ -1,0 +1,58 @@
+package io.lb4j.api;
+
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * Settings of an active TCP health check: every {@code interval}, lb4j opens a TCP connection to
+ * each host of an upstream and closes it at once. A host that fails {@code fall} checks in a row is
+ * taken out of rotation; a host that is out comes back after {@code rise} successes in a row.
+ *
+ * <pre>{@code
+ * HealthCheck check = HealthCheck.of(Duration.ofSeconds(2), Duration.ofSeconds(1), 2, 3);
+ * }</pre>
+ *
+ * @param interval time between two checks of one host, positive
+ * @param timeout connect timeout of one check, positive
+ * @param rise successes in a row that bring a host back, at least 1
+ * @param fall failures in a row that take a host out, at least 1
+ */
+public record HealthCheck(Duration interval, Duration timeout, int rise, int fall) {
+
+  /**
+   * Checks the settings.
+   *
+   * @throws IllegalArgumentException if a duration is not positive or a threshold is below 1
+   */
+  public HealthCheck {
+    requirePositive(interval, "interval");
+    requirePositive(timeout, "timeout");
+    if (rise < 1) {
+      throw new IllegalArgumentException("rise must be at least 1 but was " + rise);
+    }
+    if (fall < 1) {
+      throw new IllegalArgumentException("fall must be at least 1 but was " + fall);
+    }
+  }
+
+  /**
+   * Returns a health check with the given settings.
+   *
+   * @param interval time between two checks of one host
+   * @param timeout connect timeout of one check
+   * @param rise successes in a row that bring a host back
+   * @param fall failures in a row that take a host out
+   * @return the settings
+   */
+  public static HealthCheck of(Duration interval, Duration timeout, int rise, int fall) {
+    return new HealthCheck(interval, timeout, rise, fall);
+  }
+
+  static Duration requirePositive(Duration value, String name) {
+    Objects.requireNonNull(value, name);
+    if (value.isNegative() || value.isZero()) {
+      throw new IllegalArgumentException(name + " must be positive but was " + value);
+    }
+    return value;
+  }
+}

@@ -1,0 +1,17 @@
+package io.lb4j.api;
+
+/** Why lb4j refused a client connection before forwarding any of its bytes. */
+public enum RefusalReason {
+  /** The TLS handshake failed or timed out: no certificate, an untrusted one, a bad protocol. */
+  TLS_FAILED,
+  /** The {@link Authorizer} does not let this identity reach this upstream. */
+  UNAUTHORIZED,
+  /** The {@link RateLimiter} refused: too many new connections, or too many at once. */
+  RATE_LIMITED,
+  /** No healthy host of the upstream could be connected. */
+  NO_HOST,
+  /** The listener serves no upstream for the server name (SNI) the client asked for. */
+  NO_ROUTE,
+  /** lb4j is shutting down and takes no new connections. */
+  SHUTTING_DOWN
+}

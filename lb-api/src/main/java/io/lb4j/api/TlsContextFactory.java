@@ -1,0 +1,57 @@
+package io.lb4j.api;
+
+import java.security.cert.Certificate;
+import java.security.cert.X509Certificate;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLPeerUnverifiedException;
+import javax.net.ssl.SSLSession;
+
+/**
+ * Produces the server-side TLS engines of lb4j's listeners, under the mTLS policy: TLS 1.3 and 1.2
+ * only, the allowed cipher suites, a client certificate required and verified, no renegotiation.
+ *
+ * <pre>{@code
+ * SSLEngine engine = factory.newEngine();      // one per accepted connection
+ * // ... after the handshake:
+ * ClientIdentity who = factory.identify(engine.getSession());
+ * }</pre>
+ *
+ * <h2>Threading</h2>
+ * {@link #newEngine()} and {@link #identify} are called on event-loop threads, concurrently: they
+ * must be thread-safe and must not block. A factory that reloads certificates swaps an immutable
+ * context behind a volatile reference; engines already handed out keep the material they began
+ * with.
+ *
+ * <h2>Implementing</h2>
+ * Return engines exactly as the underlying TLS context made them. Do not wrap them in a delegating
+ * {@code SSLEngine}: Netty recognises its own OpenSSL engines and takes a much faster path for them,
+ * which a wrapper silently loses. An engine that holds native memory is released by lb4j when the
+ * connection closes.
+ */
+public interface TlsContextFactory {
+
+  /**
+   * Returns a new server-mode engine with client authentication required.
+   *
+   * @return a fresh engine, never shared
+   * @throws IllegalStateException if no TLS material is loaded
+   */
+  SSLEngine newEngine();
+
+  /**
+   * Reads the identity of the client out of a completed handshake's session. The default reads
+   * the verified leaf certificate with {@link ClientIdentity#fromCertificate}; a factory may
+   * override it to remember identities of repeating certificates.
+   *
+   * @param session the session of a completed handshake
+   * @return the client's identity
+   * @throws SSLPeerUnverifiedException if the client presented no verified certificate
+   */
+  default ClientIdentity identify(SSLSession session) throws SSLPeerUnverifiedException {
+    Certificate[] chain = session.getPeerCertificates();
+    if (chain.length == 0 || !(chain[0] instanceof X509Certificate leaf)) {
+      throw new SSLPeerUnverifiedException("client presented no X.509 certificate");
+    }
+    return ClientIdentity.fromCertificate(leaf);
+  }
+}

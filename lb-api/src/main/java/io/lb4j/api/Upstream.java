@@ -1,0 +1,240 @@
+package io.lb4j.api;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * A named service and the hosts that serve it, with the settings lb4j uses to reach them.
+ *
+ * <pre>{@code
+ * Upstream echo = Upstream.builder("echo")
+ *     .hosts(List.of(Host.parse("127.0.0.1:7001"), Host.parse("127.0.0.1:7002")))
+ *     .connectTimeout(Duration.ofSeconds(2))
+ *     .build();
+ * }</pre>
+ *
+ * <p>Instances are immutable and thread-safe. An upstream may have no hosts (every connection to
+ * it is then refused with {@link RefusalReason#NO_HOST}); its host list can be replaced while
+ * lb4j runs.
+ */
+public final class Upstream {
+
+  private final String name;
+  private final List<Host> hosts;
+  private final BalancingStrategy strategy;
+  private final Duration connectTimeout;
+  private final Duration idleTimeout;
+  private final int connectAttempts;
+  private final HealthCheck healthCheck;
+  private final Duration passiveDownTime;
+
+  private Upstream(Builder b) {
+    this.name = b.name;
+    this.hosts = List.copyOf(b.hosts);
+    this.strategy = b.strategy;
+    this.connectTimeout = b.connectTimeout;
+    this.idleTimeout = b.idleTimeout;
+    this.connectAttempts = b.connectAttempts;
+    this.healthCheck = b.healthCheck;
+    this.passiveDownTime = b.passiveDownTime;
+  }
+
+  /**
+   * Starts a builder for the upstream called {@code name}.
+   *
+   * @param name the upstream's name, as authorization rules and metrics refer to it; not blank
+   * @return a builder with every setting at its {@link Defaults default}
+   * @throws IllegalArgumentException if the name is blank
+   */
+  public static Builder builder(String name) {
+    return new Builder(name);
+  }
+
+  /** Returns a builder holding this upstream's settings, to derive a changed copy. */
+  public Builder toBuilder() {
+    Builder b = new Builder(name);
+    b.hosts.addAll(hosts);
+    b.strategy = strategy;
+    b.connectTimeout = connectTimeout;
+    b.idleTimeout = idleTimeout;
+    b.connectAttempts = connectAttempts;
+    b.healthCheck = healthCheck;
+    b.passiveDownTime = passiveDownTime;
+    return b;
+  }
+
+  /** Returns the upstream's name. */
+  public String name() {
+    return name;
+  }
+
+  /** Returns the hosts in configuration order, without duplicates; an immutable list. */
+  public List<Host> hosts() {
+    return hosts;
+  }
+
+  /** Returns the strategy that picks hosts, or empty for lb4j's default, least connections. */
+  public Optional<BalancingStrategy> strategy() {
+    return Optional.ofNullable(strategy);
+  }
+
+  /** Returns how long one connect to a host may take. */
+  public Duration connectTimeout() {
+    return connectTimeout;
+  }
+
+  /** Returns how long a connection may carry no bytes either way before it is closed. */
+  public Duration idleTimeout() {
+    return idleTimeout;
+  }
+
+  /** Returns how many hosts one client connection may try. */
+  public int connectAttempts() {
+    return connectAttempts;
+  }
+
+  /** Returns the active health check, or empty when only passive marks apply. */
+  public Optional<HealthCheck> healthCheck() {
+    return Optional.ofNullable(healthCheck);
+  }
+
+  /**
+   * Returns how long a host whose connect failed stays out of rotation when no active health check
+   * runs. With a health check, the check brings the host back instead.
+   */
+  public Duration passiveDownTime() {
+    return passiveDownTime;
+  }
+
+  @Override
+  public String toString() {
+    return "Upstream[" + name + " " + hosts + "]";
+  }
+
+  /** Builds an {@link Upstream}. Each setter checks its argument at once. Not thread-safe. */
+  public static final class Builder {
+    private final String name;
+    private final List<Host> hosts = new ArrayList<>();
+    private BalancingStrategy strategy;
+    private Duration connectTimeout = Defaults.CONNECT_TIMEOUT;
+    private Duration idleTimeout = Defaults.IDLE_TIMEOUT;
+    private int connectAttempts = Defaults.CONNECT_ATTEMPTS;
+    private HealthCheck healthCheck;
+    private Duration passiveDownTime = Defaults.PASSIVE_DOWN_TIME;
+
+    private Builder(String name) {
+      Objects.requireNonNull(name, "name");
+      if (name.isBlank()) {
+        throw new IllegalArgumentException("upstream name must not be blank");
+      }
+      this.name = name;
+    }
+
+    /**
+     * Replaces the host list. Duplicates are dropped, keeping the first.
+     *
+     * @param hosts the hosts, in the order round-robin visits them
+     * @return this builder
+     */
+    public Builder hosts(List<Host> hosts) {
+      Objects.requireNonNull(hosts, "hosts");
+      this.hosts.clear();
+      this.hosts.addAll(new LinkedHashSet<>(hosts));
+      return this;
+    }
+
+    /**
+     * Adds hosts to the list.
+     *
+     * @param more hosts to add
+     * @return this builder
+     */
+    public Builder addHosts(Host... more) {
+      for (Host h : more) {
+        Objects.requireNonNull(h, "host");
+        if (!hosts.contains(h)) {
+          hosts.add(h);
+        }
+      }
+      return this;
+    }
+
+    /**
+     * Sets the strategy; null restores the default, least connections.
+     *
+     * @param strategy the strategy, or null
+     * @return this builder
+     */
+    public Builder strategy(BalancingStrategy strategy) {
+      this.strategy = strategy;
+      return this;
+    }
+
+    /**
+     * Sets the connect timeout of one attempt.
+     *
+     * @param timeout a positive duration
+     * @return this builder
+     */
+    public Builder connectTimeout(Duration timeout) {
+      this.connectTimeout = HealthCheck.requirePositive(timeout, "connectTimeout");
+      return this;
+    }
+
+    /**
+     * Sets the idle timeout.
+     *
+     * @param timeout a positive duration
+     * @return this builder
+     */
+    public Builder idleTimeout(Duration timeout) {
+      this.idleTimeout = HealthCheck.requirePositive(timeout, "idleTimeout");
+      return this;
+    }
+
+    /**
+     * Sets how many hosts one client connection may try.
+     *
+     * @param attempts at least 1
+     * @return this builder
+     */
+    public Builder connectAttempts(int attempts) {
+      if (attempts < 1) {
+        throw new IllegalArgumentException("connectAttempts must be at least 1 but was " + attempts);
+      }
+      this.connectAttempts = attempts;
+      return this;
+    }
+
+    /**
+     * Sets the active health check; null turns it off.
+     *
+     * @param check the settings, or null
+     * @return this builder
+     */
+    public Builder healthCheck(HealthCheck check) {
+      this.healthCheck = check;
+      return this;
+    }
+
+    /**
+     * Sets how long a host whose connect failed stays out when no health check runs.
+     *
+     * @param downTime a positive duration
+     * @return this builder
+     */
+    public Builder passiveDownTime(Duration downTime) {
+      this.passiveDownTime = HealthCheck.requirePositive(downTime, "passiveDownTime");
+      return this;
+    }
+
+    /** Returns the upstream. */
+    public Upstream build() {
+      return new Upstream(this);
+    }
+  }
+}
