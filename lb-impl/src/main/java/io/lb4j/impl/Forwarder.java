@@ -1,0 +1,182 @@
+package io.lb4j.impl;
+
+import io.lb4j.api.Authorizer;
+import io.lb4j.api.CloseReason;
+import io.lb4j.api.ConnectionEvent;
+import io.lb4j.api.ConnectionListener;
+import io.lb4j.api.RateLimiter;
+import io.lb4j.api.Upstream;
+import io.lb4j.impl.balancing.HostStatus;
+import io.lb4j.impl.transport.Transport;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import java.nio.channels.SocketChannel;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Forwards connections that the caller accepted itself, for an application that owns its accept
+ * loop: each connection handed to {@link #forward} goes through the same TLS, admission, host
+ * choice and relay as a {@link LoadBalancer}'s, to one upstream.
+ *
+ * <pre>{@code
+ * try (Forwarder forwarder = Forwarder.builder(upstream).build();
+ *      ServerSocketChannel server = ServerSocketChannel.open().bind(address)) {
+ *   while (running) {
+ *     ForwardedConnection c = forwarder.forward(server.accept());
+ *   }
+ * }
+ * }</pre>
+ *
+ * <p>Thread-safe: {@code forward} may be called from any thread. Connections handed over run on
+ * the forwarder's own event loops, using the JDK's NIO transport because they arrive as JDK
+ * channels. {@link #close()} drains like {@link LoadBalancer#close()}.
+ */
+public final class Forwarder implements AutoCloseable {
+
+  private final ForwardingCore core;
+  private final EventLoopGroup group;
+  private final Route route;
+  private final Settings settings;
+  private final Map<Long, CompletableFuture<ConnectionEvent>> pending = new ConcurrentHashMap<>();
+  private volatile boolean closed;
+
+  private Forwarder(Builder b) {
+    Upstream upstream = b.upstream;
+    this.route = new Route(upstream.name(), Map.of());
+    ConnectionListener completing =
+        new ConnectionListener() {
+          @Override
+          public void onClosed(ConnectionEvent event) {
+            CompletableFuture<ConnectionEvent> f = pending.remove(event.connection().id());
+            if (f != null) {
+              f.complete(event);
+            }
+          }
+        };
+    b.listener(completing);
+    this.settings = b.settings();
+    this.group =
+        Transport.NIO.newGroup(settings.ioThreads(), new DefaultThreadFactory("lb4j-forward", true));
+    this.core = new ForwardingCore(settings, Transport.NIO, group, List.of(upstream));
+    core.startHealthChecks();
+  }
+
+  /**
+   * Starts a builder for a forwarder to {@code upstream}.
+   *
+   * @param upstream where connections go
+   * @return the builder
+   */
+  public static Builder builder(Upstream upstream) {
+    return new Builder(upstream);
+  }
+
+  /**
+   * Takes over an accepted, connected socket and forwards it. From here on the forwarder owns the
+   * channel and closes it when the connection ends.
+   *
+   * @param accepted a connected socket channel; it is switched to non-blocking mode
+   * @return a handle on the forwarded connection
+   * @throws IllegalStateException if the forwarder is closed (the channel is closed too)
+   */
+  public ForwardedConnection forward(SocketChannel accepted) {
+    Objects.requireNonNull(accepted, "accepted");
+    if (closed) {
+      try {
+        accepted.close();
+      } catch (java.io.IOException ignored) {
+        // Closing a socket we refuse: nothing more to do about a failure.
+      }
+      throw new IllegalStateException("forwarder is closed");
+    }
+    NioSocketChannel channel = new NioSocketChannel(accepted);
+    ProxiedConnection connection = core.accept(channel, route);
+    long id = connection.info().id();
+    CompletableFuture<ConnectionEvent> done = new CompletableFuture<>();
+    pending.put(id, done);
+    group.next().register(channel);
+    return new ForwardedConnection() {
+      @Override
+      public long id() {
+        return id;
+      }
+
+      @Override
+      public CompletionStage<ConnectionEvent> closed() {
+        return done.minimalCompletionStage();
+      }
+
+      @Override
+      public void close() {
+        connection.closeFromOutside(CloseReason.SHUTDOWN);
+      }
+    };
+  }
+
+  /**
+   * Replaces the upstream's hosts and settings; see {@link LoadBalancer#update}.
+   *
+   * @param upstream the new definition, with the same name
+   */
+  public void update(Upstream upstream) {
+    core.update(Objects.requireNonNull(upstream, "upstream"));
+  }
+
+  /**
+   * Replaces the authorizer.
+   *
+   * @param authorizer the new authorizer
+   */
+  public void authorizer(Authorizer authorizer) {
+    core.authorizer(Objects.requireNonNull(authorizer, "authorizer"));
+  }
+
+  /**
+   * Replaces the rate limiter.
+   *
+   * @param rateLimiter the new limiter
+   */
+  public void rateLimiter(RateLimiter rateLimiter) {
+    core.rateLimiter(Objects.requireNonNull(rateLimiter, "rateLimiter"));
+  }
+
+  /** Returns the upstream's hosts with their connection counts and health. */
+  public List<HostStatus> hostStatus() {
+    return core.hostStatus(route.defaultUpstream());
+  }
+
+  /** Returns the number of forwarded connections open now. */
+  public int openConnections() {
+    return core.openConnections();
+  }
+
+  /** Lets open connections finish for the drain timeout, closes the rest; idempotent. */
+  @Override
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    core.shutdown(settings.drainTimeout());
+  }
+
+  /** Builds a {@link Forwarder}. Not thread-safe. */
+  public static final class Builder extends ForwardingBuilder<Builder> {
+    private final Upstream upstream;
+
+    private Builder(Upstream upstream) {
+      this.upstream = Objects.requireNonNull(upstream, "upstream");
+    }
+
+    /** Returns the forwarder, ready to take connections. */
+    public Forwarder build() {
+      return new Forwarder(this);
+    }
+  }
+}

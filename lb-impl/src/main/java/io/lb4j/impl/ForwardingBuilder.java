@@ -1,0 +1,149 @@
+package io.lb4j.impl;
+
+import io.lb4j.api.Authorizer;
+import io.lb4j.api.ConnectionListener;
+import io.lb4j.api.Defaults;
+import io.lb4j.api.RateLimiter;
+import io.lb4j.api.TlsContextFactory;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.function.LongSupplier;
+
+/**
+ * The settings that {@link LoadBalancer.Builder} and {@link Forwarder.Builder} share. Each setter
+ * checks its argument at once. Not thread-safe.
+ *
+ * @param <B> the concrete builder, returned by every setter
+ */
+public abstract class ForwardingBuilder<B extends ForwardingBuilder<B>> {
+
+  TlsContextFactory tls;
+  Duration handshakeTimeout = Defaults.HANDSHAKE_TIMEOUT;
+  Authorizer authorizer = Authorizer.allowAll();
+  RateLimiter rateLimiter = RateLimiter.unlimited();
+  ConnectionListener listener = ConnectionListener.NONE;
+  Duration drainTimeout = Defaults.DRAIN_TIMEOUT;
+  int ioThreads;
+  LongSupplier nanoClock = System::nanoTime;
+
+  ForwardingBuilder() {}
+
+  @SuppressWarnings("unchecked")
+  private B self() {
+    return (B) this;
+  }
+
+  /**
+   * Terminates mutual TLS on client connections with engines from {@code tls}; without it,
+   * clients speak plain TCP and have the anonymous identity.
+   *
+   * @param tls the factory, or null for plain TCP
+   * @return this builder
+   */
+  public B tls(TlsContextFactory tls) {
+    this.tls = tls;
+    return self();
+  }
+
+  /**
+   * Sets how long a TLS handshake may take before the client is refused.
+   *
+   * @param timeout a positive duration; default {@link Defaults#HANDSHAKE_TIMEOUT}
+   * @return this builder
+   */
+  public B handshakeTimeout(Duration timeout) {
+    this.handshakeTimeout = positive(timeout, "handshakeTimeout");
+    return self();
+  }
+
+  /**
+   * Sets who may reach which upstream. Default: everyone may reach every upstream.
+   *
+   * @param authorizer the authorizer
+   * @return this builder
+   */
+  public B authorizer(Authorizer authorizer) {
+    this.authorizer = Objects.requireNonNull(authorizer, "authorizer");
+    return self();
+  }
+
+  /**
+   * Sets the rate limiter consulted after authorization. Default: unlimited.
+   *
+   * @param rateLimiter the limiter
+   * @return this builder
+   */
+  public B rateLimiter(RateLimiter rateLimiter) {
+    this.rateLimiter = Objects.requireNonNull(rateLimiter, "rateLimiter");
+    return self();
+  }
+
+  /**
+   * Adds a listener of connection events; several listeners are called in the order added.
+   *
+   * @param listener the listener
+   * @return this builder
+   */
+  public B listener(ConnectionListener listener) {
+    Objects.requireNonNull(listener, "listener");
+    this.listener =
+        this.listener == ConnectionListener.NONE
+            ? listener
+            : ConnectionListener.both(this.listener, listener);
+    return self();
+  }
+
+  /**
+   * Sets how long {@code close()} lets open connections finish before closing them.
+   *
+   * @param timeout zero or positive; default {@link Defaults#DRAIN_TIMEOUT}
+   * @return this builder
+   */
+  public B drainTimeout(Duration timeout) {
+    Objects.requireNonNull(timeout, "drainTimeout");
+    if (timeout.isNegative()) {
+      throw new IllegalArgumentException("drainTimeout must not be negative but was " + timeout);
+    }
+    this.drainTimeout = timeout;
+    return self();
+  }
+
+  /**
+   * Sets the number of event-loop threads; 0 (the default) uses one per core.
+   *
+   * @param threads zero or positive
+   * @return this builder
+   */
+  public B ioThreads(int threads) {
+    if (threads < 0) {
+      throw new IllegalArgumentException("ioThreads must not be negative but was " + threads);
+    }
+    this.ioThreads = threads;
+    return self();
+  }
+
+  /**
+   * Sets the clock of durations and passive health marks, for tests. Default {@link System#nanoTime}.
+   *
+   * @param nanoClock a monotonic clock in nanoseconds
+   * @return this builder
+   */
+  public B nanoClock(LongSupplier nanoClock) {
+    this.nanoClock = Objects.requireNonNull(nanoClock, "nanoClock");
+    return self();
+  }
+
+  Settings settings() {
+    int threads = ioThreads > 0 ? ioThreads : Runtime.getRuntime().availableProcessors();
+    return new Settings(
+        tls, handshakeTimeout, authorizer, rateLimiter, listener, drainTimeout, threads, nanoClock);
+  }
+
+  static Duration positive(Duration value, String name) {
+    Objects.requireNonNull(value, name);
+    if (value.isNegative() || value.isZero()) {
+      throw new IllegalArgumentException(name + " must be positive but was " + value);
+    }
+    return value;
+  }
+}

@@ -1,0 +1,213 @@
+package io.lb4j.impl;
+
+import io.lb4j.api.Authorizer;
+import io.lb4j.api.CloseReason;
+import io.lb4j.api.ConnectionEvent;
+import io.lb4j.api.ConnectionInfo;
+import io.lb4j.api.ConnectionListener;
+import io.lb4j.api.Host;
+import io.lb4j.api.RateLimiter;
+import io.lb4j.api.Refuse;
+import io.lb4j.api.TlsContextFactory;
+import io.lb4j.api.Upstream;
+import io.lb4j.impl.balancing.HostPool;
+import io.lb4j.impl.balancing.HostStatus;
+import io.lb4j.impl.health.HealthChecker;
+import io.lb4j.impl.transport.Transport;
+import io.netty.channel.Channel;
+import io.netty.channel.EventLoopGroup;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What a {@link LoadBalancer} and a {@link Forwarder} share: the upstreams with their host pools
+ * and health checks, the admission SPIs, the event loops, and the registry of open connections
+ * that a graceful close drains. Thread-safe.
+ */
+final class ForwardingCore {
+
+  private static final Logger log = LoggerFactory.getLogger(ForwardingCore.class);
+
+  private final Settings settings;
+  private final Transport transport;
+  private final EventLoopGroup group;
+  private final Map<String, UpstreamRuntime> upstreams = new ConcurrentHashMap<>();
+  private final Set<ProxiedConnection> open = ConcurrentHashMap.newKeySet();
+  private final AtomicLong ids = new AtomicLong();
+  private volatile Authorizer authorizer;
+  private volatile RateLimiter rateLimiter;
+  private volatile boolean closing;
+
+  private record UpstreamRuntime(HostPool pool, HealthChecker health) {}
+
+  ForwardingCore(Settings settings, Transport transport, EventLoopGroup group, List<Upstream> initial) {
+    this.settings = settings;
+    this.transport = transport;
+    this.group = group;
+    this.authorizer = settings.authorizer();
+    this.rateLimiter = settings.rateLimiter();
+    for (Upstream u : initial) {
+      HostPool pool = new HostPool(u, settings.nanoClock());
+      HealthChecker health = new HealthChecker(pool, group, transport);
+      upstreams.put(u.name(), new UpstreamRuntime(pool, health));
+    }
+  }
+
+  void startHealthChecks() {
+    upstreams.values().forEach(u -> u.health().start());
+  }
+
+  // ---- read by connections on their event loops
+
+  Settings settings() {
+    return settings;
+  }
+
+  TlsContextFactory tls() {
+    return settings.tls();
+  }
+
+  Transport transport() {
+    return transport;
+  }
+
+  Authorizer authorizer() {
+    return authorizer;
+  }
+
+  RateLimiter rateLimiter() {
+    return rateLimiter;
+  }
+
+  boolean isClosing() {
+    return closing;
+  }
+
+  long nanoTime() {
+    return settings.nanoClock().getAsLong();
+  }
+
+  HostPool pool(String upstream) {
+    UpstreamRuntime u = upstreams.get(upstream);
+    return u == null ? null : u.pool();
+  }
+
+  /** Creates the connection object for a new client channel and installs its pipeline. */
+  ProxiedConnection accept(Channel client, Route route) {
+    ProxiedConnection c = new ProxiedConnection(this, client, route, ids.incrementAndGet());
+    c.install();
+    return c;
+  }
+
+  void registered(ProxiedConnection c) {
+    open.add(c);
+  }
+
+  void unregistered(ProxiedConnection c, ConnectionEvent event) {
+    open.remove(c);
+    try {
+      settings.listener().onClosed(event);
+    } catch (RuntimeException e) {
+      log.warn("connection listener threw in onClosed for {}", event.connection(), e);
+    }
+  }
+
+  void listenerOnAccepted(ConnectionInfo info) {
+    try {
+      settings.listener().onAccepted(info);
+    } catch (RuntimeException e) {
+      log.warn("connection listener threw in onAccepted for {}", info, e);
+    }
+  }
+
+  void listenerOnRefused(ConnectionInfo info, Refuse refusal) {
+    try {
+      settings.listener().onRefused(info, refusal);
+    } catch (RuntimeException e) {
+      log.warn("connection listener threw in onRefused for {}", info, e);
+    }
+  }
+
+  void listenerOnConnected(ConnectionInfo info, Host host) {
+    try {
+      settings.listener().onConnected(info, host);
+    } catch (RuntimeException e) {
+      log.warn("connection listener threw in onConnected for {}", info, e);
+    }
+  }
+
+  // ---- changed by the owner while running
+
+  void authorizer(Authorizer authorizer) {
+    this.authorizer = authorizer;
+  }
+
+  void rateLimiter(RateLimiter rateLimiter) {
+    this.rateLimiter = rateLimiter;
+  }
+
+  boolean hasUpstream(String name) {
+    return upstreams.containsKey(name);
+  }
+
+  void update(Upstream upstream) {
+    UpstreamRuntime u = upstreams.get(upstream.name());
+    if (u == null) {
+      throw new IllegalArgumentException("no upstream named '" + upstream.name() + "'");
+    }
+    u.pool().update(upstream);
+    u.health().refresh();
+  }
+
+  List<HostStatus> hostStatus(String upstream) {
+    UpstreamRuntime u = upstreams.get(upstream);
+    if (u == null) {
+      throw new IllegalArgumentException("no upstream named '" + upstream + "'");
+    }
+    return u.pool().snapshot();
+  }
+
+  int openConnections() {
+    return open.size();
+  }
+
+  /**
+   * Lets open connections finish for up to {@code drainTimeout}, then closes what is left, stops
+   * the health checks and the event loops. New connections are refused from the start.
+   */
+  void shutdown(Duration drainTimeout) {
+    closing = true;
+    long deadline = System.nanoTime() + drainTimeout.toNanos();
+    while (!open.isEmpty() && System.nanoTime() < deadline) {
+      pause();
+    }
+    if (!open.isEmpty()) {
+      log.info("closing {} connection(s) still open after the drain timeout of {}", open.size(), drainTimeout);
+      for (ProxiedConnection c : open) {
+        c.closeFromOutside(CloseReason.SHUTDOWN);
+      }
+      long forced = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+      while (!open.isEmpty() && System.nanoTime() < forced) {
+        pause();
+      }
+    }
+    upstreams.values().forEach(u -> u.health().close());
+    group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+  }
+
+  private static void pause() {
+    try {
+      // Polling a concurrent set is simpler than a latch that every close would have to count.
+      Thread.sleep(10);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

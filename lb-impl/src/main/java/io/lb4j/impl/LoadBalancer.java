@@ -1,0 +1,326 @@
+package io.lb4j.impl;
+
+import io.lb4j.api.Authorizer;
+import io.lb4j.api.RateLimiter;
+import io.lb4j.api.Upstream;
+import io.lb4j.impl.balancing.HostStatus;
+import io.lb4j.impl.transport.Transport;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A load balancer that owns its listeners: each accepts client connections for one upstream, or
+ * for several told apart by the server name (SNI) of the TLS handshake, and forwards them to the
+ * least-connected healthy host of that upstream.
+ *
+ * <pre>{@code
+ * Upstream echo = Upstream.builder("echo").hosts(List.of(Host.parse("127.0.0.1:7001"))).build();
+ * try (LoadBalancer lb = LoadBalancer.builder()
+ *     .upstream(echo, new InetSocketAddress("127.0.0.1", 9443))
+ *     .tls(tlsContextFactory)
+ *     .build()
+ *     .start()) {
+ *   // ... serve until closed
+ * }
+ * }</pre>
+ *
+ * <p>Thread-safe. {@link #start()} binds every listener or none; {@link #close()} stops accepting,
+ * lets open connections finish for the drain timeout, then closes them. Host lists, the
+ * authorizer and the rate limiter can be replaced while running without dropping connections.
+ */
+public final class LoadBalancer implements AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(LoadBalancer.class);
+
+  private final Settings settings;
+  private final List<Upstream> upstreams;
+  private final Map<InetSocketAddress, Route> routes;
+  private final Map<String, InetSocketAddress> listenOf;
+  private final Transport transport;
+  private final Map<InetSocketAddress, Channel> bound = new LinkedHashMap<>();
+  private final Object lifecycle = new Object();
+  private EventLoopGroup group;
+  private ForwardingCore core;
+  private boolean started;
+  private boolean closed;
+
+  private LoadBalancer(Builder b) {
+    this.settings = b.settings();
+    this.upstreams = List.copyOf(b.upstreams.values());
+    this.listenOf = Map.copyOf(b.listenOf);
+    this.routes = b.routes();
+    this.transport = Transport.best();
+  }
+
+  /** Starts a builder. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Binds every listener and starts the health checks.
+   *
+   * @return this load balancer
+   * @throws IllegalStateException if it was started before, or a listener cannot bind (the
+   *     message names the address and the cause); then nothing stays bound
+   */
+  public LoadBalancer start() {
+    synchronized (lifecycle) {
+      if (started) {
+        throw new IllegalStateException("load balancer was already started");
+      }
+      started = true;
+      group = transport.newGroup(settings.ioThreads(), new DefaultThreadFactory("lb4j-io", true));
+      core = new ForwardingCore(settings, transport, group, upstreams);
+      try {
+        for (Map.Entry<InetSocketAddress, Route> e : routes.entrySet()) {
+          bound.put(e.getKey(), bind(e.getKey(), e.getValue()));
+        }
+      } catch (RuntimeException e) {
+        bound.values().forEach(Channel::close);
+        bound.clear();
+        group.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS).syncUninterruptibly();
+        closed = true;
+        throw e;
+      }
+      core.startHealthChecks();
+      log.info(
+          "lb4j started on {} ({} transport, {} TLS) for upstreams {}",
+          bound.values().stream().map(Channel::localAddress).toList(),
+          transport.name().toLowerCase(Locale.ROOT),
+          settings.tls() == null ? "no" : "mutual",
+          upstreams.stream().map(Upstream::name).toList());
+      return this;
+    }
+  }
+
+  private Channel bind(InetSocketAddress address, Route route) {
+    ServerBootstrap bootstrap =
+        new ServerBootstrap()
+            .group(group)
+            .channel(transport.serverChannel())
+            .option(ChannelOption.SO_BACKLOG, 1024)
+            .option(ChannelOption.SO_REUSEADDR, true)
+            .childOption(ChannelOption.TCP_NODELAY, true)
+            .childHandler(
+                new ChannelInitializer<Channel>() {
+                  @Override
+                  protected void initChannel(Channel ch) {
+                    core.accept(ch, route);
+                  }
+                });
+    try {
+      return bootstrap.bind(address).syncUninterruptibly().channel();
+    } catch (Exception e) {
+      throw new IllegalStateException(
+          "cannot listen on " + address.getHostString() + ":" + address.getPort() + ": "
+              + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()),
+          e);
+    }
+  }
+
+  /**
+   * Returns the address a listener is bound to, which tells the port when it was configured as 0.
+   *
+   * @param upstream the name of an upstream served by that listener
+   * @return the bound address
+   * @throws IllegalArgumentException if there is no such upstream
+   * @throws IllegalStateException if the load balancer is not running
+   */
+  public InetSocketAddress boundAddress(String upstream) {
+    InetSocketAddress configured = listenOf.get(upstream);
+    if (configured == null) {
+      throw new IllegalArgumentException("no upstream named '" + upstream + "'");
+    }
+    synchronized (lifecycle) {
+      Channel channel = bound.get(configured);
+      if (channel == null || closed) {
+        throw new IllegalStateException("load balancer is not running");
+      }
+      return (InetSocketAddress) channel.localAddress();
+    }
+  }
+
+  /**
+   * Replaces the hosts and settings of a running upstream. Hosts that stay keep their connections
+   * and counts; removed hosts take no new connections and drain; added hosts start taking
+   * connections at once (and are health-checked when the upstream has a health check).
+   *
+   * @param upstream the new definition of an upstream this load balancer serves, by name
+   * @throws IllegalArgumentException if no upstream of that name is served
+   * @throws IllegalStateException if not started
+   */
+  public void update(Upstream upstream) {
+    Objects.requireNonNull(upstream, "upstream");
+    running().update(upstream);
+  }
+
+  /**
+   * Replaces the authorizer; connections that are past authorization are not affected.
+   *
+   * @param authorizer the new authorizer
+   */
+  public void authorizer(Authorizer authorizer) {
+    running().authorizer(Objects.requireNonNull(authorizer, "authorizer"));
+  }
+
+  /**
+   * Replaces the rate limiter. Admitted connections are still released to the limiter that
+   * admitted them only if it is the same instance; prefer updating a limiter's limits in place.
+   *
+   * @param rateLimiter the new limiter
+   */
+  public void rateLimiter(RateLimiter rateLimiter) {
+    running().rateLimiter(Objects.requireNonNull(rateLimiter, "rateLimiter"));
+  }
+
+  /**
+   * Returns the hosts of an upstream with their connection counts and health.
+   *
+   * @param upstream an upstream's name
+   * @return one status per host, including removed hosts still draining
+   */
+  public List<HostStatus> hostStatus(String upstream) {
+    return running().hostStatus(upstream);
+  }
+
+  /** Returns the number of client connections open now, in any state. */
+  public int openConnections() {
+    return running().openConnections();
+  }
+
+  private ForwardingCore running() {
+    synchronized (lifecycle) {
+      if (core == null) {
+        throw new IllegalStateException("load balancer is not started");
+      }
+      return core;
+    }
+  }
+
+  /**
+   * Stops accepting, lets open connections finish for the drain timeout, closes the rest, and
+   * stops the event loops. Blocks until done; idempotent.
+   */
+  @Override
+  public void close() {
+    synchronized (lifecycle) {
+      if (closed || !started) {
+        closed = true;
+        return;
+      }
+      closed = true;
+      bound.values().forEach(c -> c.close().syncUninterruptibly());
+      core.shutdown(settings.drainTimeout());
+      log.info("lb4j stopped");
+    }
+  }
+
+  /** Builds a {@link LoadBalancer}. Not thread-safe. */
+  public static final class Builder extends ForwardingBuilder<Builder> {
+
+    private final Map<String, Upstream> upstreams = new LinkedHashMap<>();
+    private final Map<String, InetSocketAddress> listenOf = new HashMap<>();
+    private final Map<String, String> serverNameOf = new HashMap<>();
+
+    private Builder() {}
+
+    /**
+     * Serves {@code upstream} on its own listener.
+     *
+     * @param upstream the upstream; its name must be unique in this load balancer
+     * @param listen the address to listen on; port 0 picks a free port
+     * @return this builder
+     */
+    public Builder upstream(Upstream upstream, InetSocketAddress listen) {
+      return upstream(upstream, listen, null);
+    }
+
+    /**
+     * Serves {@code upstream} on a listener that it may share with other upstreams: a client whose
+     * TLS handshake names {@code serverName} (SNI) is routed to it. On a shared listener, at most
+     * one upstream may have no server name; it takes clients that send none or an unknown one.
+     *
+     * @param upstream the upstream; its name must be unique in this load balancer
+     * @param listen the address to listen on
+     * @param serverName the SNI host name that selects this upstream, or null
+     * @return this builder
+     */
+    public Builder upstream(Upstream upstream, InetSocketAddress listen, String serverName) {
+      Objects.requireNonNull(upstream, "upstream");
+      Objects.requireNonNull(listen, "listen");
+      if (upstreams.containsKey(upstream.name())) {
+        throw new IllegalArgumentException("upstream '" + upstream.name() + "' is added twice");
+      }
+      if (serverName != null && serverName.isBlank()) {
+        throw new IllegalArgumentException("serverName must not be blank");
+      }
+      upstreams.put(upstream.name(), upstream);
+      listenOf.put(upstream.name(), listen);
+      if (serverName != null) {
+        serverNameOf.put(upstream.name(), serverName.toLowerCase(Locale.ROOT));
+      }
+      return this;
+    }
+
+    /**
+     * Returns the load balancer, not yet started.
+     *
+     * @throws IllegalArgumentException if no upstream was added, or the routes of a shared
+     *     listener are ambiguous or need TLS that is not configured
+     */
+    public LoadBalancer build() {
+      if (upstreams.isEmpty()) {
+        throw new IllegalArgumentException("at least one upstream is needed");
+      }
+      routes();
+      return new LoadBalancer(this);
+    }
+
+    Map<InetSocketAddress, Route> routes() {
+      Map<InetSocketAddress, List<String>> byListener = new LinkedHashMap<>();
+      for (String name : upstreams.keySet()) {
+        byListener.computeIfAbsent(listenOf.get(name), k -> new ArrayList<>()).add(name);
+      }
+      Map<InetSocketAddress, Route> routes = new LinkedHashMap<>();
+      for (Map.Entry<InetSocketAddress, List<String>> e : byListener.entrySet()) {
+        String fallback = null;
+        Map<String, String> named = new HashMap<>();
+        for (String name : e.getValue()) {
+          String sni = serverNameOf.get(name);
+          if (sni == null) {
+            if (fallback != null) {
+              throw new IllegalArgumentException(
+                  "upstreams '" + fallback + "' and '" + name + "' share listener " + e.getKey()
+                      + " and neither has a serverName to tell them apart");
+            }
+            fallback = name;
+          } else if (named.put(sni, name) != null) {
+            throw new IllegalArgumentException(
+                "serverName '" + sni + "' is used twice on listener " + e.getKey());
+          }
+        }
+        if (!named.isEmpty() && tls == null) {
+          throw new IllegalArgumentException(
+              "listener " + e.getKey() + " routes by serverName, which needs tls");
+        }
+        routes.put(e.getKey(), new Route(fallback, named));
+      }
+      return routes;
+    }
+  }
+}

@@ -1,0 +1,623 @@
+package io.lb4j.impl;
+
+import io.lb4j.api.ClientIdentity;
+import io.lb4j.api.CloseReason;
+import io.lb4j.api.ConnectionEvent;
+import io.lb4j.api.ConnectionInfo;
+import io.lb4j.api.Decision;
+import io.lb4j.api.Defaults;
+import io.lb4j.api.Host;
+import io.lb4j.api.RefusalReason;
+import io.lb4j.api.Refuse;
+import io.lb4j.api.Upstream;
+import io.lb4j.impl.balancing.HostPool;
+import io.lb4j.impl.balancing.Lease;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.channel.socket.DuplexChannel;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.ssl.SslHandshakeCompletionEvent;
+import io.netty.handler.ssl.SslHandshakeTimeoutException;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.ReferenceCountUtil;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.List;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import javax.net.ssl.ExtendedSSLSession;
+import javax.net.ssl.SNIHostName;
+import javax.net.ssl.SNIServerName;
+import javax.net.ssl.SSLSession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One client connection from accept to close: the handshake outcome, admission, the upstream
+ * connect with its retries, the byte relay both ways, and the single close that releases
+ * everything and reports the connection event.
+ *
+ * <p>It is the client channel's last handler, and {@link UpstreamSide} is the upstream channel's.
+ * Both channels live on the same event loop, so every field is touched by one thread only and
+ * needs no synchronisation; the few entries from other threads ({@link #closeFromOutside}, the
+ * rate limiter's completion) hop onto the loop first.
+ */
+final class ProxiedConnection extends ChannelInboundHandlerAdapter {
+
+  private static final Logger log = LoggerFactory.getLogger(ProxiedConnection.class);
+
+  /** How long a client may take to read what a failed upstream sent before lb4j closes it. */
+  private static final long FLUSH_BEFORE_CLOSE_LIMIT_MS = 5_000;
+
+  private enum State { HANDSHAKING, ADMITTING, CONNECTING, FORWARDING, CLOSED }
+
+  private final ForwardingCore core;
+  private final Channel client;
+  private final Route route;
+  private final long acceptedAt;
+  private ConnectionInfo info;
+  private State state = State.HANDSHAKING;
+
+  private long handshakeNanos;
+  private HostPool pool;
+  private Lease lease;
+  private boolean rateLimitHeld;
+  private int attempts;
+  private Channel upstream;
+  private Host forwardedTo;
+  private ChannelFuture connecting;
+
+  private ArrayDeque<ByteBuf> early;
+  private int earlyBytes;
+
+  private boolean clientInputShut;
+  private boolean upstreamInputShut;
+  private CloseReason firstShut;
+
+  private long bytesFromClient;
+  private long bytesToClient;
+
+  ProxiedConnection(ForwardingCore core, Channel client, Route route, long id) {
+    this.core = core;
+    this.client = client;
+    this.route = route;
+    this.acceptedAt = core.nanoTime();
+    this.info =
+        new ConnectionInfo(
+            id,
+            addressOf(client.remoteAddress()),
+            addressOf(client.localAddress()),
+            route.upstreamBeforeHandshake(),
+            ClientIdentity.ANONYMOUS);
+  }
+
+  private static InetSocketAddress addressOf(java.net.SocketAddress address) {
+    return address instanceof InetSocketAddress inet
+        ? inet
+        : InetSocketAddress.createUnresolved("unknown", 0);
+  }
+
+  ConnectionInfo info() {
+    return info;
+  }
+
+  /** Installs the pipeline on the client channel; called before or after it is registered. */
+  void install() {
+    client.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
+    if (core.tls() != null) {
+      SslHandler ssl = new SslHandler(core.tls().newEngine());
+      ssl.setHandshakeTimeoutMillis(core.settings().handshakeTimeout().toMillis());
+      client.pipeline().addLast("tls", ssl);
+    } else {
+      // Without TLS there is nothing to read until the upstream is connected.
+      client.config().setAutoRead(false);
+    }
+    client.pipeline().addLast("lb4j", this);
+  }
+
+  @Override
+  public void handlerAdded(ChannelHandlerContext ctx) {
+    // A channel handed over already active (Forwarder.forward) never fires channelActive here.
+    if (client.isActive() && client.isRegistered()) {
+      onActive();
+    }
+  }
+
+  @Override
+  public void channelActive(ChannelHandlerContext ctx) {
+    onActive();
+    ctx.fireChannelActive();
+  }
+
+  private boolean activated;
+
+  private void onActive() {
+    if (activated) {
+      return;
+    }
+    activated = true;
+    core.registered(this);
+    core.listenerOnAccepted(info);
+    if (core.isClosing()) {
+      refuse(Decision.refuse(RefusalReason.SHUTTING_DOWN, "lb4j is shutting down"));
+      return;
+    }
+    if (core.tls() == null) {
+      admit(ClientIdentity.ANONYMOUS, route.upstreamFor(null));
+    }
+  }
+
+  @Override
+  public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+    if (evt instanceof SslHandshakeCompletionEvent done) {
+      onHandshake(ctx, done);
+    } else if (evt instanceof ChannelInputShutdownEvent) {
+      onClientInputShut();
+    } else if (evt instanceof IdleStateEvent) {
+      end(CloseReason.IDLE_TIMEOUT, null, null);
+    }
+    ReferenceCountUtil.release(evt);
+  }
+
+  private void onHandshake(ChannelHandlerContext ctx, SslHandshakeCompletionEvent done) {
+    if (state != State.HANDSHAKING) {
+      return;
+    }
+    handshakeNanos = core.nanoTime() - acceptedAt;
+    if (!done.isSuccess()) {
+      Throwable cause = done.cause();
+      String detail =
+          cause instanceof SslHandshakeTimeoutException
+              ? "handshake timed out after " + core.settings().handshakeTimeout().toMillis() + " ms"
+              : "handshake failed: " + describe(cause);
+      refuse(Decision.refuse(RefusalReason.TLS_FAILED, detail), cause);
+      return;
+    }
+    SSLSession session = ctx.pipeline().get(SslHandler.class).engine().getSession();
+    ClientIdentity identity;
+    try {
+      identity = core.tls().identify(session);
+    } catch (Exception e) {
+      refuse(Decision.refuse(RefusalReason.TLS_FAILED, "no verified client certificate: " + describe(e)), e);
+      return;
+    }
+    String upstreamName = route.upstreamFor(serverName(session));
+    if (upstreamName == null) {
+      info = info.with("", identity);
+      refuse(
+          Decision.refuse(
+              RefusalReason.NO_ROUTE, "no upstream for server name '" + serverName(session) + "'"));
+      return;
+    }
+    admit(identity, upstreamName);
+  }
+
+  private static String serverName(SSLSession session) {
+    if (session instanceof ExtendedSSLSession extended) {
+      try {
+        List<SNIServerName> names = extended.getRequestedServerNames();
+        for (SNIServerName name : names) {
+          if (name instanceof SNIHostName host) {
+            return host.getAsciiName();
+          }
+        }
+      } catch (UnsupportedOperationException e) {
+        return null;
+      }
+    }
+    return null;
+  }
+
+  private void admit(ClientIdentity identity, String upstreamName) {
+    info = info.with(upstreamName == null ? "" : upstreamName, identity);
+    pool = upstreamName == null ? null : core.pool(upstreamName);
+    if (pool == null) {
+      refuse(Decision.refuse(RefusalReason.NO_ROUTE, "no upstream named '" + upstreamName + "'"));
+      return;
+    }
+    state = State.ADMITTING;
+    client.config().setAutoRead(false);
+    Decision authz;
+    try {
+      authz = core.authorizer().authorize(identity, upstreamName);
+    } catch (RuntimeException e) {
+      log.error("authorizer threw for {}; refusing the connection", info, e);
+      authz = Decision.refuse(RefusalReason.UNAUTHORIZED, "authorizer failed: " + describe(e));
+    }
+    if (authz instanceof Refuse refusal) {
+      refuse(refusal);
+      return;
+    }
+    CompletionStage<io.lb4j.api.Decision> limited;
+    try {
+      limited = core.rateLimiter().acquire(identity, upstreamName);
+    } catch (RuntimeException e) {
+      log.error("rate limiter threw for {}; refusing the connection", info, e);
+      refuse(Decision.rateLimited("rate limiter failed: " + describe(e), Duration.ZERO));
+      return;
+    }
+    limited.whenComplete(
+        (decision, error) -> {
+          if (client.eventLoop().inEventLoop()) {
+            onRateLimit(decision, error);
+          } else {
+            client.eventLoop().execute(() -> onRateLimit(decision, error));
+          }
+        });
+  }
+
+  private void onRateLimit(Decision decision, Throwable error) {
+    boolean admitted = error == null && decision != null && decision.admitted();
+    if (state != State.ADMITTING) {
+      // Closed while the limiter was deciding: give back what it granted.
+      if (admitted) {
+        core.rateLimiter().release(info.identity(), info.upstream());
+      }
+      return;
+    }
+    if (!admitted) {
+      refuse(
+          decision instanceof Refuse refusal
+              ? refusal
+              : Decision.rateLimited("rate limiter failed: " + describe(error), Duration.ZERO));
+      return;
+    }
+    rateLimitHeld = true;
+    state = State.CONNECTING;
+    connect();
+  }
+
+  private void connect() {
+    lease = pool.acquire(info);
+    if (lease == null) {
+      refuse(
+          Decision.refuse(
+              RefusalReason.NO_HOST,
+              attempts == 0
+                  ? "no healthy host in upstream " + info.upstream()
+                  : "no host of upstream " + info.upstream() + " accepted the connection after "
+                      + attempts + " attempt(s)"));
+      return;
+    }
+    attempts++;
+    Upstream settings = pool.upstream();
+    Host host = lease.host();
+    Bootstrap bootstrap =
+        new Bootstrap()
+            .group(client.eventLoop())
+            .channel(core.transport().socketChannel())
+            .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, settings.connectTimeout().toMillis()))
+            .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
+            .option(ChannelOption.AUTO_READ, false)
+            .option(ChannelOption.TCP_NODELAY, true)
+            .handler(new UpstreamSide());
+    connecting = bootstrap.connect(new InetSocketAddress(host.name(), host.port()));
+    connecting.addListener((ChannelFutureListener) this::onConnect);
+  }
+
+  private void onConnect(ChannelFuture future) {
+    if (state != State.CONNECTING) {
+      future.channel().close();
+      return;
+    }
+    connecting = null;
+    if (!future.isSuccess()) {
+      Lease failed = lease;
+      lease = null;
+      failed.connectFailed();
+      log.debug("connect to {} for {} failed: {}", failed.host(), info, describe(future.cause()));
+      if (attempts < pool.upstream().connectAttempts()) {
+        connect();
+      } else {
+        refuse(
+            Decision.refuse(
+                RefusalReason.NO_HOST,
+                "no host of upstream " + info.upstream() + " accepted the connection after "
+                    + attempts + " attempt(s); last: " + failed.host() + ": "
+                    + describe(future.cause())));
+      }
+      return;
+    }
+    upstream = future.channel();
+    forwardedTo = lease.host();
+    state = State.FORWARDING;
+    core.listenerOnConnected(info, forwardedTo);
+    client.pipeline().addBefore("lb4j", "idle", idleHandler(pool.upstream().idleTimeout()));
+    if (early != null) {
+      ByteBuf buf;
+      while ((buf = early.poll()) != null) {
+        upstream.write(buf, upstream.voidPromise());
+      }
+      earlyBytes = 0;
+      early = null;
+      upstream.flush();
+    }
+    if (clientInputShut) {
+      shutdownOutput(upstream);
+    } else {
+      client.config().setAutoRead(true);
+    }
+    upstream.config().setAutoRead(true);
+  }
+
+  private static IdleStateHandler idleHandler(Duration idle) {
+    return new IdleStateHandler(0, 0, idle.toNanos(), TimeUnit.NANOSECONDS);
+  }
+
+  // ---- client → upstream
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    if (!(msg instanceof ByteBuf buf)) {
+      ReferenceCountUtil.release(msg);
+      return;
+    }
+    bytesFromClient += buf.readableBytes();
+    if (state == State.FORWARDING) {
+      upstream.write(buf, upstream.voidPromise());
+      if (!upstream.isWritable()) {
+        client.config().setAutoRead(false);
+      }
+    } else if (state == State.CLOSED) {
+      buf.release();
+    } else {
+      holdEarly(buf);
+    }
+  }
+
+  private void holdEarly(ByteBuf buf) {
+    // Bytes right behind the client's Finished arrive before the upstream is connected; they are
+    // held (bounded) and written once it is, or the client would hang waiting for its answer.
+    if (early == null) {
+      early = new ArrayDeque<>(4);
+    }
+    early.add(buf);
+    earlyBytes += buf.readableBytes();
+    if (earlyBytes >= Defaults.EARLY_DATA_LIMIT) {
+      client.config().setAutoRead(false);
+    }
+  }
+
+  @Override
+  public void channelReadComplete(ChannelHandlerContext ctx) {
+    if (state == State.FORWARDING) {
+      upstream.flush();
+    }
+  }
+
+  @Override
+  public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+    if (state == State.FORWARDING && client.isWritable() && !upstreamInputShut) {
+      upstream.config().setAutoRead(true);
+    }
+  }
+
+  private void onClientInputShut() {
+    if (clientInputShut) {
+      return;
+    }
+    clientInputShut = true;
+    if (firstShut == null) {
+      firstShut = CloseReason.CLIENT_CLOSED;
+    }
+    if (state == State.FORWARDING) {
+      shutdownOutput(upstream);
+    } else if (state == State.HANDSHAKING) {
+      refuse(Decision.refuse(RefusalReason.TLS_FAILED, "client closed during the handshake"));
+    }
+    // While admitting or connecting, the held bytes and the shutdown go out once connected.
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) {
+    if (state == State.HANDSHAKING && core.tls() != null) {
+      refuse(Decision.refuse(RefusalReason.TLS_FAILED, "client closed during the handshake"));
+    } else if (state == State.ADMITTING || state == State.CONNECTING) {
+      end(CloseReason.CLIENT_CLOSED, null, null);
+    } else {
+      end(clientInputShut ? CloseReason.CLIENT_CLOSED : CloseReason.CLIENT_ERROR, null, null);
+    }
+    ctx.fireChannelInactive();
+  }
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    if (state == State.HANDSHAKING) {
+      // SslHandler reports a failed handshake as an event too; whichever comes first refuses.
+      refuse(Decision.refuse(RefusalReason.TLS_FAILED, "handshake failed: " + describe(cause)), cause);
+      return;
+    }
+    log.debug("client side of {} failed", info, cause);
+    end(CloseReason.CLIENT_ERROR, null, cause);
+  }
+
+  // ---- upstream → client
+
+  /** The upstream channel's only handler. */
+  private final class UpstreamSide extends ChannelInboundHandlerAdapter {
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      if (!(msg instanceof ByteBuf buf) || state != State.FORWARDING) {
+        ReferenceCountUtil.release(msg);
+        return;
+      }
+      bytesToClient += buf.readableBytes();
+      client.write(buf, client.voidPromise());
+      if (!client.isWritable()) {
+        upstream.config().setAutoRead(false);
+      }
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+      if (state == State.FORWARDING) {
+        client.flush();
+      }
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+      if (state == State.FORWARDING && upstream.isWritable() && !clientInputShut) {
+        client.config().setAutoRead(true);
+      }
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+      if (evt instanceof ChannelInputShutdownEvent) {
+        onUpstreamInputShut();
+      }
+      ReferenceCountUtil.release(evt);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+      if (state == State.FORWARDING) {
+        // Anything the upstream sent before it went away still reaches the client.
+        end(upstreamInputShut ? CloseReason.UPSTREAM_CLOSED : CloseReason.UPSTREAM_ERROR, null, null);
+      }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+      if (state == State.FORWARDING) {
+        log.debug("upstream side of {} failed", info, cause);
+        end(CloseReason.UPSTREAM_ERROR, null, cause);
+      }
+    }
+  }
+
+  private void onUpstreamInputShut() {
+    if (upstreamInputShut) {
+      return;
+    }
+    upstreamInputShut = true;
+    if (firstShut == null) {
+      firstShut = CloseReason.UPSTREAM_CLOSED;
+    }
+    SslHandler ssl = client.pipeline().get(SslHandler.class);
+    if (ssl != null) {
+      // close_notify first, so the client reads a clean end of the TLS stream.
+      client.flush();
+      ssl.closeOutbound().addListener(f -> shutdownOutput(client));
+    } else {
+      shutdownOutput(client);
+    }
+  }
+
+  /** Flushes what is queued for {@code channel}, then shuts its output; closes when both are done. */
+  private void shutdownOutput(Channel channel) {
+    channel
+        .writeAndFlush(Unpooled.EMPTY_BUFFER)
+        .addListener(
+            (ChannelFutureListener)
+                f -> {
+                  if (!f.isSuccess() || !(channel instanceof DuplexChannel duplex)) {
+                    end(firstShut == null ? CloseReason.CLIENT_CLOSED : firstShut, null, f.cause());
+                    return;
+                  }
+                  duplex.shutdownOutput().addListener(done -> closeIfBothShut());
+                });
+  }
+
+  private void closeIfBothShut() {
+    if (clientInputShut && upstreamInputShut) {
+      end(firstShut, null, null);
+    }
+  }
+
+  // ---- the single end of a connection
+
+  private void refuse(Refuse refusal) {
+    refuse(refusal, null);
+  }
+
+  private void refuse(Refuse refusal, Throwable cause) {
+    if (state == State.CLOSED) {
+      return;
+    }
+    core.listenerOnRefused(info, refusal);
+    end(CloseReason.REFUSED, refusal, cause);
+  }
+
+  /** Closes the connection from another thread: the owner's close or lb4j's shutdown. */
+  void closeFromOutside(CloseReason reason) {
+    if (client.eventLoop().inEventLoop()) {
+      end(reason, null, null);
+    } else {
+      client.eventLoop().execute(() -> end(reason, null, null));
+    }
+  }
+
+  private void end(CloseReason reason, Refuse refusal, Throwable error) {
+    if (state == State.CLOSED) {
+      return;
+    }
+    state = State.CLOSED;
+    if (early != null) {
+      early.forEach(ByteBuf::release);
+      early = null;
+    }
+    if (connecting != null) {
+      connecting.channel().close();
+      connecting = null;
+    }
+    if (upstream != null) {
+      upstream.close();
+    }
+    if (reason == CloseReason.UPSTREAM_ERROR && client.isActive()) {
+      // What the upstream sent before it failed still goes to the client, within a bound.
+      client.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+      client.eventLoop().schedule(() -> client.close(), FLUSH_BEFORE_CLOSE_LIMIT_MS, TimeUnit.MILLISECONDS);
+    } else {
+      client.close();
+    }
+    if (lease != null) {
+      lease.release();
+      lease = null;
+    }
+    if (rateLimitHeld) {
+      rateLimitHeld = false;
+      try {
+        core.rateLimiter().release(info.identity(), info.upstream());
+      } catch (RuntimeException e) {
+        log.error("rate limiter release threw for {}", info, e);
+      }
+    }
+    core.unregistered(
+        this,
+        new ConnectionEvent(
+            info,
+            forwardedTo,
+            bytesFromClient,
+            bytesToClient,
+            Duration.ofNanos(core.nanoTime() - acceptedAt),
+            Duration.ofNanos(handshakeNanos),
+            reason,
+            refusal,
+            error));
+  }
+
+  private static String describe(Throwable t) {
+    if (t == null) {
+      return "unknown error";
+    }
+    Throwable root = t;
+    while (root.getCause() != null && root.getCause() != root) {
+      root = root.getCause();
+    }
+    String message = root.getMessage();
+    return message == null ? root.getClass().getSimpleName() : message;
+  }
+}
