@@ -1,0 +1,53 @@
+package io.lb4j.impl.balancing;
+
+import io.lb4j.api.Host;
+
+/**
+ * What a {@link HostPool} knows of one host: its connection count, its health and where it sits in
+ * the pool's candidate list and least-connections order. Every field is guarded by the pool's
+ * lock; leases hold a reference so that a release finds its entry even after the host was removed.
+ */
+final class HostEntry {
+
+  final Host host;
+
+  /** Leases not yet released, including connections still connecting. */
+  int count;
+
+  /** False once the host left the configuration: it drains and is forgotten at count 0. */
+  boolean configured = true;
+
+  /** Index in the configuration-ordered candidate list, or -1 when not eligible. */
+  int candidateIndex = -1;
+
+  /** Index in the count-ordered array, or -1 when not eligible. */
+  int sortedIndex = -1;
+
+  /** Whether the active health check (or a passive mark under one) has the host in rotation. */
+  boolean activeUp = true;
+
+  /** Active check results in a row that point away from {@link #activeUp}. */
+  int streak;
+
+  /** Set by a failed connect when no active check runs; cleared once the clock passes the time. */
+  boolean passiveDown;
+
+  long passiveUpAtNanos;
+
+  HostEntry(Host host) {
+    this.host = host;
+  }
+
+  boolean up() {
+    return activeUp && !passiveDown;
+  }
+
+  boolean eligible() {
+    return configured && up();
+  }
+
+  @Override
+  public String toString() {
+    return host + "(" + count + (up() ? "" : ", down") + (configured ? "" : ", draining") + ")";
+  }
+}

@@ -1,0 +1,568 @@
+package io.lb4j.impl.balancing;
+
+import io.lb4j.api.BalancingStrategy;
+import io.lb4j.api.ConnectionInfo;
+import io.lb4j.api.HealthCheck;
+import io.lb4j.api.Host;
+import io.lb4j.api.Upstream;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The hosts of one upstream with their connection counts and health: the one place where lb4j
+ * counts connections. A new connection {@linkplain #acquire acquires} a host, which picks it with
+ * the upstream's {@link BalancingStrategy} and counts the connection against it in one atomic
+ * step; the returned {@link Lease} gives the count back exactly once.
+ *
+ * <pre>{@code
+ * HostPool pool = new HostPool(upstream, System::nanoTime);
+ * Lease lease = pool.acquire(connection);
+ * if (lease == null) {
+ *   // every host is down or the upstream has none: refuse with NO_HOST
+ * } else {
+ *   connect(lease.host());   // on failure: lease.connectFailed(); when done: lease.release()
+ * }
+ * }</pre>
+ *
+ * <h2>Eligibility</h2>
+ * A host takes new connections when it is configured (not draining) and up. It goes down when the
+ * active health check reports {@code fall} failures in a row or a connect to it failed (a passive
+ * mark); it comes back after {@code rise} successful checks when the upstream has a health check,
+ * else once {@link Upstream#passiveDownTime()} has passed on the pool's clock.
+ *
+ * <h2>Cost</h2>
+ * The eligible hosts sit in an array ordered by connection count, with the index where each count
+ * value starts. A count changes by one, so an acquisition or a release moves its host by one swap
+ * and one boundary: the least-loaded host is found in constant time, whatever the number of hosts.
+ * Health and configuration changes, which are rare, rebuild the order in O(n log n).
+ *
+ * <h2>Threading</h2>
+ * Thread-safe. Every method takes the pool's lock briefly; the strategy runs under it.
+ */
+public final class HostPool {
+
+  private static final Logger log = LoggerFactory.getLogger(HostPool.class);
+
+  private static final Comparator<HostEntry> BY_COUNT = Comparator.comparingInt(e -> e.count);
+
+  private final LongSupplier nanoClock;
+  private final Object lock = new Object();
+  private final View view = new View();
+
+  private volatile Upstream upstream;
+
+  // Everything below is guarded by lock.
+
+  /** Configured and draining hosts; an entry leaves once it is draining with no lease. */
+  private final Map<Host, HostEntry> entries = new LinkedHashMap<>();
+
+  /** The configured hosts, in configuration order. */
+  private HostEntry[] configured;
+
+  /** The eligible hosts in configuration order, in {@code [0, candidateCount)}. */
+  private HostEntry[] candidates;
+
+  /** The same hosts ordered by connection count, ascending. */
+  private HostEntry[] byCount;
+
+  private int candidateCount;
+
+  /**
+   * {@code countStart[c]} is how many eligible hosts hold fewer than {@code c} connections, so the
+   * hosts with exactly {@code c} sit in {@code byCount[countStart[c] .. countStart[c + 1])}. The
+   * array is always longer than the highest eligible count plus one.
+   */
+  private int[] countStart = new int[16];
+
+  private int total;
+  private BalancingStrategy strategy;
+  private boolean strategyWarned;
+
+  /** Whether some entry may carry a passive mark; lets acquire skip the clock otherwise. */
+  private boolean passiveMarks;
+
+  private long nextPassiveUpAtNanos;
+
+  /**
+   * Creates the pool of an upstream; every host starts up with no connection.
+   *
+   * @param upstream the upstream's hosts and settings
+   * @param nanoClock a monotonic time source in nanoseconds (as {@link System#nanoTime}), used for
+   *     passive down times; called from whichever thread acquires
+   * @throws NullPointerException if an argument is null
+   */
+  public HostPool(Upstream upstream, LongSupplier nanoClock) {
+    Objects.requireNonNull(upstream, "upstream");
+    this.nanoClock = Objects.requireNonNull(nanoClock, "nanoClock");
+    synchronized (lock) {
+      install(upstream);
+      rebuild();
+    }
+  }
+
+  /**
+   * Picks a host with the upstream's strategy (least connections by default) and counts the lease
+   * against it, atomically.
+   *
+   * <p>When the strategy returns an index out of range or throws, the least-loaded host is taken
+   * instead and the fault is logged once at WARN per strategy.
+   *
+   * @param connection the connection to place, passed to the strategy
+   * @return the lease, or null when no host may take a connection now
+   * @throws NullPointerException if {@code connection} is null
+   */
+  public Lease acquire(ConnectionInfo connection) {
+    Objects.requireNonNull(connection, "connection");
+    synchronized (lock) {
+      if (passiveMarks) {
+        recoverPassiveMarks();
+      }
+      int n = candidateCount;
+      if (n == 0) {
+        return null;
+      }
+      HostEntry chosen =
+          strategy == Strategies.LEAST_CONNECTIONS ? byCount[0] : candidates[choose(n, connection)];
+      increment(chosen);
+      return new Lease(this, chosen);
+    }
+  }
+
+  /**
+   * Replaces the hosts and settings. Hosts that stay keep their counts and health; removed hosts
+   * take no new connection, their open leases still release correctly, and each is forgotten once
+   * its last lease is released; new hosts start up. The strategy is replaced too. When the new
+   * settings have no health check, hosts that the check had taken out come back into rotation,
+   * since nothing would bring them back otherwise.
+   *
+   * @param upstream the new settings, of the same upstream name
+   * @throws NullPointerException if {@code upstream} is null
+   * @throws IllegalArgumentException if its name differs from this pool's upstream
+   */
+  public void update(Upstream upstream) {
+    Objects.requireNonNull(upstream, "upstream");
+    String name = this.upstream.name();
+    if (!name.equals(upstream.name())) {
+      throw new IllegalArgumentException(
+          "upstream name must stay '" + name + "' but was '" + upstream.name() + "'");
+    }
+    synchronized (lock) {
+      boolean checkRemoved =
+          this.upstream.healthCheck().isPresent() && upstream.healthCheck().isEmpty();
+      install(upstream);
+      if (checkRemoved) {
+        for (HostEntry e : entries.values()) {
+          e.activeUp = true;
+          e.streak = 0;
+        }
+      }
+      rebuild();
+    }
+  }
+
+  /** Returns the current settings of the upstream; never null. Lock-free. */
+  public Upstream upstream() {
+    return upstream;
+  }
+
+  /**
+   * Returns the leases a host holds now, including connections still connecting.
+   *
+   * @param host a host, configured or draining
+   * @return the count, or 0 for a host this pool does not know
+   */
+  public int activeConnections(Host host) {
+    synchronized (lock) {
+      HostEntry e = entries.get(host);
+      return e == null ? 0 : e.count;
+    }
+  }
+
+  /** Returns the leases held over all hosts of the pool, draining ones included. */
+  public int totalActiveConnections() {
+    synchronized (lock) {
+      return total;
+    }
+  }
+
+  /**
+   * Returns the state of every known host, for metrics and administration: the configured hosts
+   * in configuration order, then the draining ones.
+   *
+   * @return an immutable list, one element per known host
+   */
+  public List<HostStatus> snapshot() {
+    synchronized (lock) {
+      if (passiveMarks) {
+        recoverPassiveMarks();
+      }
+      List<HostStatus> out = new ArrayList<>(entries.size());
+      for (HostEntry e : configured) {
+        out.add(new HostStatus(e.host, e.count, e.up(), false));
+      }
+      for (HostEntry e : entries.values()) {
+        if (!e.configured) {
+          out.add(new HostStatus(e.host, e.count, e.up(), true));
+        }
+      }
+      return List.copyOf(out);
+    }
+  }
+
+  /**
+   * Records the result of one active health check. A host that is up goes down after the
+   * upstream's {@code fall} failures in a row; a host that is down comes back after {@code rise}
+   * successes in a row. Results for hosts the pool does not know, or while the upstream has no
+   * health check, are ignored.
+   *
+   * @param host the checked host
+   * @param success whether the check connected
+   * @return true when this result moved the host into or out of the health check's rotation, so
+   *     that the caller can log the change once
+   * @throws NullPointerException if {@code host} is null
+   */
+  public boolean reportHealthCheck(Host host, boolean success) {
+    Objects.requireNonNull(host, "host");
+    synchronized (lock) {
+      HealthCheck check = upstream.healthCheck().orElse(null);
+      HostEntry e = entries.get(host);
+      if (check == null || e == null) {
+        return false;
+      }
+      if (e.activeUp == success) {
+        e.streak = 0;
+        return false;
+      }
+      e.streak++;
+      if (e.streak < (success ? check.rise() : check.fall())) {
+        return false;
+      }
+      boolean wasEligible = e.eligible();
+      e.activeUp = success;
+      e.streak = 0;
+      if (wasEligible != e.eligible()) {
+        rebuild();
+      }
+      return true;
+    }
+  }
+
+  @Override
+  public String toString() {
+    synchronized (lock) {
+      return "HostPool[" + upstream.name() + " " + entries.values() + "]";
+    }
+  }
+
+  // ---- called by Lease
+
+  void release(HostEntry e) {
+    synchronized (lock) {
+      releaseLocked(e);
+    }
+  }
+
+  void connectFailed(HostEntry e, boolean release) {
+    synchronized (lock) {
+      if (release) {
+        releaseLocked(e);
+      }
+      markFailed(e);
+    }
+  }
+
+  // ---- for tests of this package
+
+  /** Verifies the internal order against the counts; throws AssertionError on a broken invariant. */
+  void checkInvariants() {
+    synchronized (lock) {
+      int n = candidateCount;
+      int sum = 0;
+      for (HostEntry e : entries.values()) {
+        check(e.count >= 0, "negative count " + e);
+        sum += e.count;
+        if (!e.eligible()) {
+          check(e.candidateIndex == -1 && e.sortedIndex == -1, "ineligible but placed " + e);
+        }
+      }
+      check(sum == total, "total " + total + " but counts sum to " + sum);
+      for (int i = 0; i < n; i++) {
+        check(candidates[i].candidateIndex == i, "candidate index of " + candidates[i]);
+        check(candidates[i].eligible(), "ineligible candidate " + candidates[i]);
+        check(byCount[i].sortedIndex == i, "sorted index of " + byCount[i]);
+        check(i == 0 || byCount[i - 1].count <= byCount[i].count, "order at " + i);
+        check(entries.get(byCount[i].host) == byCount[i], "unknown entry " + byCount[i]);
+      }
+      for (int c = 0; c < countStart.length; c++) {
+        int fewer = 0;
+        for (int i = 0; i < n; i++) {
+          if (byCount[i].count < c) {
+            fewer++;
+          }
+        }
+        check(countStart[c] == fewer, "countStart[" + c + "] = " + countStart[c] + " not " + fewer);
+      }
+      check(n == 0 || countStart.length > byCount[n - 1].count + 1, "countStart too short");
+    }
+  }
+
+  private static void check(boolean condition, String message) {
+    if (!condition) {
+      throw new AssertionError(message);
+    }
+  }
+
+  // ---- internals, all under lock
+
+  private int choose(int n, ConnectionInfo connection) {
+    int index;
+    try {
+      index = strategy.choose(view, connection);
+    } catch (RuntimeException e) {
+      if (!strategyWarned) {
+        strategyWarned = true;
+        log.warn(
+            "balancing strategy {} of upstream {} threw; using the least-loaded host instead"
+                + " (logged once)",
+            strategy, upstream.name(), e);
+      }
+      return byCount[0].candidateIndex;
+    }
+    if (index < 0 || index >= n) {
+      if (!strategyWarned) {
+        strategyWarned = true;
+        log.warn(
+            "balancing strategy {} of upstream {} returned index {} of {} candidates; using the"
+                + " least-loaded host instead (logged once)",
+            strategy, upstream.name(), index, n);
+      }
+      return byCount[0].candidateIndex;
+    }
+    return index;
+  }
+
+  private void increment(HostEntry e) {
+    int c = e.count;
+    if (e.sortedIndex >= 0) {
+      // The host moves from the end of its count group to the start of the next one.
+      int last = countStart[c + 1] - 1;
+      swap(e.sortedIndex, last);
+      countStart[c + 1] = last;
+      if (countStart.length < c + 3) {
+        int[] grown = Arrays.copyOf(countStart, Math.max(c + 3, countStart.length * 2));
+        Arrays.fill(grown, countStart.length, grown.length, candidateCount);
+        countStart = grown;
+      }
+    }
+    e.count = c + 1;
+    total++;
+  }
+
+  private void decrement(HostEntry e) {
+    int c = e.count;
+    if (e.sortedIndex >= 0) {
+      // The host moves from the start of its count group to the end of the previous one.
+      int first = countStart[c];
+      swap(e.sortedIndex, first);
+      countStart[c] = first + 1;
+    }
+    e.count = c - 1;
+    total--;
+  }
+
+  private void swap(int i, int j) {
+    HostEntry a = byCount[i];
+    HostEntry b = byCount[j];
+    byCount[i] = b;
+    b.sortedIndex = i;
+    byCount[j] = a;
+    a.sortedIndex = j;
+  }
+
+  private void releaseLocked(HostEntry e) {
+    if (e.count <= 0) {
+      // A lease releases once, so this means a bug in lb4j; refusing keeps counts from going below 0.
+      log.error("release of {} in upstream {} with no lease outstanding; ignored", e.host,
+          upstream.name());
+      return;
+    }
+    decrement(e);
+    if (!e.configured && e.count == 0 && entries.get(e.host) == e) {
+      entries.remove(e.host);
+    }
+  }
+
+  private void markFailed(HostEntry e) {
+    Upstream u = upstream;
+    boolean wasEligible = e.eligible();
+    HealthCheck check = u.healthCheck().orElse(null);
+    if (check != null) {
+      e.activeUp = false;
+      e.streak = 0;
+    } else {
+      long upAt = nanoClock.getAsLong() + saturatedNanos(u.passiveDownTime());
+      e.passiveDown = true;
+      e.passiveUpAtNanos = upAt;
+      if (!passiveMarks || upAt - nextPassiveUpAtNanos < 0) {
+        nextPassiveUpAtNanos = upAt;
+      }
+      passiveMarks = true;
+    }
+    if (wasEligible) {
+      rebuild();
+      if (check != null) {
+        log.info("host {} of upstream {} is out of rotation after a failed connect, until {}"
+            + " health check(s) pass", e.host, u.name(), check.rise());
+      } else {
+        log.info("host {} of upstream {} is out of rotation for {} after a failed connect",
+            e.host, u.name(), u.passiveDownTime());
+      }
+    }
+  }
+
+  private void recoverPassiveMarks() {
+    long now = nanoClock.getAsLong();
+    if (now - nextPassiveUpAtNanos < 0) {
+      return;
+    }
+    boolean pending = false;
+    long next = 0;
+    boolean changed = false;
+    for (HostEntry e : entries.values()) {
+      if (!e.passiveDown) {
+        continue;
+      }
+      if (now - e.passiveUpAtNanos >= 0) {
+        e.passiveDown = false;
+        if (e.eligible()) {
+          changed = true;
+          log.info("host {} of upstream {} is back in rotation: its passive down time passed",
+              e.host, upstream.name());
+        }
+      } else if (!pending || e.passiveUpAtNanos - next < 0) {
+        pending = true;
+        next = e.passiveUpAtNanos;
+      }
+    }
+    passiveMarks = pending;
+    nextPassiveUpAtNanos = next;
+    if (changed) {
+      rebuild();
+    }
+  }
+
+  private void install(Upstream next) {
+    HostEntry[] old = configured;
+    if (old != null) {
+      for (HostEntry e : old) {
+        e.configured = false;
+      }
+    }
+    List<Host> hosts = next.hosts();
+    HostEntry[] now = new HostEntry[hosts.size()];
+    for (int i = 0; i < now.length; i++) {
+      HostEntry e = entries.computeIfAbsent(hosts.get(i), HostEntry::new);
+      e.configured = true;
+      now[i] = e;
+    }
+    if (old != null) {
+      for (HostEntry e : old) {
+        if (!e.configured) {
+          e.candidateIndex = -1;
+          e.sortedIndex = -1;
+          if (e.count == 0) {
+            entries.remove(e.host);
+          }
+        }
+      }
+    }
+    configured = now;
+    candidates = new HostEntry[now.length];
+    byCount = new HostEntry[now.length];
+    BalancingStrategy nextStrategy = next.strategy().orElse(Strategies.LEAST_CONNECTIONS);
+    if (nextStrategy != strategy) {
+      strategy = nextStrategy;
+      strategyWarned = false;
+    }
+    upstream = next;
+  }
+
+  /** Recomputes the candidate list and the count order from scratch. */
+  private void rebuild() {
+    int n = 0;
+    int max = 0;
+    for (HostEntry e : configured) {
+      e.candidateIndex = -1;
+      e.sortedIndex = -1;
+      if (e.eligible()) {
+        candidates[n] = e;
+        e.candidateIndex = n;
+        n++;
+        max = Math.max(max, e.count);
+      }
+    }
+    Arrays.fill(candidates, n, candidates.length, null);
+    System.arraycopy(candidates, 0, byCount, 0, n);
+    Arrays.fill(byCount, n, byCount.length, null);
+    Arrays.sort(byCount, 0, n, BY_COUNT);
+    for (int i = 0; i < n; i++) {
+      byCount[i].sortedIndex = i;
+    }
+    candidateCount = n;
+    int length = Math.max(16, max + 2);
+    if (countStart.length < length || countStart.length > 4 * length) {
+      countStart = new int[length];
+    }
+    int fewer = 0;
+    for (int c = 0; c < countStart.length; c++) {
+      while (fewer < n && byCount[fewer].count < c) {
+        fewer++;
+      }
+      countStart[c] = fewer;
+    }
+  }
+
+  private static long saturatedNanos(Duration d) {
+    // Keeps the wrap-around comparison of nano times meaningful for absurdly long settings.
+    long cap = Long.MAX_VALUE / 4;
+    return d.compareTo(Duration.ofNanos(cap)) >= 0 ? cap : d.toNanos();
+  }
+
+  /** The strategy's read-only window on the candidates; valid only while the lock is held. */
+  private final class View implements BalancingStrategy.Candidates {
+
+    @Override
+    public int size() {
+      return candidateCount;
+    }
+
+    @Override
+    public Host host(int index) {
+      return candidates[Objects.checkIndex(index, candidateCount)].host;
+    }
+
+    @Override
+    public int activeConnections(int index) {
+      return candidates[Objects.checkIndex(index, candidateCount)].count;
+    }
+
+    @Override
+    public int leastLoaded() {
+      return byCount[0].candidateIndex;
+    }
+
+    @Override
+    public String toString() {
+      return "Candidates" + Arrays.toString(Arrays.copyOf(candidates, candidateCount));
+    }
+  }
+}

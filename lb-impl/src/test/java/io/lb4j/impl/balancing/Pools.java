@@ -1,0 +1,44 @@
+package io.lb4j.impl.balancing;
+
+import io.lb4j.api.ClientIdentity;
+import io.lb4j.api.ConnectionInfo;
+import io.lb4j.api.Host;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Shared bits of the balancing tests. */
+final class Pools {
+
+  static final ConnectionInfo CONNECTION =
+      new ConnectionInfo(
+          1,
+          InetSocketAddress.createUnresolved("client.test", 40000),
+          InetSocketAddress.createUnresolved("lb.test", 8443),
+          "api",
+          ClientIdentity.ANONYMOUS);
+
+  private Pools() {}
+
+  /** Returns {@code n} distinct hosts 10.0.0.1:7000, 10.0.0.1:7001, … */
+  static List<Host> hosts(int n) {
+    List<Host> hosts = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      hosts.add(Host.of("10.0.0.1", 7000 + i));
+    }
+    return hosts;
+  }
+
+  /** Acquires {@code n} leases, failing if the pool has no host. */
+  static List<Lease> acquire(HostPool pool, int n) {
+    List<Lease> leases = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      Lease lease = pool.acquire(CONNECTION);
+      if (lease == null) {
+        throw new AssertionError("no host for lease " + i + " in " + pool);
+      }
+      leases.add(lease);
+    }
+    return leases;
+  }
+}
