@@ -1,0 +1,474 @@
+package io.lb4j.tls;
+
+import io.lb4j.api.ClientIdentity;
+import io.lb4j.api.TlsContextFactory;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.handler.ssl.OpenSsl;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslProvider;
+import io.netty.util.IllegalReferenceCountException;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.ReferenceCounted;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.cert.Certificate;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLPeerUnverifiedException;
+import javax.net.ssl.SSLSession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A {@link TlsContextFactory} whose server certificate, private key and client CA bundle are PEM
+ * files, under lb4j's mTLS policy ({@link TlsPolicy}): TLS 1.3 and 1.2 only, the allowed cipher
+ * suites, a client certificate required and verified against the CA bundle, no renegotiation.
+ *
+ * <pre>{@code
+ * PemTlsContextFactory tls = PemTlsContextFactory.builder()
+ *     .certificateChain(Path.of("/etc/lb4j/server.crt"))   // leaf first, then its issuers
+ *     .privateKey(Path.of("/etc/lb4j/server.key"))         // PKCS#8, or traditional EC / RSA
+ *     .clientCa(Path.of("/etc/lb4j/clients-ca.crt"))
+ *     .watch(Duration.ofSeconds(10))                       // optional: reload on change
+ *     .build();
+ * SSLEngine engine = tls.newEngine();                      // one per accepted connection
+ * ...
+ * tls.close();                                             // stops watching, frees the context
+ * }</pre>
+ *
+ * <h2>Engines</h2>
+ * {@link TlsEngine#AUTO} (the default) uses BoringSSL through netty-tcnative where it loads, and the
+ * JDK's TLS otherwise; the choice is logged once at INFO when the factory is built and is
+ * {@link #engine()}. Engines are returned exactly as Netty's {@link SslContext} made them, never
+ * wrapped, so Netty's {@code SslHandler} keeps its fast path for OpenSSL engines. An OpenSSL engine
+ * holds native memory: release it ({@code SslHandler} does when its channel closes).
+ *
+ * <h2>Reload</h2>
+ * {@link #reload()} re-reads the three files; with {@link Builder#watch(Duration)} a background
+ * thread does so on its own when their contents change. New material is a whole new immutable
+ * context swapped in behind a volatile reference: new handshakes use it, connections already open
+ * keep the material they began with. Files that do not load leave the current material in use.
+ *
+ * <h2>Threading</h2>
+ * {@link #newEngine()} and {@link #identify} are thread-safe, lock-free and do not block; they are
+ * meant for event-loop threads. {@link #reload()} and {@link #close()} may be called from any thread;
+ * they read files and so may block.
+ */
+public final class PemTlsContextFactory implements TlsContextFactory, AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(PemTlsContextFactory.class);
+
+  // Enough for the clients of a busy listener; each slot holds about one certificate (1-2 KiB).
+  private static final int IDENTITY_CACHE_SLOTS = 1024;
+
+  private final MaterialFiles files;
+  private final TlsPolicy.Enabled enabled;
+  private final TlsEngine engine;
+  private final IdentityCache identities = new IdentityCache(IDENTITY_CACHE_SLOTS);
+  private final ScheduledExecutorService watcher;
+
+  // Serialises reloads, the watcher's polls and close.
+  private final Object lock = new Object();
+  private volatile Active active;
+  // The digest the watcher saw on its previous poll, and the last digest it failed to load;
+  // guarded by lock.
+  private byte[] lastSeen;
+  private byte[] lastFailed;
+
+  private record Active(SslContext context, TlsMaterial material) {}
+
+  private PemTlsContextFactory(
+      MaterialFiles files, TlsPolicy.Enabled enabled, TlsEngine engine, Duration watchInterval) {
+    this.files = files;
+    this.enabled = enabled;
+    this.engine = engine;
+    TlsMaterial material = TlsMaterial.parse(files, files.read());
+    this.active = new Active(ServerContexts.build(material, enabled, engine), material);
+    logLoaded("loaded", material);
+    if (watchInterval == null) {
+      this.watcher = null;
+    } else {
+      this.watcher = Executors.newSingleThreadScheduledExecutor(runnable -> {
+        Thread thread = new Thread(runnable, "lb4j-tls-watch");
+        thread.setDaemon(true);
+        return thread;
+      });
+      long nanos = watchInterval.toNanos();
+      watcher.scheduleWithFixedDelay(this::poll, nanos, nanos, TimeUnit.NANOSECONDS);
+    }
+  }
+
+  /** Returns a new builder. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Returns a new server-mode engine, client authentication required, from the current material.
+   * An OpenSSL engine must be released when done with ({@code SslHandler} does it).
+   *
+   * @return a fresh engine, as Netty made it
+   * @throws IllegalStateException if the factory is closed
+   */
+  @Override
+  public SSLEngine newEngine() {
+    for (;;) {
+      Active current = active;
+      if (current == null) {
+        throw new IllegalStateException("the TLS context factory is closed");
+      }
+      SslContext context = current.context;
+      if (!(context instanceof ReferenceCounted counted)) {
+        return context.newEngine(ByteBufAllocator.DEFAULT);
+      }
+      // A reload may release this context between the read above and the engine's creation;
+      // holding a reference meanwhile keeps its native memory alive. If it is already released,
+      // a newer context (or null, once closed) has replaced it: read again.
+      try {
+        counted.retain();
+      } catch (IllegalReferenceCountException released) {
+        continue;
+      }
+      try {
+        return context.newEngine(ByteBufAllocator.DEFAULT);
+      } finally {
+        counted.release();
+      }
+    }
+  }
+
+  /**
+   * Reads the client's identity from the verified leaf certificate of a completed handshake. The
+   * identities of recently seen certificates are remembered (an identity is a function of the
+   * certificate's bytes alone), so a reconnecting client costs a byte comparison.
+   *
+   * @throws SSLPeerUnverifiedException if the client presented no verified certificate
+   * @throws IllegalArgumentException if the certificate's names cannot be parsed
+   */
+  @Override
+  public ClientIdentity identify(SSLSession session) throws SSLPeerUnverifiedException {
+    Certificate[] chain = session.getPeerCertificates();
+    if (chain.length == 0 || !(chain[0] instanceof X509Certificate leaf)) {
+      throw new SSLPeerUnverifiedException("client presented no X.509 certificate");
+    }
+    return identities.identify(leaf);
+  }
+
+  /** Returns the engine in use: {@link TlsEngine#OPENSSL} or {@link TlsEngine#JDK}, never AUTO. */
+  public TlsEngine engine() {
+    return engine;
+  }
+
+  /**
+   * Returns the server certificate new handshakes present.
+   *
+   * @throws IllegalStateException if the factory is closed
+   */
+  public X509Certificate certificate() {
+    Active current = active;
+    if (current == null) {
+      throw new IllegalStateException("the TLS context factory is closed");
+    }
+    return current.material.leaf();
+  }
+
+  /**
+   * Re-reads the certificate chain, private key and CA files now. If their contents changed and
+   * load, new handshakes use them from now on; connections already open are not touched.
+   *
+   * <p>Unlike the watcher, which logs a file that does not load at WARN and keeps polling, this
+   * method throws, so the caller (an admin command, a signal handler) can report why; the
+   * material in use stays in use either way.
+   *
+   * @return true if new material is now in use, false if the files are unchanged
+   * @throws TlsConfigException if the files cannot be read, parsed, or do not belong together;
+   *     the current material stays in use
+   * @throws IllegalStateException if the factory is closed
+   */
+  public boolean reload() {
+    synchronized (lock) {
+      Active current = requireOpen();
+      MaterialFiles.Snapshot snapshot = files.read();
+      if (Arrays.equals(snapshot.digest(), current.material.digest())) {
+        return false;
+      }
+      install(snapshot);
+      return true;
+    }
+  }
+
+  /**
+   * Stops the watcher and releases the current context. Engines already handed out keep working
+   * until released. Idempotent.
+   */
+  @Override
+  public void close() {
+    synchronized (lock) {
+      Active current = active;
+      if (current == null) {
+        return;
+      }
+      if (watcher != null) {
+        watcher.shutdownNow();
+      }
+      active = null;
+      ReferenceCountUtil.release(current.context);
+    }
+  }
+
+  private Active requireOpen() {
+    Active current = active;
+    if (current == null) {
+      throw new IllegalStateException("the TLS context factory is closed");
+    }
+    return current;
+  }
+
+  // Called with lock held.
+  private void install(MaterialFiles.Snapshot snapshot) {
+    TlsMaterial material = TlsMaterial.parse(files, snapshot);
+    SslContext context = ServerContexts.build(material, enabled, engine);
+    Active previous = active;
+    active = new Active(context, material);
+    // Engines made from the previous context hold their own references to it.
+    ReferenceCountUtil.release(previous.context);
+    logLoaded("reloaded", material);
+  }
+
+  /**
+   * One watcher tick. New contents are loaded only once two consecutive polls read the same bytes,
+   * so a file caught half-written is not loaded (nor warned about) but waited for; contents that
+   * fail are warned about once, not at every poll.
+   */
+  private void poll() {
+    try {
+      synchronized (lock) {
+        Active current = active;
+        if (current == null) {
+          return;
+        }
+        MaterialFiles.Snapshot snapshot = null;
+        TlsConfigException unreadable = null;
+        byte[] seen;
+        try {
+          snapshot = files.read();
+          seen = snapshot.digest();
+        } catch (TlsConfigException e) {
+          unreadable = e;
+          seen = MaterialFiles.digest(e.getMessage().getBytes(StandardCharsets.UTF_8));
+        }
+        if (snapshot != null && Arrays.equals(seen, current.material.digest())) {
+          lastSeen = seen;
+          lastFailed = null;
+          return;
+        }
+        boolean settled = Arrays.equals(seen, lastSeen);
+        lastSeen = seen;
+        if (!settled || Arrays.equals(seen, lastFailed)) {
+          return;
+        }
+        try {
+          if (unreadable != null) {
+            throw unreadable;
+          }
+          install(snapshot);
+          lastFailed = null;
+        } catch (TlsConfigException e) {
+          lastFailed = seen;
+          LOG.warn("TLS material not reloaded, the current material stays in use: {}",
+              e.getMessage());
+        }
+      }
+    } catch (RuntimeException e) {
+      // An exception escaping a scheduled task would cancel all later polls.
+      LOG.warn("TLS material watcher failed, the current material stays in use", e);
+    }
+  }
+
+  private void logLoaded(String verb, TlsMaterial material) {
+    X509Certificate leaf = material.leaf();
+    LOG.info("TLS material {}: certificate {} valid until {}, {} client CA certificate(s), from {}",
+        verb, leaf.getSubjectX500Principal().getName(), leaf.getNotAfter().toInstant(),
+        material.clientCas().size(), files.certificateChain());
+    if (leaf.getNotAfter().toInstant().isBefore(Instant.now())) {
+      LOG.warn("the server certificate {} in {} expired at {}; clients will refuse it",
+          leaf.getSubjectX500Principal().getName(), files.certificateChain(),
+          leaf.getNotAfter().toInstant());
+    }
+  }
+
+  /**
+   * Builds a {@link PemTlsContextFactory}. Each setter checks its value at once and throws a
+   * {@link TlsConfigException} (or a {@link NullPointerException} for a null) naming the setting;
+   * {@link #build()} reads the files. Not thread-safe.
+   */
+  public static final class Builder {
+    private Path certificateChain;
+    private Path privateKey;
+    private Path clientCa;
+    private List<String> protocols = TlsPolicy.PROTOCOLS;
+    private List<String> cipherSuites = TlsPolicy.CIPHER_SUITES;
+    private TlsEngine engine = TlsEngine.AUTO;
+    private Duration watch;
+
+    private Builder() {}
+
+    /**
+     * Sets the PEM file of the server's certificate chain: the server certificate first, then
+     * each issuer up to (optionally) the root. Required.
+     */
+    public Builder certificateChain(Path file) {
+      this.certificateChain = Objects.requireNonNull(file, "certificateChain");
+      return this;
+    }
+
+    /**
+     * Sets the PEM file of the server's private key: unencrypted PKCS#8 ({@code BEGIN PRIVATE
+     * KEY}) or traditional ({@code BEGIN EC PRIVATE KEY}, {@code BEGIN RSA PRIVATE KEY}). Required.
+     */
+    public Builder privateKey(Path file) {
+      this.privateKey = Objects.requireNonNull(file, "privateKey");
+      return this;
+    }
+
+    /**
+     * Sets the PEM file of the CA certificates that client certificates must chain to. Every
+     * certificate in it is a trust anchor. Required.
+     */
+    public Builder clientCa(Path file) {
+      this.clientCa = Objects.requireNonNull(file, "clientCa");
+      return this;
+    }
+
+    /**
+     * Narrows the protocols to some of {@link TlsPolicy#PROTOCOLS}. Default: all of them.
+     *
+     * @throws TlsConfigException if a protocol is not in the policy or the list is empty
+     */
+    public Builder protocols(List<String> protocols) {
+      Objects.requireNonNull(protocols, "protocols");
+      this.protocols = TlsPolicy.narrowProtocols(protocols);
+      return this;
+    }
+
+    /**
+     * Narrows the cipher suites to some of {@link TlsPolicy#CIPHER_SUITES}, written as IANA names
+     * ({@code TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256}) or OpenSSL names
+     * ({@code ECDHE-ECDSA-AES128-GCM-SHA256}). Default: all of them. Each enabled protocol must keep
+     * at least one suite; BoringSSL cannot narrow the TLS 1.3 suites, so with the OpenSSL engine a
+     * list that keeps TLS 1.3 must keep all three of its suites.
+     *
+     * @throws TlsConfigException if a suite is not in the policy or the list is empty
+     */
+    public Builder cipherSuites(List<String> cipherSuites) {
+      Objects.requireNonNull(cipherSuites, "cipherSuites");
+      this.cipherSuites = TlsPolicy.narrowCipherSuites(cipherSuites);
+      return this;
+    }
+
+    /** Chooses the TLS implementation. Default: {@link TlsEngine#AUTO}. */
+    public Builder engine(TlsEngine engine) {
+      this.engine = Objects.requireNonNull(engine, "engine");
+      return this;
+    }
+
+    /**
+     * Polls the three files at this interval and reloads them when their contents change and stay
+     * unchanged for one more interval (so a file caught mid-write is waited for). A change that
+     * does not load is logged once at WARN and the current material stays in use. Default: no
+     * polling; {@link PemTlsContextFactory#reload()} still works.
+     *
+     * @throws TlsConfigException if the interval is not positive
+     */
+    public Builder watch(Duration interval) {
+      Objects.requireNonNull(interval, "watch");
+      if (interval.isNegative() || interval.isZero()) {
+        throw new TlsConfigException("watch", "watch must be positive but was " + interval);
+      }
+      this.watch = interval;
+      return this;
+    }
+
+    /**
+     * Reads the files and builds the factory.
+     *
+     * @throws TlsConfigException naming the setting (and file) that cannot be used
+     */
+    public PemTlsContextFactory build() {
+      MaterialFiles files = new MaterialFiles(
+          required(certificateChain, "certificateChain"),
+          required(privateKey, "privateKey"),
+          required(clientCa, "clientCa"));
+      TlsPolicy.Enabled enabled = TlsPolicy.enabled(protocols, cipherSuites);
+      TlsEngine chosen = resolve(engine);
+      if (chosen == TlsEngine.OPENSSL) {
+        checkOpenSslCanHonour(enabled);
+      }
+      logChoice(engine, chosen);
+      return new PemTlsContextFactory(files, enabled, chosen, watch);
+    }
+
+    private static Path required(Path path, String setting) {
+      if (path == null) {
+        throw new TlsConfigException(setting, setting + " must be set");
+      }
+      return path;
+    }
+
+    private static TlsEngine resolve(TlsEngine requested) {
+      switch (requested) {
+        case JDK:
+          return TlsEngine.JDK;
+        case OPENSSL:
+          if (!OpenSsl.isAvailable()) {
+            throw new TlsConfigException("engine",
+                "engine: OPENSSL is not available here: " + unavailability());
+          }
+          return TlsEngine.OPENSSL;
+        default:
+          return OpenSsl.isAvailable() ? TlsEngine.OPENSSL : TlsEngine.JDK;
+      }
+    }
+
+    private static void checkOpenSslCanHonour(TlsPolicy.Enabled enabled) {
+      if (!enabled.protocols().contains(TlsPolicy.TLS_1_3)) {
+        return;
+      }
+      if (!SslProvider.isTlsv13Supported(SslProvider.OPENSSL_REFCNT)) {
+        throw new TlsConfigException("protocols",
+            "protocols: OPENSSL does not support TLSv1.3 here; remove it or use engine JDK");
+      }
+      if (enabled.suitesOf(TlsPolicy.TLS_1_3).size() != TlsPolicy.TLS_1_3_CIPHER_SUITES.size()) {
+        throw new TlsConfigException("cipherSuites",
+            "cipherSuites: the OPENSSL engine cannot narrow the TLSv1.3 suites (BoringSSL always "
+                + "enables " + String.join(", ", TlsPolicy.TLS_1_3_CIPHER_SUITES)
+                + "); keep all three, remove TLSv1.3 from protocols, or use engine JDK");
+      }
+    }
+
+    private static void logChoice(TlsEngine requested, TlsEngine chosen) {
+      String how = requested == TlsEngine.AUTO ? "chosen by AUTO" : "configured";
+      if (chosen == TlsEngine.OPENSSL) {
+        LOG.info("TLS engine OPENSSL ({}), {}", OpenSsl.versionString(), how);
+      } else if (requested == TlsEngine.AUTO) {
+        LOG.info("TLS engine JDK (Java {}), chosen by AUTO: OpenSSL is not available: {}",
+            Runtime.version(), unavailability());
+      } else {
+        LOG.info("TLS engine JDK (Java {}), {}", Runtime.version(), how);
+      }
+    }
+
+    private static String unavailability() {
+      Throwable cause = OpenSsl.unavailabilityCause();
+      return cause == null ? "unknown reason" : String.valueOf(cause.getMessage());
+    }
+  }
+}
