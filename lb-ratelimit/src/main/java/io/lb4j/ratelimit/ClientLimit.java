@@ -1,0 +1,184 @@
+package io.lb4j.ratelimit;
+
+import java.math.BigDecimal;
+import java.time.Duration;
+
+/**
+ * The limits of one client: a token bucket on new connections and a cap on concurrent ones.
+ *
+ * <pre>{@code
+ * ClientLimit.rate(5, 10);                        // 5 new connections a second, bursts of 10
+ * ClientLimit.concurrent(3);                      // at most 3 open at once, any rate
+ * ClientLimit.rate(5, 10).withMaxConcurrent(3);   // both
+ * ClientLimit.unlimited();                        // neither
+ * }</pre>
+ *
+ * <p><b>Zero means "no such limit".</b> A {@code connectionsPerSecond} of 0 (with a
+ * {@code burst} of 0) means the client has no rate limit; a {@code maxConcurrent} of 0 means it
+ * has no concurrency cap. There is no way to express "refuse every connection" here: that is the
+ * {@link io.lb4j.api.Authorizer}'s job.
+ *
+ * <p>The token bucket starts full: a client may open {@code burst} connections at once, then one
+ * more every {@code 1 / connectionsPerSecond} seconds, and never saves up more than
+ * {@code burst}.
+ *
+ * <p>Immutable and thread-safe.
+ *
+ * @param connectionsPerSecond how fast the bucket refills, in new connections per second; 0 for no
+ *     rate limit, otherwise between {@value #MIN_RATE} and {@value #MAX_RATE}
+ * @param burst how many tokens the bucket holds; 0 exactly when there is no rate limit
+ * @param maxConcurrent how many connections the client may hold open at once; 0 for no cap
+ */
+public record ClientLimit(double connectionsPerSecond, long burst, int maxConcurrent) {
+
+  /** The slowest rate a bucket accepts: one connection every thousand million seconds. */
+  public static final double MIN_RATE = 1e-9;
+
+  /** The fastest rate a bucket accepts: one connection every nanosecond. */
+  public static final double MAX_RATE = 1e9;
+
+  private static final ClientLimit UNLIMITED = new ClientLimit(0, 0, 0);
+  private static final long NANOS_PER_SECOND = 1_000_000_000L;
+
+  /**
+   * Checks the limits.
+   *
+   * @throws IllegalArgumentException if a value is negative, not finite, out of range, or if
+   *     {@code burst} is 0 while {@code connectionsPerSecond} is positive (or the other way round)
+   */
+  public ClientLimit {
+    if (!Double.isFinite(connectionsPerSecond) || connectionsPerSecond < 0) {
+      throw new IllegalArgumentException(
+          "connectionsPerSecond must be finite and not negative but was " + connectionsPerSecond);
+    }
+    if (connectionsPerSecond > 0
+        && (connectionsPerSecond < MIN_RATE || connectionsPerSecond > MAX_RATE)) {
+      throw new IllegalArgumentException(
+          "connectionsPerSecond must be 0 (no rate limit) or between " + MIN_RATE + " and "
+              + MAX_RATE + " but was " + connectionsPerSecond);
+    }
+    if (burst < 0) {
+      throw new IllegalArgumentException("burst must not be negative but was " + burst);
+    }
+    if (connectionsPerSecond > 0 && burst == 0) {
+      throw new IllegalArgumentException(
+          "burst must be positive when connectionsPerSecond is " + connectionsPerSecond
+              + " but was 0");
+    }
+    if (connectionsPerSecond == 0 && burst != 0) {
+      throw new IllegalArgumentException(
+          "burst must be 0 when connectionsPerSecond is 0 (no rate limit) but was " + burst);
+    }
+    if (maxConcurrent < 0) {
+      throw new IllegalArgumentException("maxConcurrent must not be negative but was " + maxConcurrent);
+    }
+  }
+
+  /** Returns the limit that limits nothing: no rate limit and no concurrency cap. */
+  public static ClientLimit unlimited() {
+    return UNLIMITED;
+  }
+
+  /**
+   * Returns a token-bucket limit with no concurrency cap.
+   *
+   * @param connectionsPerSecond the refill rate, between {@value #MIN_RATE} and {@value #MAX_RATE}
+   * @param burst the bucket's size, positive
+   * @return the limit
+   * @throws IllegalArgumentException if a value is out of range
+   */
+  public static ClientLimit rate(double connectionsPerSecond, long burst) {
+    if (connectionsPerSecond == 0) {
+      throw new IllegalArgumentException(
+          "connectionsPerSecond must be positive but was 0 (use unlimited() for no rate limit)");
+    }
+    return new ClientLimit(connectionsPerSecond, burst, 0);
+  }
+
+  /**
+   * Returns a concurrency cap with no rate limit.
+   *
+   * @param maxConcurrent how many connections may be open at once, positive
+   * @return the limit
+   * @throws IllegalArgumentException if {@code maxConcurrent} is not positive
+   */
+  public static ClientLimit concurrent(int maxConcurrent) {
+    if (maxConcurrent <= 0) {
+      throw new IllegalArgumentException(
+          "maxConcurrent must be positive but was " + maxConcurrent
+              + " (use unlimited() for no cap)");
+    }
+    return new ClientLimit(0, 0, maxConcurrent);
+  }
+
+  /**
+   * Returns this limit with another token bucket and the same concurrency cap.
+   *
+   * @param connectionsPerSecond the refill rate; 0 (with a burst of 0) for no rate limit
+   * @param burst the bucket's size
+   * @return the new limit
+   * @throws IllegalArgumentException as the constructor does
+   */
+  public ClientLimit withRate(double connectionsPerSecond, long burst) {
+    return new ClientLimit(connectionsPerSecond, burst, maxConcurrent);
+  }
+
+  /** Returns this limit without its token bucket, keeping the concurrency cap. */
+  public ClientLimit withoutRate() {
+    return new ClientLimit(0, 0, maxConcurrent);
+  }
+
+  /**
+   * Returns this limit with another concurrency cap and the same token bucket.
+   *
+   * @param maxConcurrent the cap; 0 for none
+   * @return the new limit
+   * @throws IllegalArgumentException if {@code maxConcurrent} is negative
+   */
+  public ClientLimit withMaxConcurrent(int maxConcurrent) {
+    return new ClientLimit(connectionsPerSecond, burst, maxConcurrent);
+  }
+
+  /** Returns whether new connections are limited by a token bucket. */
+  public boolean hasRateLimit() {
+    return connectionsPerSecond > 0;
+  }
+
+  /** Returns whether open connections are capped. */
+  public boolean hasConcurrencyLimit() {
+    return maxConcurrent > 0;
+  }
+
+  /**
+   * Returns how long an empty bucket takes to fill up again, {@link Duration#ZERO} without a rate
+   * limit. Forgetting a bucket that has been idle this long loses nothing: it would be full.
+   */
+  public Duration timeToFill() {
+    if (!hasRateLimit()) {
+      return Duration.ZERO;
+    }
+    double nanos = burst * (NANOS_PER_SECOND / connectionsPerSecond);
+    return nanos >= Long.MAX_VALUE ? Duration.ofNanos(Long.MAX_VALUE) : Duration.ofNanos((long) Math.ceil(nanos));
+  }
+
+  /**
+   * Returns the rate as written for people: {@code "5/s"}, {@code "0.5/s"}; used in refusal
+   * details and logs.
+   */
+  String rateText() {
+    String number = connectionsPerSecond == Math.rint(connectionsPerSecond)
+        ? Long.toString((long) connectionsPerSecond)
+        : BigDecimal.valueOf(connectionsPerSecond).stripTrailingZeros().toPlainString();
+    return number + "/s";
+  }
+
+  /** Returns the detail of a rate refusal, for example {@code "rate limit 5/s burst 10 exceeded"}. */
+  public String rateRefusalDetail() {
+    return "rate limit " + rateText() + " burst " + burst + " exceeded";
+  }
+
+  /** Returns the detail of a concurrency refusal: {@code "concurrent connection limit 3 reached"}. */
+  public String concurrencyRefusalDetail() {
+    return "concurrent connection limit " + maxConcurrent + " reached";
+  }
+}
