@@ -1,0 +1,278 @@
+package io.lb4j.testkit.pki;
+
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.time.Instant;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * What a client certificate from {@link TestPki#client(ClientSpec)} should say: the identity
+ * lb4j extracts from it and how to make it.
+ *
+ * <pre>{@code
+ * IssuedCertificate alice = pki.client(ClientSpec.commonName("alice")
+ *     .groups("ops", "dev")                       // OU=ops, OU=dev
+ *     .uris("spiffe://lb4j.test/alice")
+ *     .keyType(KeyType.RSA_2048)
+ *     .build());
+ * }</pre>
+ *
+ * <p>The subject is {@code CN=<commonName>, OU=<each group>, O=lb4j test}. Without
+ * {@link Builder#validity validity} the certificate is valid from an hour before it is issued
+ * until a day after; without a {@link Builder#keyType key type} it has an EC P-256 key.
+ *
+ * <p>Immutable and thread-safe; the builder is not thread-safe.
+ */
+public final class ClientSpec {
+
+  private final String commonName;
+  private final List<String> groups;
+  private final List<String> dnsNames;
+  private final List<String> uris;
+  private final Instant notBefore;
+  private final Instant notAfter;
+  private final KeyType keyType;
+  private final boolean serverAuthOnly;
+
+  private ClientSpec(Builder b) {
+    this.commonName = b.commonName;
+    this.groups = b.groups;
+    this.dnsNames = b.dnsNames;
+    this.uris = b.uris;
+    this.notBefore = b.notBefore;
+    this.notAfter = b.notAfter;
+    this.keyType = b.keyType;
+    this.serverAuthOnly = b.serverAuthOnly;
+  }
+
+  /**
+   * Starts a spec for a client called {@code commonName}.
+   *
+   * @param commonName the subject's CN, not blank
+   * @return a builder with every other setting at its default
+   * @throws NullPointerException if {@code commonName} is null
+   * @throws IllegalArgumentException if {@code commonName} is blank
+   */
+  public static Builder commonName(String commonName) {
+    return new Builder(commonName);
+  }
+
+  /** Returns the subject's common name. */
+  public String commonName() {
+    return commonName;
+  }
+
+  /** Returns the groups, each an OU attribute of the subject, in the order given. */
+  public List<String> groups() {
+    return groups;
+  }
+
+  /** Returns the DNS names of the subject alternative name extension. */
+  public List<String> dnsNames() {
+    return dnsNames;
+  }
+
+  /** Returns the URIs of the subject alternative name extension, as SPIFFE IDs are carried. */
+  public List<String> uris() {
+    return uris;
+  }
+
+  /** Returns the start of validity, or empty for the default (an hour before issuing). */
+  public Optional<Instant> notBefore() {
+    return Optional.ofNullable(notBefore);
+  }
+
+  /** Returns the end of validity, or empty for the default (a day after issuing). */
+  public Optional<Instant> notAfter() {
+    return Optional.ofNullable(notAfter);
+  }
+
+  /** Returns the kind of key the certificate is issued for. */
+  public KeyType keyType() {
+    return keyType;
+  }
+
+  /**
+   * Returns whether the certificate's extended key usage is serverAuth only, which a verifying
+   * TLS server must refuse for a client; otherwise it is clientAuth.
+   */
+  public boolean serverAuthOnly() {
+    return serverAuthOnly;
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    if (this == o) {
+      return true;
+    }
+    if (!(o instanceof ClientSpec)) {
+      return false;
+    }
+    ClientSpec that = (ClientSpec) o;
+    return serverAuthOnly == that.serverAuthOnly
+        && commonName.equals(that.commonName)
+        && groups.equals(that.groups)
+        && dnsNames.equals(that.dnsNames)
+        && uris.equals(that.uris)
+        && Objects.equals(notBefore, that.notBefore)
+        && Objects.equals(notAfter, that.notAfter)
+        && keyType == that.keyType;
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(commonName, groups, dnsNames, uris, notBefore, notAfter, keyType,
+        serverAuthOnly);
+  }
+
+  @Override
+  public String toString() {
+    return "ClientSpec[commonName=" + commonName + ", groups=" + groups + ", dnsNames="
+        + dnsNames + ", uris=" + uris + ", notBefore=" + notBefore + ", notAfter=" + notAfter
+        + ", keyType=" + keyType + ", serverAuthOnly=" + serverAuthOnly + "]";
+  }
+
+  /**
+   * Builds a {@link ClientSpec}; each setter checks its argument at once. List setters replace
+   * what an earlier call set. Not thread-safe.
+   */
+  public static final class Builder {
+
+    private final String commonName;
+    private List<String> groups = List.of();
+    private List<String> dnsNames = List.of();
+    private List<String> uris = List.of();
+    private Instant notBefore;
+    private Instant notAfter;
+    private KeyType keyType = KeyType.EC_P256;
+    private boolean serverAuthOnly;
+
+    private Builder(String commonName) {
+      this.commonName = notBlank("commonName", commonName);
+    }
+
+    /**
+     * Sets the groups, each written as an OU attribute of the subject.
+     *
+     * @param groups the group names, none blank
+     * @return this builder
+     * @throws NullPointerException if the array or an element is null
+     * @throws IllegalArgumentException if a name is blank
+     */
+    public Builder groups(String... groups) {
+      this.groups = allNotBlank("groups", groups);
+      return this;
+    }
+
+    /**
+     * Sets the DNS names of the subject alternative name extension.
+     *
+     * @param dnsNames the names, none blank
+     * @return this builder
+     * @throws NullPointerException if the array or an element is null
+     * @throws IllegalArgumentException if a name is blank
+     */
+    public Builder dnsNames(String... dnsNames) {
+      this.dnsNames = allNotBlank("dnsNames", dnsNames);
+      return this;
+    }
+
+    /**
+     * Sets the URIs of the subject alternative name extension, such as SPIFFE IDs
+     * ({@code spiffe://lb4j.test/alice}).
+     *
+     * @param uris absolute URIs
+     * @return this builder
+     * @throws NullPointerException if the array or an element is null
+     * @throws IllegalArgumentException if one is not an absolute URI
+     */
+    public Builder uris(String... uris) {
+      List<String> checked = allNotBlank("uris", uris);
+      for (String uri : checked) {
+        boolean absolute;
+        try {
+          absolute = new URI(uri).isAbsolute();
+        } catch (URISyntaxException e) {
+          absolute = false;
+        }
+        if (!absolute) {
+          throw new IllegalArgumentException("uris must be absolute URIs but was '" + uri + "'");
+        }
+      }
+      this.uris = checked;
+      return this;
+    }
+
+    /**
+     * Sets the validity period, which may lie wholly in the past or the future. Certificates keep
+     * whole seconds, so sub-second parts are dropped.
+     *
+     * @param notBefore the first instant of validity
+     * @param notAfter the last instant of validity, after {@code notBefore}
+     * @return this builder
+     * @throws NullPointerException if either is null
+     * @throws IllegalArgumentException if {@code notAfter} is not after {@code notBefore}
+     */
+    public Builder validity(Instant notBefore, Instant notAfter) {
+      Objects.requireNonNull(notBefore, "notBefore");
+      Objects.requireNonNull(notAfter, "notAfter");
+      if (!notAfter.isAfter(notBefore)) {
+        throw new IllegalArgumentException("validity must end after it starts but was "
+            + notBefore + " to " + notAfter);
+      }
+      this.notBefore = notBefore;
+      this.notAfter = notAfter;
+      return this;
+    }
+
+    /**
+     * Sets the kind of key.
+     *
+     * @param keyType the key type
+     * @return this builder
+     * @throws NullPointerException if {@code keyType} is null
+     */
+    public Builder keyType(KeyType keyType) {
+      this.keyType = Objects.requireNonNull(keyType, "keyType");
+      return this;
+    }
+
+    /**
+     * Makes the extended key usage serverAuth only, without clientAuth: a certificate a TLS server
+     * must refuse from a client.
+     *
+     * @return this builder
+     */
+    public Builder serverAuthOnly() {
+      this.serverAuthOnly = true;
+      return this;
+    }
+
+    /**
+     * Returns the spec.
+     *
+     * @return an immutable spec holding the settings made so far
+     */
+    public ClientSpec build() {
+      return new ClientSpec(this);
+    }
+
+    private static String notBlank(String setting, String value) {
+      Objects.requireNonNull(value, setting);
+      if (value.isBlank()) {
+        throw new IllegalArgumentException(setting + " must not be blank but was '" + value + "'");
+      }
+      return value;
+    }
+
+    private static List<String> allNotBlank(String setting, String[] values) {
+      Objects.requireNonNull(values, setting);
+      for (String value : values) {
+        notBlank(setting, value);
+      }
+      return List.of(values);
+    }
+  }
+}

@@ -1,0 +1,27 @@
+package io.lb4j.testkit.pki;
+
+import java.security.PublicKey;
+import java.time.Instant;
+import java.util.List;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x509.GeneralName;
+import org.bouncycastle.asn1.x509.KeyPurposeId;
+
+/**
+ * What a certificate to be signed says: its subject and key, validity, whether it is a CA, its
+ * subject alternative names and extended key usages (either may be empty, and is then left out).
+ */
+record Template(
+    X500Name subject,
+    PublicKey publicKey,
+    Instant notBefore,
+    Instant notAfter,
+    boolean certificateAuthority,
+    List<GeneralName> subjectAltNames,
+    List<KeyPurposeId> extendedKeyUsages) {
+
+  Template {
+    subjectAltNames = List.copyOf(subjectAltNames);
+    extendedKeyUsages = List.copyOf(extendedKeyUsages);
+  }
+}

@@ -1,0 +1,454 @@
+package io.lb4j.testkit.pki;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyPair;
+import java.security.KeyStore;
+import java.security.SecureRandom;
+import java.security.cert.X509Certificate;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Objects;
+import javax.net.ssl.KeyManager;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x500.X500NameBuilder;
+import org.bouncycastle.asn1.x500.style.BCStyle;
+import org.bouncycastle.asn1.x509.GeneralName;
+import org.bouncycastle.asn1.x509.KeyPurposeId;
+import org.bouncycastle.util.IPAddress;
+
+/**
+ * A certificate authority made at run time, and the server and client certificates it issues:
+ * good ones, and the bad ones a mutual-TLS server must refuse.
+ *
+ * <pre>{@code
+ * TestPki pki = TestPki.create();
+ * IssuedCertificate server = pki.server("localhost", "127.0.0.1");
+ * IssuedCertificate alice = pki.client("alice");
+ * Path caFile = pki.writeCaPem(dir.resolve("ca.pem"));
+ * PemFiles serverFiles = server.writePem(dir, "server");
+ * // ... start a server on those files, then connect as alice:
+ * SSLSocket socket = (SSLSocket) pki.clientContext(alice).getSocketFactory()
+ *     .createSocket("127.0.0.1", port);
+ * }</pre>
+ *
+ * <p>Every subject has {@code O=lb4j test}. Certificates carry subject and authority key
+ * identifiers, basic constraints (CA only for the CA) and key usage (digitalSignature, plus
+ * keyEncipherment for RSA keys); serial numbers are random. The CA is valid from a week before it
+ * was made for a year; server certificates from an hour before issuing for 30 days; client
+ * certificates from an hour before issuing for a day. "Now" is the {@link Builder#clock clock}'s.
+ *
+ * <p>A certificate from another CA is one from another {@code TestPki}; a self-signed one comes
+ * from {@link #selfSigned(String)}.
+ *
+ * <p>Thread-safe: issuing only reads the CA and draws from a {@link SecureRandom}. Keys are made
+ * with the JDK's providers; BouncyCastle builds and encodes certificates and is never registered
+ * as a provider.
+ */
+public final class TestPki {
+
+  /** The organisation of every subject this class issues for. */
+  public static final String ORGANIZATION = "lb4j test";
+
+  private static final List<String> DEFAULT_SERVER_NAMES = List.of("localhost", "127.0.0.1");
+  private static final Duration BACKDATE = Duration.ofHours(1);
+  private static final Duration CA_BACKDATE = Duration.ofDays(7);
+  private static final Duration CA_LIFETIME = Duration.ofDays(365);
+  private static final Duration SERVER_LIFETIME = Duration.ofDays(30);
+  private static final Duration CLIENT_LIFETIME = Duration.ofDays(1);
+
+  private final Clock clock;
+  private final SecureRandom random;
+  private final IssuedCertificate ca;
+  private final X500Name caName;
+
+  private TestPki(String caCommonName, KeyType caKeyType, Clock clock) {
+    this.clock = clock;
+    this.random = new SecureRandom();
+    this.caName = subject(caCommonName, List.of());
+    KeyPair keys = caKeyType.generate(random);
+    Instant now = clock.instant();
+    Template template = new Template(caName, keys.getPublic(), now.minus(CA_BACKDATE),
+        now.plus(CA_LIFETIME), true, List.of(), List.of());
+    X509Certificate certificate =
+        Signer.sign(template, caName, keys.getPublic(), keys.getPrivate(), random);
+    this.ca = new IssuedCertificate(certificate, List.of(certificate), keys.getPrivate());
+  }
+
+  /**
+   * Makes a new CA with an EC P-256 key, called {@code lb4j test CA <random hex>} so that two
+   * test PKIs are told apart by name as well as by key.
+   *
+   * @return a new PKI
+   */
+  public static TestPki create() {
+    return builder().build();
+  }
+
+  /**
+   * Makes a new CA with an EC P-256 key and the common name {@code caCommonName}.
+   *
+   * @param caCommonName the CA's CN, not blank
+   * @return a new PKI
+   * @throws IllegalArgumentException if the name is blank
+   */
+  public static TestPki create(String caCommonName) {
+    return builder().caCommonName(caCommonName).build();
+  }
+
+  /**
+   * Starts a builder, for a CA with another key type or a PKI on a test's clock.
+   *
+   * @return a builder with every setting at its default
+   */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Issues a client certificate signed by its own key, not by any CA: what a server must refuse
+   * as untrusted. EC P-256, extended key usage clientAuth, valid from an hour ago for a day.
+   *
+   * @param commonName the subject's CN, not blank
+   * @return the certificate, its key, and a chain of just itself
+   * @throws IllegalArgumentException if the name is blank
+   */
+  public static IssuedCertificate selfSigned(String commonName) {
+    ClientSpec spec = ClientSpec.commonName(commonName).build();
+    SecureRandom random = new SecureRandom();
+    KeyPair keys = KeyType.EC_P256.generate(random);
+    Instant now = Instant.now();
+    X500Name name = subject(spec.commonName(), List.of());
+    Template template = new Template(name, keys.getPublic(), now.minus(BACKDATE),
+        now.plus(CLIENT_LIFETIME), false, List.of(), List.of(KeyPurposeId.id_kp_clientAuth));
+    X509Certificate certificate =
+        Signer.sign(template, name, keys.getPublic(), keys.getPrivate(), random);
+    return new IssuedCertificate(certificate, List.of(certificate), keys.getPrivate());
+  }
+
+  /** Returns the CA's certificate: the trust anchor for everything this PKI issues. */
+  public X509Certificate caCertificate() {
+    return ca.certificate();
+  }
+
+  /** Returns the CA's certificate and key; its chain is the CA certificate alone. */
+  public IssuedCertificate ca() {
+    return ca;
+  }
+
+  /**
+   * Issues an EC P-256 server certificate; see {@link #server(KeyType, String...)}.
+   *
+   * @param names subject alternative names; none for {@code localhost} and {@code 127.0.0.1}
+   * @return the certificate, its key, and the chain [certificate, CA]
+   * @throws IllegalArgumentException if a name is blank
+   */
+  public IssuedCertificate server(String... names) {
+    return server(KeyType.EC_P256, names);
+  }
+
+  /**
+   * Issues a server certificate: extended key usage serverAuth, subject
+   * {@code CN=<first name>, O=lb4j test}, valid from an hour ago for 30 days. IP literals among
+   * the names become IP address entries of the subject alternative names, the others DNS names.
+   *
+   * @param keyType the kind of key
+   * @param names subject alternative names; none for {@code localhost} and {@code 127.0.0.1}
+   * @return the certificate, its key, and the chain [certificate, CA]
+   * @throws NullPointerException if an argument or name is null
+   * @throws IllegalArgumentException if a name is blank
+   */
+  public IssuedCertificate server(KeyType keyType, String... names) {
+    Objects.requireNonNull(keyType, "keyType");
+    Objects.requireNonNull(names, "names");
+    List<String> all = names.length == 0 ? DEFAULT_SERVER_NAMES : List.of(names);
+    List<GeneralName> altNames = new ArrayList<>();
+    for (String name : all) {
+      if (name.isBlank()) {
+        throw new IllegalArgumentException("server names must not be blank but was '" + name + "'");
+      }
+      altNames.add(IPAddress.isValid(name)
+          ? new GeneralName(GeneralName.iPAddress, name)
+          : new GeneralName(GeneralName.dNSName, name));
+    }
+    Instant now = clock.instant();
+    return issue(keyType, subject(all.get(0), List.of()), now.minus(BACKDATE),
+        now.plus(SERVER_LIFETIME), altNames, KeyPurposeId.id_kp_serverAuth);
+  }
+
+  /**
+   * Issues an EC P-256 client certificate: extended key usage clientAuth, subject
+   * {@code CN=<commonName>, O=lb4j test}, valid from an hour ago for a day.
+   *
+   * @param commonName the subject's CN, not blank
+   * @return the certificate, its key, and the chain [certificate, CA]
+   * @throws IllegalArgumentException if the name is blank
+   */
+  public IssuedCertificate client(String commonName) {
+    return client(ClientSpec.commonName(commonName).build());
+  }
+
+  /**
+   * Issues a client certificate as {@code spec} describes.
+   *
+   * @param spec the subject, names, validity, key type and key usage
+   * @return the certificate, its key, and the chain [certificate, CA]
+   * @throws NullPointerException if {@code spec} is null
+   */
+  public IssuedCertificate client(ClientSpec spec) {
+    Objects.requireNonNull(spec, "spec");
+    Instant now = clock.instant();
+    List<GeneralName> altNames = new ArrayList<>();
+    for (String dnsName : spec.dnsNames()) {
+      altNames.add(new GeneralName(GeneralName.dNSName, dnsName));
+    }
+    for (String uri : spec.uris()) {
+      altNames.add(new GeneralName(GeneralName.uniformResourceIdentifier, uri));
+    }
+    return issue(spec.keyType(), subject(spec.commonName(), spec.groups()),
+        spec.notBefore().orElse(now.minus(BACKDATE)),
+        spec.notAfter().orElse(now.plus(CLIENT_LIFETIME)),
+        altNames,
+        spec.serverAuthOnly() ? KeyPurposeId.id_kp_serverAuth : KeyPurposeId.id_kp_clientAuth);
+  }
+
+  /**
+   * Issues a client certificate that expired a day ago (valid from two days ago until one).
+   *
+   * @param commonName the subject's CN, not blank
+   * @return the certificate, its key, and the chain [certificate, CA]
+   * @throws IllegalArgumentException if the name is blank
+   */
+  public IssuedCertificate expiredClient(String commonName) {
+    Instant now = clock.instant();
+    return client(ClientSpec.commonName(commonName)
+        .validity(now.minus(Duration.ofDays(2)), now.minus(Duration.ofDays(1)))
+        .build());
+  }
+
+  /**
+   * Issues a client certificate that becomes valid in a day (valid from one day ahead to two).
+   *
+   * @param commonName the subject's CN, not blank
+   * @return the certificate, its key, and the chain [certificate, CA]
+   * @throws IllegalArgumentException if the name is blank
+   */
+  public IssuedCertificate notYetValidClient(String commonName) {
+    Instant now = clock.instant();
+    return client(ClientSpec.commonName(commonName)
+        .validity(now.plus(Duration.ofDays(1)), now.plus(Duration.ofDays(2)))
+        .build());
+  }
+
+  /**
+   * Issues a certificate for a client whose extended key usage is serverAuth only: a TLS server
+   * verifying client certificates must refuse it.
+   *
+   * @param commonName the subject's CN, not blank
+   * @return the certificate, its key, and the chain [certificate, CA]
+   * @throws IllegalArgumentException if the name is blank
+   */
+  public IssuedCertificate serverOnlyClient(String commonName) {
+    return client(ClientSpec.commonName(commonName).serverAuthOnly().build());
+  }
+
+  /**
+   * Writes the CA certificate as PEM to {@code file}, creating folders as needed and replacing
+   * the file in one rename.
+   *
+   * @param file where to write
+   * @return {@code file}
+   * @throws java.io.UncheckedIOException if the file cannot be written
+   */
+  public Path writeCaPem(Path file) {
+    Objects.requireNonNull(file, "file");
+    return Pem.write(file, Pem.certificates(List.of(ca.certificate())), false);
+  }
+
+  /**
+   * Returns a new PKCS#12 store holding the CA certificate as a trusted entry (alias
+   * {@code ca}), for a JDK {@link TrustManagerFactory}.
+   *
+   * @return a loaded key store with no password
+   */
+  public KeyStore trustStore() {
+    try {
+      KeyStore store = KeyStore.getInstance("PKCS12");
+      store.load(null, null);
+      store.setCertificateEntry("ca", ca.certificate());
+      return store;
+    } catch (GeneralSecurityException | IOException e) {
+      throw new IllegalStateException("cannot build a PKCS12 trust store", e);
+    }
+  }
+
+  /**
+   * Returns a JDK TLS context for a client that presents {@code client} and trusts servers whose
+   * certificates this CA issued. The client presents its certificate whenever the server accepts
+   * its key type, even when the server names other issuers, so tests see how a server treats a
+   * certificate it should refuse (expired, wrong CA, wrong key usage).
+   *
+   * <p>Hostnames are not checked unless the socket or engine asks for it with
+   * {@code SSLParameters.setEndpointIdentificationAlgorithm("HTTPS")}.
+   *
+   * @param client the certificate and key to present; may be from another PKI
+   * @return a new context for TLS 1.3 and 1.2
+   * @throws NullPointerException if {@code client} is null
+   */
+  public SSLContext clientContext(IssuedCertificate client) {
+    Objects.requireNonNull(client, "client");
+    return context(new PresentingKeyManager(client));
+  }
+
+  /**
+   * Returns a JDK TLS context for a client without a certificate that trusts servers whose
+   * certificates this CA issued.
+   *
+   * @return a new context for TLS 1.3 and 1.2
+   */
+  public SSLContext clientContext() {
+    return context(null);
+  }
+
+  /**
+   * Returns a JDK TLS context for a server that presents {@code server} and trusts client
+   * certificates this CA issued. Whether a client certificate is asked for is the socket's or
+   * engine's setting ({@code setNeedClientAuth(true)}).
+   *
+   * @param server the certificate and key to present
+   * @return a new context for TLS 1.3 and 1.2
+   * @throws NullPointerException if {@code server} is null
+   */
+  public SSLContext serverContext(IssuedCertificate server) {
+    Objects.requireNonNull(server, "server");
+    return context(new PresentingKeyManager(server));
+  }
+
+  /** Returns the CA's subject name. */
+  @Override
+  public String toString() {
+    return "TestPki[" + ca.certificate().getSubjectX500Principal().getName() + "]";
+  }
+
+  private SSLContext context(KeyManager keyManager) {
+    try {
+      TrustManagerFactory trust = TrustManagerFactory.getInstance("PKIX");
+      trust.init(trustStore());
+      SSLContext context = SSLContext.getInstance("TLS");
+      context.init(keyManager == null ? null : new KeyManager[] {keyManager},
+          trust.getTrustManagers(), random);
+      return context;
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("this JDK cannot make a TLS context", e);
+    }
+  }
+
+  private IssuedCertificate issue(KeyType keyType, X500Name subject, Instant notBefore,
+      Instant notAfter, List<GeneralName> altNames, KeyPurposeId purpose) {
+    KeyPair keys = keyType.generate(random);
+    Template template = new Template(subject, keys.getPublic(), notBefore, notAfter, false,
+        altNames, List.of(purpose));
+    X509Certificate certificate = Signer.sign(template, caName, ca.certificate().getPublicKey(),
+        ca.privateKey(), random);
+    return new IssuedCertificate(certificate, List.of(certificate, ca.certificate()),
+        keys.getPrivate());
+  }
+
+  // Encoded most general first (O, then OUs, then CN), so RFC 2253 text, which reverses the
+  // encoding, reads CN=..., OU=<first group>, ..., O=lb4j test.
+  private static X500Name subject(String commonName, List<String> groups) {
+    X500NameBuilder name = new X500NameBuilder(BCStyle.INSTANCE);
+    name.addRDN(BCStyle.O, ORGANIZATION);
+    for (int i = groups.size() - 1; i >= 0; i--) {
+      name.addRDN(BCStyle.OU, groups.get(i));
+    }
+    name.addRDN(BCStyle.CN, commonName);
+    return name.build();
+  }
+
+  /**
+   * Builds a {@link TestPki}; each setter checks its argument at once. Not thread-safe.
+   *
+   * <pre>{@code
+   * TestPki pki = TestPki.builder()
+   *     .caCommonName("staging CA")
+   *     .caKeyType(KeyType.RSA_2048)
+   *     .clock(Clock.fixed(Instant.parse("2030-01-01T00:00:00Z"), ZoneOffset.UTC))
+   *     .build();
+   * }</pre>
+   */
+  public static final class Builder {
+
+    private String caCommonName;
+    private KeyType caKeyType = KeyType.EC_P256;
+    private Clock clock = Clock.systemUTC();
+
+    private Builder() {}
+
+    /**
+     * Sets the CA's common name; by default {@code lb4j test CA <8 random hex digits>}.
+     *
+     * @param caCommonName the CN, not blank
+     * @return this builder
+     * @throws NullPointerException if the name is null
+     * @throws IllegalArgumentException if the name is blank
+     */
+    public Builder caCommonName(String caCommonName) {
+      Objects.requireNonNull(caCommonName, "caCommonName");
+      if (caCommonName.isBlank()) {
+        throw new IllegalArgumentException(
+            "caCommonName must not be blank but was '" + caCommonName + "'");
+      }
+      this.caCommonName = caCommonName;
+      return this;
+    }
+
+    /**
+     * Sets the kind of the CA's key, which also decides the signature algorithm of everything it
+     * issues; by default EC P-256.
+     *
+     * @param caKeyType the key type
+     * @return this builder
+     * @throws NullPointerException if {@code caKeyType} is null
+     */
+    public Builder caKeyType(KeyType caKeyType) {
+      this.caKeyType = Objects.requireNonNull(caKeyType, "caKeyType");
+      return this;
+    }
+
+    /**
+     * Sets the clock that says "now" for every validity period; by default the system's UTC
+     * clock. A fixed clock makes certificates that are valid or not at a chosen time.
+     *
+     * @param clock the clock
+     * @return this builder
+     * @throws NullPointerException if {@code clock} is null
+     */
+    public Builder clock(Clock clock) {
+      this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /**
+     * Makes the CA.
+     *
+     * @return a new PKI
+     */
+    public TestPki build() {
+      String name = caCommonName;
+      if (name == null) {
+        byte[] suffix = new byte[4];
+        new SecureRandom().nextBytes(suffix);
+        name = "lb4j test CA " + HexFormat.of().formatHex(suffix);
+      }
+      return new TestPki(name, caKeyType, clock);
+    }
+  }
+}
