@@ -401,7 +401,13 @@ public final class HostPool {
     }
   }
 
-  private void markFailed(HostEntry e) {
+  private void markFailed(HostEntry leased) {
+    // A late report may hold the entry of a host that was since forgotten and added again: the
+    // mark belongs to the host, so it goes to the host's current entry.
+    HostEntry e = entries.get(leased.host);
+    if (e == null) {
+      return;
+    }
     Upstream u = upstream;
     boolean wasEligible = e.eligible();
     HealthCheck check = u.healthCheck().orElse(null);
