@@ -1,0 +1,187 @@
+package io.lb4j.tls;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.lb4j.testkit.pki.IssuedCertificate;
+import io.lb4j.testkit.pki.KeyType;
+import io.lb4j.testkit.pki.TestPki;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.function.Consumer;
+import java.util.stream.Stream;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocket;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Clients the policy refuses. Each case checks both sides: the server recorded a failed handshake,
+ * and the client could not get a message through.
+ */
+class ClientRefusalTest {
+
+  private static TestPki pki;
+  private static IssuedCertificate ecServer;
+  private static IssuedCertificate rsaServer;
+
+  @TempDir Path dir;
+
+  @BeforeAll
+  static void issueServerCertificates() {
+    pki = TestPki.create();
+    ecServer = pki.server();
+    rsaServer = pki.server(KeyType.RSA_2048);
+  }
+
+  /** Both sides of a refused connection: why the server failed it, what the client got. */
+  private record Refusal(String serverReasons, Exception clientCause) {}
+
+  private Refusal refuse(TlsEngine engine, IssuedCertificate server, SSLContext client,
+      Consumer<SSLSocket> configure) {
+    try (PemTlsContextFactory factory = TlsFixture.write(dir, pki, server).factory(engine);
+        TlsEchoServer echo = TlsEchoServer.start(factory)) {
+      TlsClient.Result result = TlsClient.exchange(client, echo.port(), configure);
+      String serverReasons = echo.nextFailure().reasons();
+      assertThat(result).isInstanceOf(TlsClient.Refused.class);
+      return new Refusal(serverReasons, ((TlsClient.Refused) result).cause());
+    }
+  }
+
+  private Refusal refuse(TlsEngine engine, SSLContext client) {
+    return refuse(engine, ecServer, client, socket -> {});
+  }
+
+  @ParameterizedTest
+  @EnumSource(value = TlsEngine.class, names = {"OPENSSL", "JDK"})
+  void refusesClientWithoutCertificate(TlsEngine engine) {
+    Refusal refusal = refuse(engine, pki.clientContext());
+
+    assertThat(refusal.serverReasons()).contains(engine == TlsEngine.OPENSSL
+        ? "PEER_DID_NOT_RETURN_A_CERTIFICATE" : "Empty client certificate chain");
+  }
+
+  @ParameterizedTest
+  @EnumSource(value = TlsEngine.class, names = {"OPENSSL", "JDK"})
+  void refusesClientWithCertificateFromAnotherCa(TlsEngine engine) {
+    Refusal refusal = refuse(engine, pki.clientContext(TestPki.create().client("mallory")));
+
+    assertThat(refusal.serverReasons()).contains("unable to find valid certification path");
+  }
+
+  @ParameterizedTest
+  @EnumSource(value = TlsEngine.class, names = {"OPENSSL", "JDK"})
+  void refusesClientWithSelfSignedCertificate(TlsEngine engine) {
+    Refusal refusal = refuse(engine, pki.clientContext(TestPki.selfSigned("mallory")));
+
+    assertThat(refusal.serverReasons()).contains("unable to find valid certification path");
+  }
+
+  @ParameterizedTest
+  @EnumSource(value = TlsEngine.class, names = {"OPENSSL", "JDK"})
+  void refusesClientWithExpiredCertificate(TlsEngine engine) {
+    Refusal refusal = refuse(engine, pki.clientContext(pki.expiredClient("late")));
+
+    assertThat(refusal.serverReasons()).contains("CertificateExpiredException");
+  }
+
+  @ParameterizedTest
+  @EnumSource(value = TlsEngine.class, names = {"OPENSSL", "JDK"})
+  void refusesClientWithNotYetValidCertificate(TlsEngine engine) {
+    Refusal refusal = refuse(engine, pki.clientContext(pki.notYetValidClient("early")));
+
+    assertThat(refusal.serverReasons()).contains("CertificateNotYetValidException");
+  }
+
+  @ParameterizedTest
+  @EnumSource(value = TlsEngine.class, names = {"OPENSSL", "JDK"})
+  void refusesClientCertificateForServerAuthOnly(TlsEngine engine) {
+    Refusal refusal = refuse(engine, pki.clientContext(pki.serverOnlyClient("impostor")));
+
+    assertThat(refusal.serverReasons())
+        .contains("Extended key usage does not permit use for TLS client authentication");
+  }
+
+  static Stream<Arguments> oldProtocols() {
+    return Stream.of(TlsEngine.OPENSSL, TlsEngine.JDK).flatMap(engine ->
+        Stream.of("TLSv1.1", "TLSv1").map(protocol -> Arguments.of(engine, protocol)));
+  }
+
+  @ParameterizedTest(name = "{0} refuses {1}")
+  @MethodSource("oldProtocols")
+  void refusesClientSpeakingOnlyAnOldProtocol(TlsEngine engine, String protocol) {
+    Refusal refusal = refuse(engine, ecServer, pki.clientContext(pki.client("alice")),
+        socket -> TlsClientSockets.protocol(socket, protocol));
+
+    // The server's alert, not the client's own configuration, ended the handshake.
+    assertThat(refusal.clientCause()).hasMessageContaining("protocol_version");
+    assertThat(refusal.serverReasons()).contains(engine == TlsEngine.OPENSSL
+        ? "UNSUPPORTED_PROTOCOL" : "are not accepted by server preferences [TLSv1.3, TLSv1.2]");
+  }
+
+  static Stream<Arguments> suitesOutsideThePolicy() {
+    return Stream.of(TlsEngine.OPENSSL, TlsEngine.JDK).flatMap(engine ->
+        Stream.of("TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256", "TLS_RSA_WITH_AES_128_GCM_SHA256")
+            .map(suite -> Arguments.of(engine, suite)));
+  }
+
+  @ParameterizedTest(name = "{0} refuses {1}")
+  @MethodSource("suitesOutsideThePolicy")
+  void refusesTls12ClientOfferingOnlySuitesOutsideThePolicy(TlsEngine engine, String suite) {
+    // An RSA server key, so these RSA-authenticated suites fail on the list, not on the key type.
+    Refusal refusal = refuse(engine, rsaServer, pki.clientContext(pki.client("alice")),
+        socket -> {
+          TlsClientSockets.tls12Only(socket);
+          socket.setEnabledCipherSuites(new String[] {suite});
+        });
+
+    assertThat(refusal.clientCause()).hasMessageContaining("handshake_failure");
+    assertThat(refusal.serverReasons()).contains(engine == TlsEngine.OPENSSL
+        ? "NO_SHARED_CIPHER" : "no cipher suites in common");
+  }
+
+  @ParameterizedTest
+  @EnumSource(value = TlsEngine.class, names = {"OPENSSL", "JDK"})
+  void refusesPlainTextSentToTheTlsPort(TlsEngine engine) throws IOException {
+    try (PemTlsContextFactory factory = TlsFixture.write(dir, pki, ecServer).factory(engine);
+        TlsEchoServer echo = TlsEchoServer.start(factory);
+        Socket plain = new Socket(InetAddress.getLoopbackAddress(), echo.port())) {
+      plain.setSoTimeout(20_000);
+      OutputStream out = plain.getOutputStream();
+      out.write("GET / HTTP/1.1\r\nHost: lb4j\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+      out.flush();
+
+      assertThat(echo.nextFailure().reasons()).contains("NotSslRecordException");
+      InputStream in = plain.getInputStream();
+      assertThat(in.readAllBytes()).asString(StandardCharsets.US_ASCII).doesNotContain("GET");
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(value = TlsEngine.class, names = {"OPENSSL", "JDK"})
+  void refusesRenegotiation(TlsEngine engine) throws IOException {
+    try (PemTlsContextFactory factory = TlsFixture.write(dir, pki, ecServer).factory(engine);
+        TlsEchoServer echo = TlsEchoServer.start(factory);
+        TlsClient client = TlsClient.open(pki.clientContext(pki.client("alice")), echo.port(),
+            TlsClientSockets::tls12Only)) {
+      client.echo("before");
+      echo.nextSuccess();
+
+      // A forgotten session cannot be resumed: the client asks for a full new handshake.
+      client.session().invalidate();
+      client.socket().startHandshake();
+
+      // Application data still flows while the new handshake runs, so a message may come back
+      // before the server sees the client's certificate flight; it refuses by the third at most.
+      assertThat(TlsClientTry.echoUntilFailure(client, 3)).isInstanceOf(IOException.class);
+    }
+  }
+}
