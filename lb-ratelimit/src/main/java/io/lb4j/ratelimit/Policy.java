@@ -1,6 +1,5 @@
 package io.lb4j.ratelimit;
 
-import io.github.bucket4j.Bandwidth;
 import io.github.bucket4j.BucketConfiguration;
 import io.lb4j.api.Decision;
 import java.time.Duration;
@@ -14,9 +13,6 @@ import java.util.concurrent.CompletionStage;
  */
 final class Policy {
 
-  private static final Duration ONE_SECOND = Duration.ofSeconds(1);
-  private static final double NANOS_PER_SECOND = 1e9;
-
   final ClientLimit limit;
   /** Null when the limit has no rate. */
   final BucketConfiguration bucketConfiguration;
@@ -28,7 +24,7 @@ final class Policy {
 
   Policy(ClientLimit limit, long expireAfterIdleNanos) {
     this.limit = limit;
-    this.bucketConfiguration = limit.hasRateLimit() ? bucketConfiguration(limit) : null;
+    this.bucketConfiguration = limit.hasRateLimit() ? TokenBuckets.configuration(limit) : null;
     this.rateRefusalDetail = limit.hasRateLimit() ? limit.rateRefusalDetail() : null;
     this.concurrencyRefusal = limit.hasConcurrencyLimit()
         ? CompletableFuture.completedStage(
@@ -36,24 +32,5 @@ final class Policy {
         : null;
     // A bucket forgotten before it could have refilled would hand its client a fresh burst early.
     this.keepIdleNanos = Math.max(expireAfterIdleNanos, limit.timeToFill().toNanos());
-  }
-
-  /**
-   * Returns Bucket4j's configuration for a limit with a rate: a greedy refill, so tokens come
-   * back smoothly rather than all at once at the end of each second.
-   */
-  static BucketConfiguration bucketConfiguration(ClientLimit limit) {
-    double rate = limit.connectionsPerSecond();
-    Bandwidth bandwidth;
-    if (rate == Math.rint(rate)) {
-      bandwidth = Bandwidth.builder().capacity(limit.burst()).refillGreedy((long) rate, ONE_SECOND).build();
-    } else {
-      long nanosPerToken = Math.max(1, Math.round(NANOS_PER_SECOND / rate));
-      bandwidth = Bandwidth.builder()
-          .capacity(limit.burst())
-          .refillGreedy(1, Duration.ofNanos(nanosPerToken))
-          .build();
-    }
-    return BucketConfiguration.builder().addLimit(bandwidth).build();
   }
 }

@@ -1,0 +1,144 @@
+package io.lb4j.ratelimit.redis;
+
+import static io.lb4j.ratelimit.redis.Decisions.acquire;
+import static io.lb4j.ratelimit.redis.Decisions.admitted;
+import static io.lb4j.ratelimit.redis.Decisions.refusal;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.lb4j.api.RefusalReason;
+import io.lb4j.api.Refuse;
+import io.lb4j.ratelimit.ClientLimit;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+class OutageTest {
+
+  private static final double SLOW = 1.0 / 3600;
+  private static final String LOGGER = RedisRateLimiter.class.getName();
+
+  private RedisServer redis;
+  private final List<RedisRateLimiter> limiters = new ArrayList<>();
+
+  @BeforeEach
+  void startRedis() {
+    redis = RedisServer.start();
+  }
+
+  @AfterEach
+  void stopAll() {
+    limiters.forEach(RedisRateLimiter::close);
+    if (redis != null) {
+      redis.close();
+    }
+  }
+
+  private RedisRateLimiter limiter(FailureMode mode, ClientLimit defaults) {
+    RedisRateLimiter limiter = RedisRateLimiter.builder()
+        .redisUri(redis.uri())
+        .keyPrefix("test:")
+        .failureMode(mode)
+        .commandTimeout(Duration.ofMillis(200))
+        .defaults(defaults)
+        .build();
+    limiters.add(limiter);
+    return limiter;
+  }
+
+  /** Waits until Redis answers this limiter again, asking with a client of its own. */
+  private static void awaitRecovery(RedisRateLimiter limiter) {
+    await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50)).until(() -> {
+      acquire(limiter, "probe");
+      return limiter.redisAvailable();
+    });
+  }
+
+  @Test
+  void failOpenAdmitsWhileRedisIsDown() {
+    RedisRateLimiter limiter = limiter(FailureMode.FAIL_OPEN, ClientLimit.rate(SLOW, 2));
+    admitted(limiter, "alice", 2);
+
+    redis.stop();
+
+    assertThat(admitted(limiter, "alice", 5)).isEqualTo(5);
+    assertThat(limiter.redisAvailable()).isFalse();
+    assertThat(limiter.redisFailures()).isEqualTo(5);
+  }
+
+  @Test
+  void failOpenStillAppliesTheLocalCap() {
+    RedisRateLimiter limiter =
+        limiter(FailureMode.FAIL_OPEN, ClientLimit.rate(SLOW, 10).withMaxConcurrent(2));
+    redis.stop();
+
+    assertThat(admitted(limiter, "alice", 5)).isEqualTo(2);
+  }
+
+  @Test
+  void failClosedRefusesWhileRedisIsDownSayingSo() {
+    RedisRateLimiter limiter = limiter(FailureMode.FAIL_CLOSED, ClientLimit.rate(SLOW, 10).withMaxConcurrent(5));
+
+    redis.stop();
+    Refuse refused = refusal(acquire(limiter, "alice"));
+
+    assertThat(refused.reason()).isEqualTo(RefusalReason.RATE_LIMITED);
+    assertThat(refused.detail()).isEqualTo("redis unreachable (fail-closed)");
+    assertThat(limiter.connectionsInUse("alice")).as("the refused connection's slot").isZero();
+    assertThat(limiter.redisFailures()).isEqualTo(1);
+  }
+
+  @Test
+  void limitsAgainOnceRedisIsBackOnTheSamePort() {
+    RedisRateLimiter limiter = limiter(FailureMode.FAIL_CLOSED, ClientLimit.rate(SLOW, 10));
+    redis.stop();
+    assertThat(acquire(limiter, "alice").admitted()).isFalse();
+
+    redis.restart();
+    awaitRecovery(limiter);
+
+    // The restarted Redis kept nothing, so alice starts with a full bucket again.
+    assertThat(admitted(limiter, "alice", 20)).isEqualTo(10);
+  }
+
+  @Test
+  void logsOneWarningPerOutageAndOneInfoOnRecovery() {
+    try (LogCapture log = new LogCapture()) {
+      RedisRateLimiter limiter = limiter(FailureMode.FAIL_OPEN, ClientLimit.rate(SLOW, 100));
+      redis.stop();
+      admitted(limiter, "alice", 5);
+
+      redis.restart();
+      awaitRecovery(limiter);
+      admitted(limiter, "alice", 5);
+
+      assertThat(log.lines("WARN", LOGGER, "unreachable", "fail open")).isEqualTo(1);
+      assertThat(log.lines("INFO", LOGGER, "reachable again")).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void startsWhileRedisIsDownAndLimitsOnceItIsUp() {
+    redis.stop();
+    RedisRateLimiter limiter = limiter(FailureMode.FAIL_OPEN, ClientLimit.rate(SLOW, 3));
+    assertThat(limiter.redisAvailable()).isFalse();
+    assertThat(admitted(limiter, "alice", 5)).isEqualTo(5);
+
+    redis.restart();
+    awaitRecovery(limiter);
+
+    assertThat(admitted(limiter, "alice", 5)).isEqualTo(3);
+  }
+
+  @Test
+  void aClosedLimiterFollowsItsFailureMode() {
+    RedisRateLimiter limiter = limiter(FailureMode.FAIL_CLOSED, ClientLimit.rate(SLOW, 3));
+
+    limiter.close();
+
+    assertThat(refusal(acquire(limiter, "alice")).detail()).isEqualTo("redis unreachable (fail-closed)");
+  }
+}

@@ -1,0 +1,43 @@
+package io.lb4j.ratelimit.redis;
+
+import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
+import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
+
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+class RedisBuilderTest {
+
+  @Test
+  void requiresARedisUri() {
+    assertThatIllegalStateException().isThrownBy(() -> RedisRateLimiter.builder().build())
+        .withMessage("redisUri must be set");
+  }
+
+  @Test
+  void refusesAUriThatIsNotRedis() {
+    assertThatIllegalArgumentException()
+        .isThrownBy(() -> RedisRateLimiter.builder().redisUri("http://localhost:6379"))
+        .withMessage("redisUri must be a redis:// or rediss:// URI but was http://localhost:6379");
+  }
+
+  @Test
+  void refusesAnEmptyKeyPrefix() {
+    assertThatIllegalArgumentException().isThrownBy(() -> RedisRateLimiter.builder().keyPrefix(""))
+        .withMessage("keyPrefix must not be empty but was \"\"");
+  }
+
+  @Test
+  void refusesANonPositiveCommandTimeout() {
+    assertThatIllegalArgumentException()
+        .isThrownBy(() -> RedisRateLimiter.builder().commandTimeout(Duration.ofMillis(-1)))
+        .withMessage("commandTimeout must be positive but was PT-0.001S");
+  }
+
+  @Test
+  void checksTheLocalSettingsAsTheLocalLimiterDoes() {
+    assertThatIllegalArgumentException()
+        .isThrownBy(() -> RedisRateLimiter.builder().expireAfterIdle(Duration.ZERO))
+        .withMessage("expireAfterIdle must be positive but was PT0S");
+  }
+}
