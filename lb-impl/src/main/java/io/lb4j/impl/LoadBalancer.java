@@ -48,10 +48,9 @@ public final class LoadBalancer implements AutoCloseable {
 
   private final Settings settings;
   private final List<Upstream> upstreams;
-  private final Map<InetSocketAddress, Route> routes;
-  private final Map<String, InetSocketAddress> listenOf;
+  private final List<Listener> listeners;
   private final Transport transport;
-  private final Map<InetSocketAddress, Channel> bound = new LinkedHashMap<>();
+  private final Map<String, Channel> bound = new LinkedHashMap<>();
   private final Object lifecycle = new Object();
   private EventLoopGroup group;
   private ForwardingCore core;
@@ -61,8 +60,7 @@ public final class LoadBalancer implements AutoCloseable {
   private LoadBalancer(Builder b) {
     this.settings = b.settings();
     this.upstreams = List.copyOf(b.upstreams.values());
-    this.listenOf = Map.copyOf(b.listenOf);
-    this.routes = b.routes();
+    this.listeners = b.listeners();
     this.transport = Transport.best();
   }
 
@@ -87,11 +85,12 @@ public final class LoadBalancer implements AutoCloseable {
       group = transport.newGroup(settings.ioThreads(), new DefaultThreadFactory("lb4j-io", true));
       core = new ForwardingCore(settings, transport, group, upstreams);
       try {
-        for (Map.Entry<InetSocketAddress, Route> e : routes.entrySet()) {
-          bound.put(e.getKey(), bind(e.getKey(), e.getValue()));
+        for (Listener listener : listeners) {
+          Channel channel = bind(listener.address(), listener.route());
+          listener.upstreams().forEach(name -> bound.put(name, channel));
         }
       } catch (RuntimeException e) {
-        bound.values().forEach(Channel::close);
+        bound.values().stream().distinct().forEach(Channel::close);
         bound.clear();
         group.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS).syncUninterruptibly();
         closed = true;
@@ -100,7 +99,7 @@ public final class LoadBalancer implements AutoCloseable {
       core.startHealthChecks();
       log.info(
           "lb4j started on {} ({} transport, {} TLS) for upstreams {}",
-          bound.values().stream().map(Channel::localAddress).toList(),
+          bound.values().stream().distinct().map(Channel::localAddress).toList(),
           transport.name().toLowerCase(Locale.ROOT),
           settings.tls() == null ? "no" : "mutual",
           upstreams.stream().map(Upstream::name).toList());
@@ -142,12 +141,11 @@ public final class LoadBalancer implements AutoCloseable {
    * @throws IllegalStateException if the load balancer is not running
    */
   public InetSocketAddress boundAddress(String upstream) {
-    InetSocketAddress configured = listenOf.get(upstream);
-    if (configured == null) {
+    if (upstreams.stream().noneMatch(u -> u.name().equals(upstream))) {
       throw new IllegalArgumentException("no upstream named '" + upstream + "'");
     }
     synchronized (lifecycle) {
-      Channel channel = bound.get(configured);
+      Channel channel = bound.get(upstream);
       if (channel == null || closed) {
         throw new IllegalStateException("load balancer is not running");
       }
@@ -224,11 +222,14 @@ public final class LoadBalancer implements AutoCloseable {
         return;
       }
       closed = true;
-      bound.values().forEach(c -> c.close().syncUninterruptibly());
+      bound.values().stream().distinct().forEach(c -> c.close().syncUninterruptibly());
       core.shutdown(settings.drainTimeout());
       log.info("lb4j stopped");
     }
   }
+
+  /** One listening address and the upstreams it serves. */
+  private record Listener(InetSocketAddress address, Route route, List<String> upstreams) {}
 
   /** Builds a {@link LoadBalancer}. Not thread-safe. */
   public static final class Builder extends ForwardingBuilder<Builder> {
@@ -287,40 +288,45 @@ public final class LoadBalancer implements AutoCloseable {
       if (upstreams.isEmpty()) {
         throw new IllegalArgumentException("at least one upstream is needed");
       }
-      routes();
+      listeners();
       return new LoadBalancer(this);
     }
 
-    Map<InetSocketAddress, Route> routes() {
-      Map<InetSocketAddress, List<String>> byListener = new LinkedHashMap<>();
+    List<Listener> listeners() {
+      // Upstreams that name the same address share a listener; port 0 asks for a fresh port each
+      // time, so such upstreams never share.
+      Map<Object, List<String>> byListener = new LinkedHashMap<>();
       for (String name : upstreams.keySet()) {
-        byListener.computeIfAbsent(listenOf.get(name), k -> new ArrayList<>()).add(name);
+        InetSocketAddress address = listenOf.get(name);
+        Object key = address.getPort() == 0 ? name : address;
+        byListener.computeIfAbsent(key, k -> new ArrayList<>()).add(name);
       }
-      Map<InetSocketAddress, Route> routes = new LinkedHashMap<>();
-      for (Map.Entry<InetSocketAddress, List<String>> e : byListener.entrySet()) {
+      List<Listener> listeners = new ArrayList<>();
+      for (List<String> names : byListener.values()) {
+        InetSocketAddress address = listenOf.get(names.get(0));
         String fallback = null;
         Map<String, String> named = new HashMap<>();
-        for (String name : e.getValue()) {
+        for (String name : names) {
           String sni = serverNameOf.get(name);
           if (sni == null) {
             if (fallback != null) {
               throw new IllegalArgumentException(
-                  "upstreams '" + fallback + "' and '" + name + "' share listener " + e.getKey()
+                  "upstreams '" + fallback + "' and '" + name + "' share listener " + address
                       + " and neither has a serverName to tell them apart");
             }
             fallback = name;
           } else if (named.put(sni, name) != null) {
             throw new IllegalArgumentException(
-                "serverName '" + sni + "' is used twice on listener " + e.getKey());
+                "serverName '" + sni + "' is used twice on listener " + address);
           }
         }
         if (!named.isEmpty() && tls == null) {
           throw new IllegalArgumentException(
-              "listener " + e.getKey() + " routes by serverName, which needs tls");
+              "listener " + address + " routes by serverName, which needs tls");
         }
-        routes.put(e.getKey(), new Route(fallback, named));
+        listeners.add(new Listener(address, new Route(fallback, named), List.copyOf(names)));
       }
-      return routes;
+      return listeners;
     }
   }
 }

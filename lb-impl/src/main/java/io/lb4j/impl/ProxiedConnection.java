@@ -118,10 +118,9 @@ final class ProxiedConnection extends ChannelInboundHandlerAdapter {
       SslHandler ssl = new SslHandler(core.tls().newEngine());
       ssl.setHandshakeTimeoutMillis(core.settings().handshakeTimeout().toMillis());
       client.pipeline().addLast("tls", ssl);
-    } else {
-      // Without TLS there is nothing to read until the upstream is connected.
-      client.config().setAutoRead(false);
     }
+    // The client is read from the start, also while admission and the upstream connect are under
+    // way: its bytes are held (bounded), and a client that resets or leaves early is noticed.
     client.pipeline().addLast("lb4j", this);
   }
 
@@ -226,7 +225,6 @@ final class ProxiedConnection extends ChannelInboundHandlerAdapter {
       return;
     }
     state = State.ADMITTING;
-    client.config().setAutoRead(false);
     Decision authz;
     try {
       authz = core.authorizer().authorize(identity, upstreamName);
