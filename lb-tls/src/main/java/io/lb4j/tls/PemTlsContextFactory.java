@@ -18,6 +18,7 @@ import java.time.Instant;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -82,6 +83,7 @@ public final class PemTlsContextFactory implements TlsContextFactory, AutoClosea
   // guarded by lock.
   private byte[] lastSeen;
   private byte[] lastFailed;
+  private volatile String watchFailure;
 
   private record Active(SslContext context, TlsMaterial material) {}
 
@@ -181,6 +183,16 @@ public final class PemTlsContextFactory implements TlsContextFactory, AutoClosea
   }
 
   /**
+   * Returns why the watcher could not load the files as they now are, or empty when it loaded
+   * them, has seen no change, or is not watching. The message is the one-line
+   * {@link TlsConfigException} message. Meant for health checks: while this is present, the files on
+   * disk are not what is being served.
+   */
+  public Optional<String> watchFailure() {
+    return Optional.ofNullable(watchFailure);
+  }
+
+  /**
    * Re-reads the certificate chain, private key and CA files now. If their contents changed and
    * load, new handshakes use them from now on; connections already open are not touched.
    *
@@ -240,6 +252,7 @@ public final class PemTlsContextFactory implements TlsContextFactory, AutoClosea
     active = new Active(context, material);
     // Engines made from the previous context hold their own references to it.
     ReferenceCountUtil.release(previous.context);
+    watchFailure = null;
     logLoaded("reloaded", material);
   }
 
@@ -268,6 +281,7 @@ public final class PemTlsContextFactory implements TlsContextFactory, AutoClosea
         if (snapshot != null && Arrays.equals(seen, current.material.digest())) {
           lastSeen = seen;
           lastFailed = null;
+          watchFailure = null;
           return;
         }
         boolean settled = Arrays.equals(seen, lastSeen);
@@ -283,6 +297,7 @@ public final class PemTlsContextFactory implements TlsContextFactory, AutoClosea
           lastFailed = null;
         } catch (TlsConfigException e) {
           lastFailed = seen;
+          watchFailure = e.getMessage();
           LOG.warn("TLS material not reloaded, the current material stays in use: {}",
               e.getMessage());
         }

@@ -88,6 +88,11 @@ final class TlsClient implements AutoCloseable {
     }
   }
 
+  /** The certificate the server presented, as this client saw it. */
+  X509Certificate serverCertificate() throws IOException {
+    return (X509Certificate) socket.getSession().getPeerCertificates()[0];
+  }
+
   SSLSession session() {
     return socket.getSession();
   }

@@ -18,7 +18,6 @@ import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
@@ -151,10 +150,5 @@ final class TlsEchoServer implements AutoCloseable {
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
       ctx.close();
     }
-  }
-
-  /** The certificate the server presented in a session, as the client saw it. */
-  static X509Certificate serverCertificate(SSLSession clientSession) throws Exception {
-    return (X509Certificate) clientSession.getPeerCertificates()[0];
   }
 }
