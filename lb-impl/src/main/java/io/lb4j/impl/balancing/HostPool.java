@@ -302,16 +302,16 @@ public final class HostPool {
         check(i == 0 || byCount[i - 1].count <= byCount[i].count, "order at " + i);
         check(entries.get(byCount[i].host) == byCount[i], "unknown entry " + byCount[i]);
       }
-      for (int c = 0; c < countStart.length; c++) {
-        int fewer = 0;
-        for (int i = 0; i < n; i++) {
-          if (byCount[i].count < c) {
-            fewer++;
-          }
-        }
-        check(countStart[c] == fewer, "countStart[" + c + "] = " + countStart[c] + " not " + fewer);
-      }
       check(n == 0 || countStart.length > byCount[n - 1].count + 1, "countStart too short");
+      int[] withCount = new int[countStart.length];
+      for (int i = 0; i < n; i++) {
+        withCount[byCount[i].count]++;
+      }
+      int fewer = 0;
+      for (int c = 0; c < countStart.length; c++) {
+        check(countStart[c] == fewer, "countStart[" + c + "] = " + countStart[c] + " not " + fewer);
+        fewer += withCount[c];
+      }
     }
   }
 
