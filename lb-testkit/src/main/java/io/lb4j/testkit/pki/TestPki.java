@@ -46,7 +46,8 @@ import org.bouncycastle.util.IPAddress;
  * certificates from an hour before issuing for a day. "Now" is the {@link Builder#clock clock}'s.
  *
  * <p>A certificate from another CA is one from another {@code TestPki}; a self-signed one comes
- * from {@link #selfSigned(String)}.
+ * from {@link #selfSigned(String)}; a chain through an intermediate CA from
+ * {@link #intermediate(String)}.
  *
  * <p>Thread-safe: issuing only reads the CA and draws from a {@link SecureRandom}. Keys are made
  * with the JDK's providers; BouncyCastle builds and encodes certificates and is never registered
@@ -68,18 +69,28 @@ public final class TestPki {
   private final SecureRandom random;
   private final IssuedCertificate ca;
   private final X500Name caName;
+  private final X509Certificate root;
 
-  private TestPki(String caCommonName, KeyType caKeyType, Clock clock) {
+  private TestPki(Clock clock, SecureRandom random, IssuedCertificate ca, X500Name caName) {
     this.clock = clock;
-    this.random = new SecureRandom();
-    this.caName = subject(caCommonName, List.of());
+    this.random = random;
+    this.ca = ca;
+    this.caName = caName;
+    this.root = ca.chain().get(ca.chain().size() - 1);
+  }
+
+  private static TestPki root(String caCommonName, KeyType caKeyType, Clock clock) {
+    SecureRandom random = new SecureRandom();
+    X500Name name = subject(caCommonName, List.of());
     KeyPair keys = caKeyType.generate(random);
     Instant now = clock.instant();
-    Template template = new Template(caName, keys.getPublic(), now.minus(CA_BACKDATE),
+    Template template = new Template(name, keys.getPublic(), now.minus(CA_BACKDATE),
         now.plus(CA_LIFETIME), true, List.of(), List.of());
     X509Certificate certificate =
-        Signer.sign(template, caName, keys.getPublic(), keys.getPrivate(), random);
-    this.ca = new IssuedCertificate(certificate, List.of(certificate), keys.getPrivate());
+        Signer.sign(template, name, keys.getPublic(), keys.getPrivate(), random);
+    IssuedCertificate ca =
+        new IssuedCertificate(certificate, List.of(certificate), keys.getPrivate());
+    return new TestPki(clock, random, ca, name);
   }
 
   /**
@@ -133,21 +144,66 @@ public final class TestPki {
     return new IssuedCertificate(certificate, List.of(certificate), keys.getPrivate());
   }
 
-  /** Returns the CA's certificate: the trust anchor for everything this PKI issues. */
+  /**
+   * Returns the certificate of the CA that signs this PKI's certificates: the root for a PKI from
+   * {@link #create()}, the intermediate for one from {@link #intermediate(String)}.
+   */
   public X509Certificate caCertificate() {
     return ca.certificate();
   }
 
-  /** Returns the CA's certificate and key; its chain is the CA certificate alone. */
+  /**
+   * Returns the self-signed root certificate: the trust anchor for everything this PKI issues,
+   * the same as {@link #caCertificate()} unless this PKI is an {@link #intermediate(String)}.
+   */
+  public X509Certificate rootCertificate() {
+    return root;
+  }
+
+  /**
+   * Returns the signing CA's certificate and key; its chain is the CA certificate alone for a
+   * root, and [intermediate, ..., root] for an intermediate.
+   */
   public IssuedCertificate ca() {
     return ca;
+  }
+
+  /**
+   * Makes an intermediate CA signed by this PKI's CA, with a key of the same type, valid from a
+   * week ago for a year. The returned PKI issues certificates whose chains run leaf,
+   * intermediate, ..., root; it trusts (and writes as {@link #writeCaPem(Path) its CA PEM}) the
+   * same root as this one, so a server that trusts only the root must follow the chain.
+   *
+   * @param commonName the intermediate's CN, not blank
+   * @return a PKI sharing this one's root and clock
+   * @throws NullPointerException if the name is null
+   * @throws IllegalArgumentException if the name is blank
+   */
+  public TestPki intermediate(String commonName) {
+    Objects.requireNonNull(commonName, "commonName");
+    if (commonName.isBlank()) {
+      throw new IllegalArgumentException(
+          "commonName must not be blank but was '" + commonName + "'");
+    }
+    X500Name name = subject(commonName, List.of());
+    KeyPair keys = KeyType.of(ca.privateKey()).generate(random);
+    Instant now = clock.instant();
+    Template template = new Template(name, keys.getPublic(), now.minus(CA_BACKDATE),
+        now.plus(CA_LIFETIME), true, List.of(), List.of());
+    X509Certificate certificate = Signer.sign(template, caName, ca.certificate().getPublicKey(),
+        ca.privateKey(), random);
+    List<X509Certificate> chain = new ArrayList<>();
+    chain.add(certificate);
+    chain.addAll(ca.chain());
+    return new TestPki(clock, random, new IssuedCertificate(certificate, chain, keys.getPrivate()),
+        name);
   }
 
   /**
    * Issues an EC P-256 server certificate; see {@link #server(KeyType, String...)}.
    *
    * @param names subject alternative names; none for {@code localhost} and {@code 127.0.0.1}
-   * @return the certificate, its key, and the chain [certificate, CA]
+   * @return the certificate, its key, and its chain up to the root
    * @throws IllegalArgumentException if a name is blank
    */
   public IssuedCertificate server(String... names) {
@@ -161,7 +217,7 @@ public final class TestPki {
    *
    * @param keyType the kind of key
    * @param names subject alternative names; none for {@code localhost} and {@code 127.0.0.1}
-   * @return the certificate, its key, and the chain [certificate, CA]
+   * @return the certificate, its key, and its chain up to the root
    * @throws NullPointerException if an argument or name is null
    * @throws IllegalArgumentException if a name is blank
    */
@@ -188,7 +244,7 @@ public final class TestPki {
    * {@code CN=<commonName>, O=lb4j test}, valid from an hour ago for a day.
    *
    * @param commonName the subject's CN, not blank
-   * @return the certificate, its key, and the chain [certificate, CA]
+   * @return the certificate, its key, and its chain up to the root
    * @throws IllegalArgumentException if the name is blank
    */
   public IssuedCertificate client(String commonName) {
@@ -199,7 +255,7 @@ public final class TestPki {
    * Issues a client certificate as {@code spec} describes.
    *
    * @param spec the subject, names, validity, key type and key usage
-   * @return the certificate, its key, and the chain [certificate, CA]
+   * @return the certificate, its key, and its chain up to the root
    * @throws NullPointerException if {@code spec} is null
    */
   public IssuedCertificate client(ClientSpec spec) {
@@ -223,7 +279,7 @@ public final class TestPki {
    * Issues a client certificate that expired a day ago (valid from two days ago until one).
    *
    * @param commonName the subject's CN, not blank
-   * @return the certificate, its key, and the chain [certificate, CA]
+   * @return the certificate, its key, and its chain up to the root
    * @throws IllegalArgumentException if the name is blank
    */
   public IssuedCertificate expiredClient(String commonName) {
@@ -237,7 +293,7 @@ public final class TestPki {
    * Issues a client certificate that becomes valid in a day (valid from one day ahead to two).
    *
    * @param commonName the subject's CN, not blank
-   * @return the certificate, its key, and the chain [certificate, CA]
+   * @return the certificate, its key, and its chain up to the root
    * @throws IllegalArgumentException if the name is blank
    */
   public IssuedCertificate notYetValidClient(String commonName) {
@@ -252,7 +308,7 @@ public final class TestPki {
    * verifying client certificates must refuse it.
    *
    * @param commonName the subject's CN, not blank
-   * @return the certificate, its key, and the chain [certificate, CA]
+   * @return the certificate, its key, and its chain up to the root
    * @throws IllegalArgumentException if the name is blank
    */
   public IssuedCertificate serverOnlyClient(String commonName) {
@@ -260,8 +316,9 @@ public final class TestPki {
   }
 
   /**
-   * Writes the CA certificate as PEM to {@code file}, creating folders as needed and replacing
-   * the file in one rename.
+   * Writes the root CA certificate (the trust anchor) as PEM to {@code file}, creating folders as
+   * needed and replacing the file in one rename. For a PKI that is not an
+   * {@link #intermediate(String)} the root is the CA.
    *
    * @param file where to write
    * @return {@code file}
@@ -269,11 +326,11 @@ public final class TestPki {
    */
   public Path writeCaPem(Path file) {
     Objects.requireNonNull(file, "file");
-    return Pem.write(file, Pem.certificates(List.of(ca.certificate())), false);
+    return Pem.write(file, Pem.certificates(List.of(root)), false);
   }
 
   /**
-   * Returns a new PKCS#12 store holding the CA certificate as a trusted entry (alias
+   * Returns a new PKCS#12 store holding the root CA certificate as a trusted entry (alias
    * {@code ca}), for a JDK {@link TrustManagerFactory}.
    *
    * @return a loaded key store with no password
@@ -282,7 +339,7 @@ public final class TestPki {
     try {
       KeyStore store = KeyStore.getInstance("PKCS12");
       store.load(null, null);
-      store.setCertificateEntry("ca", ca.certificate());
+      store.setCertificateEntry("ca", root);
       return store;
     } catch (GeneralSecurityException | IOException e) {
       throw new IllegalStateException("cannot build a PKCS12 trust store", e);
@@ -291,9 +348,9 @@ public final class TestPki {
 
   /**
    * Returns a JDK TLS context for a client that presents {@code client} and trusts servers whose
-   * certificates this CA issued. The client presents its certificate whenever the server accepts
-   * its key type, even when the server names other issuers, so tests see how a server treats a
-   * certificate it should refuse (expired, wrong CA, wrong key usage).
+   * certificates chain to this PKI's root. The client presents its certificate whenever the
+   * server accepts its key type, even when the server names other issuers, so tests see how a
+   * server treats a certificate it should refuse (expired, wrong CA, wrong key usage).
    *
    * <p>Hostnames are not checked unless the socket or engine asks for it with
    * {@code SSLParameters.setEndpointIdentificationAlgorithm("HTTPS")}.
@@ -309,7 +366,7 @@ public final class TestPki {
 
   /**
    * Returns a JDK TLS context for a client without a certificate that trusts servers whose
-   * certificates this CA issued.
+   * certificates chain to this PKI's root.
    *
    * @return a new context for TLS 1.3 and 1.2
    */
@@ -319,8 +376,8 @@ public final class TestPki {
 
   /**
    * Returns a JDK TLS context for a server that presents {@code server} and trusts client
-   * certificates this CA issued. Whether a client certificate is asked for is the socket's or
-   * engine's setting ({@code setNeedClientAuth(true)}).
+   * certificates that chain to this PKI's root. Whether a client certificate is asked for is the
+   * socket's or engine's setting ({@code setNeedClientAuth(true)}).
    *
    * @param server the certificate and key to present
    * @return a new context for TLS 1.3 and 1.2
@@ -357,8 +414,10 @@ public final class TestPki {
         altNames, List.of(purpose));
     X509Certificate certificate = Signer.sign(template, caName, ca.certificate().getPublicKey(),
         ca.privateKey(), random);
-    return new IssuedCertificate(certificate, List.of(certificate, ca.certificate()),
-        keys.getPrivate());
+    List<X509Certificate> chain = new ArrayList<>();
+    chain.add(certificate);
+    chain.addAll(ca.chain());
+    return new IssuedCertificate(certificate, chain, keys.getPrivate());
   }
 
   // Encoded most general first (O, then OUs, then CN), so RFC 2253 text, which reverses the
@@ -448,7 +507,7 @@ public final class TestPki {
         new SecureRandom().nextBytes(suffix);
         name = "lb4j test CA " + HexFormat.of().formatHex(suffix);
       }
-      return new TestPki(name, caKeyType, clock);
+      return root(name, caKeyType, clock);
     }
   }
 }

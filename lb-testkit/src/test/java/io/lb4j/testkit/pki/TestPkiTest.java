@@ -46,6 +46,28 @@ class TestPkiTest {
   }
 
   @Test
+  void leafOfAnIntermediateValidatesAgainstTheRootThroughItsChain() {
+    TestPki issuing = pki.intermediate("issuing CA");
+    IssuedCertificate alice = issuing.client("alice");
+
+    assertThat(alice.chain())
+        .containsExactly(alice.certificate(), issuing.caCertificate(), pki.caCertificate());
+    assertThat(issuing.rootCertificate()).isEqualTo(pki.rootCertificate());
+    assertThatCode(() -> Pkix.validate(alice, pki.rootCertificate())).doesNotThrowAnyException();
+  }
+
+  @Test
+  void intermediateIsACaSignedByTheRoot() {
+    X509Certificate intermediate = pki.intermediate("issuing CA").caCertificate();
+
+    assertThat(intermediate.getBasicConstraints()).isGreaterThanOrEqualTo(0);
+    assertThat(intermediate.getIssuerX500Principal())
+        .isEqualTo(pki.caCertificate().getSubjectX500Principal());
+    assertThat(intermediate.getSubjectX500Principal().getName())
+        .isEqualTo("CN=issuing CA,O=lb4j test");
+  }
+
+  @Test
   void expiredClientFailsAsExpired() throws Exception {
     assertThat(Pkix.failureReason(pki.expiredClient("old"), pki.caCertificate()))
         .isEqualTo(BasicReason.EXPIRED);

@@ -71,6 +71,19 @@ class TlsHandshakeTest {
   }
 
   @Test
+  void serverTrustingTheRootAcceptsAClientOfAnIntermediate() throws Exception {
+    IssuedCertificate ivy = PKI.intermediate("issuing CA").client("ivy");
+
+    try (SSLSocket client = connect(PKI.clientContext(ivy))) {
+      client.startHandshake();
+      client.getOutputStream().write(1);
+
+      assertThat(serverSide.get(TIMEOUT_MILLIS, TimeUnit.MILLISECONDS))
+          .isEqualTo("CN=ivy,O=lb4j test");
+    }
+  }
+
+  @Test
   void clientVerifiesTheServerAndItsLoopbackAddress() throws Exception {
     try (SSLSocket client = connect(PKI.clientContext(PKI.client("alice")))) {
       SSLParameters parameters = client.getSSLParameters();
