@@ -32,9 +32,9 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * tests one at a time for exact blame. The level stays PARANOID after the tests, and the
  * extension's listener replaces any other set with {@code ByteBufUtil.setLeakListener}.
  *
- * <p>This class needs {@code netty-buffer} and {@code netty-common} on the test class path; the
- * testkit declares them optional, so projects that do not use Netty do not get them, and must not
- * use this class. Thread-safe: one listener serves the whole JVM.
+ * <p>This class needs {@code netty-buffer}, {@code netty-common} and {@code junit-jupiter-api} on
+ * the test class path; the testkit declares them optional, so projects that do not use Netty do
+ * not get Netty, and must not use this class. Thread-safe: one listener serves the whole JVM.
  */
 public final class NettyLeakDetector
     implements BeforeEachCallback, AfterEachCallback, AfterAllCallback {
