@@ -182,6 +182,25 @@ class MutualTlsForwardingTest {
 
   @ParameterizedTest
   @EnumSource(value = TlsEngine.class, names = {"OPENSSL", "JDK"})
+  void tls13ClientThatClosesItsOutputStillReceivesTheWholeReply(TlsEngine engine) throws Exception {
+    InetSocketAddress address = startEcho(engine);
+    try (SSLSocket socket = tlsSocket(PKI.clientContext(ALICE), address)) {
+      socket.setEnabledProtocols(new String[] {"TLSv1.3"});
+      byte[] request = new byte[50_000];
+      java.util.Arrays.fill(request, (byte) 7);
+      socket.getOutputStream().write(request);
+      socket.getOutputStream().flush();
+      socket.shutdownOutput();
+      assertThat(socket.getInputStream().readNBytes(request.length)).isEqualTo(request);
+      assertThat(socket.getInputStream().read()).as("end of stream after the reply").isEqualTo(-1);
+    }
+    await().until(() -> closed.size() == 1);
+    assertThat(closed.peek().reason()).isEqualTo(CloseReason.CLIENT_CLOSED);
+    assertThat(closed.peek().bytesToClient()).isEqualTo(50_000);
+  }
+
+  @ParameterizedTest
+  @EnumSource(value = TlsEngine.class, names = {"OPENSSL", "JDK"})
   void trustedClientOverTls12WithEcdsaAesGcmReachesUpstream(TlsEngine engine) throws Exception {
     InetSocketAddress address = startEcho(engine);
     try (SSLSocket socket = tlsSocket(PKI.clientContext(ALICE), address)) {

@@ -1,0 +1,126 @@
+package io.lb4j.tls;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.lb4j.testkit.pki.IssuedCertificate;
+import io.lb4j.testkit.pki.PemFiles;
+import io.lb4j.testkit.pki.TestPki;
+import java.io.File;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * The real {@code openssl s_client} against both engines: the client a user tries first. Skipped,
+ * with a message, where no {@code openssl} binary is on the PATH.
+ */
+class OpenSslClientTest {
+
+  private static TestPki pki;
+  private static IssuedCertificate server;
+  private static String openssl;
+
+  @TempDir Path dir;
+
+  @BeforeAll
+  static void setUp() {
+    openssl = Stream.of(System.getenv().getOrDefault("PATH", "").split(File.pathSeparator))
+        .map(folder -> Path.of(folder, "openssl"))
+        .filter(Files::isExecutable)
+        .map(Path::toString)
+        .findFirst()
+        .orElse(null);
+    pki = TestPki.create();
+    server = pki.server();
+  }
+
+  @ParameterizedTest
+  @EnumSource(value = TlsEngine.class, names = {"OPENSSL", "JDK"})
+  void acceptsOpenSslClientPresentingATrustedCertificate(TlsEngine engine) throws Exception {
+    PemFiles alice = pki.client("alice").writePem(dir, "alice");
+    try (PemTlsContextFactory factory = TlsFixture.write(dir, pki, server).factory(engine);
+        TlsEchoServer echo = TlsEchoServer.start(factory)) {
+      SClient result = sClient(echo.port(), Stdin.CLOSE, "-cert", alice.certificate().toString(),
+          "-key", alice.privateKey().toString());
+
+      assertThat(echo.nextSuccess().identity().commonName()).isEqualTo("alice");
+      assertThat(result.exitCode()).as(result.output()).isZero();
+      assertThat(result.output()).contains("Protocol version: TLSv1.3");
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(value = TlsEngine.class, names = {"OPENSSL", "JDK"})
+  void refusesOpenSslClientWithoutCertificate(TlsEngine engine) throws Exception {
+    try (PemTlsContextFactory factory = TlsFixture.write(dir, pki, server).factory(engine);
+        TlsEchoServer echo = TlsEchoServer.start(factory)) {
+      // A TLS 1.3 client finishes its side of the handshake before the server judges it, so send
+      // a line and keep stdin open: s_client only ends when the server's alert arrives.
+      SClient result = sClient(echo.port(), Stdin.SEND_LINE_AND_WAIT);
+
+      assertThat(echo.nextFailure().reasons()).isNotEmpty();
+      assertThat(result.output()).containsAnyOf(
+          "alert certificate required", "alert bad certificate");
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(value = TlsEngine.class, names = {"OPENSSL", "JDK"})
+  void refusesOpenSslClientSpeakingTls11(TlsEngine engine) throws Exception {
+    PemFiles alice = pki.client("alice").writePem(dir, "alice");
+    try (PemTlsContextFactory factory = TlsFixture.write(dir, pki, server).factory(engine);
+        TlsEchoServer echo = TlsEchoServer.start(factory)) {
+      // OpenSSL 3 refuses TLS 1.1 itself below security level 0; lower it so the server decides.
+      SClient result = sClient(echo.port(), Stdin.CLOSE, "-tls1_1", "-cipher", "DEFAULT@SECLEVEL=0",
+          "-cert", alice.certificate().toString(), "-key", alice.privateKey().toString());
+
+      assertThat(echo.nextFailure().reasons()).isNotEmpty();
+      assertThat(result.exitCode()).isNotZero();
+      assertThat(result.output()).contains("alert protocol version");
+    }
+  }
+
+  private record SClient(int exitCode, String output) {}
+
+  private enum Stdin { CLOSE, SEND_LINE_AND_WAIT }
+
+  private SClient sClient(int port, Stdin stdin, String... extra)
+      throws IOException, InterruptedException {
+    assumeTrue(openssl != null, "no openssl binary on the PATH; skipping the s_client tests");
+    Path emptyConfig = Files.writeString(dir.resolve("openssl.cnf"), "");
+    Path ca = pki.writeCaPem(dir.resolve("server-ca.pem"));
+    List<String> command = new ArrayList<>(List.of(openssl, "s_client",
+        "-connect", "127.0.0.1:" + port, "-CAfile", ca.toString(), "-verify_return_error",
+        "-brief"));
+    command.addAll(List.of(extra));
+    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+    // Independent of the machine's openssl.cnf (which may forbid old protocols client-side).
+    builder.environment().put("OPENSSL_CONF", emptyConfig.toString());
+    Process process = builder.start();
+    try (OutputStream in = process.getOutputStream()) {
+      if (stdin == Stdin.SEND_LINE_AND_WAIT) {
+        in.write("ping\n".getBytes(StandardCharsets.US_ASCII));
+        in.flush();
+      } else {
+        in.close();
+      }
+      if (!process.waitFor(30, TimeUnit.SECONDS)) {
+        process.destroyForcibly();
+        throw new AssertionError("openssl s_client did not finish: " + command);
+      }
+    }
+    String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    return new SClient(process.exitValue(), output);
+  }
+}
