@@ -1,0 +1,133 @@
+package io.lb4j.server;
+
+import io.lb4j.api.ConnectionEvent;
+import io.lb4j.api.ConnectionInfo;
+import io.lb4j.api.ConnectionListener;
+import io.lb4j.api.Refuse;
+import java.net.InetSocketAddress;
+import java.util.Locale;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Writes one line per connection, when it closes, to the SLF4J logger {@value #LOGGER} at INFO, in
+ * {@code key=value} form:
+ *
+ * <pre>
+ * conn=7 client=127.0.0.1:51544 identity=alice upstream=echo host=127.0.0.1:7001 from_client=6 to_client=6 duration_ms=41 handshake_ms=12 close=client_closed
+ * conn=8 client=127.0.0.1:51550 identity=mallory upstream=echo host=- from_client=0 to_client=0 duration_ms=9 handshake_ms=8 close=refused refusal=unauthorized detail="mallory may not reach echo"
+ * </pre>
+ *
+ * <p>Values with spaces, quotes or equals signs are quoted. Each event thread reuses one buffer,
+ * so a line costs the string it becomes and little else. Thread-safe.
+ */
+final class AccessLog implements ConnectionListener {
+
+  /** The logger name, for Logback configuration. */
+  static final String LOGGER = "lb4j.access";
+
+  private static final Logger log = LoggerFactory.getLogger(LOGGER);
+  private static final int MAX_BUFFER = 4096;
+
+  private final ThreadLocal<StringBuilder> buffers =
+      ThreadLocal.withInitial(() -> new StringBuilder(256));
+
+  @Override
+  public void onClosed(ConnectionEvent e) {
+    if (!log.isInfoEnabled()) {
+      return;
+    }
+    StringBuilder b = buffers.get();
+    b.setLength(0);
+    format(e, b);
+    log.info(b.toString());
+    if (b.capacity() > MAX_BUFFER) {
+      // One huge detail must not pin a large buffer to an event-loop thread for good.
+      buffers.remove();
+    }
+  }
+
+  /** Writes the line of one event into {@code b}. */
+  static void format(ConnectionEvent e, StringBuilder b) {
+    ConnectionInfo c = e.connection();
+    b.append("conn=").append(c.id());
+    b.append(" client=");
+    address(c.clientAddress(), b);
+    b.append(" identity=");
+    value(c.identity().displayName(), b);
+    b.append(" upstream=");
+    value(c.upstream().isEmpty() ? "-" : c.upstream(), b);
+    b.append(" host=");
+    if (e.host() == null) {
+      b.append('-');
+    } else {
+      value(e.host().toString(), b);
+    }
+    b.append(" from_client=").append(e.bytesFromClient());
+    b.append(" to_client=").append(e.bytesToClient());
+    b.append(" duration_ms=").append(e.duration().toMillis());
+    b.append(" handshake_ms=").append(e.handshakeTime().toMillis());
+    b.append(" close=").append(e.reason().name().toLowerCase(Locale.ROOT));
+    Refuse r = e.refusal();
+    if (r != null) {
+      b.append(" refusal=").append(ServerMetrics.outcome(r.reason()));
+      b.append(" detail=");
+      quoted(r.detail(), b);
+      if (!r.retryAfter().isZero()) {
+        b.append(" retry_after_ms=").append(r.retryAfter().toMillis());
+      }
+    }
+    if (e.error() != null) {
+      b.append(" error=");
+      String message = e.error().getMessage();
+      quoted(message == null ? e.error().getClass().getSimpleName() : message, b);
+    }
+  }
+
+  private static void address(InetSocketAddress a, StringBuilder b) {
+    String host = a.getHostString();
+    if (host.indexOf(':') >= 0) {
+      b.append('[').append(host).append(']');
+    } else {
+      b.append(host);
+    }
+    b.append(':').append(a.getPort());
+  }
+
+  private static void value(String v, StringBuilder b) {
+    if (v.isEmpty()) {
+      b.append("\"\"");
+      return;
+    }
+    for (int i = 0; i < v.length(); i++) {
+      char ch = v.charAt(i);
+      if (ch <= ' ' || ch == '"' || ch == '=' || ch == '\\' || ch == 0x7f) {
+        quoted(v, b);
+        return;
+      }
+    }
+    b.append(v);
+  }
+
+  private static void quoted(String v, StringBuilder b) {
+    b.append('"');
+    for (int i = 0; i < v.length(); i++) {
+      char ch = v.charAt(i);
+      switch (ch) {
+        case '"' -> b.append("\\\"");
+        case '\\' -> b.append("\\\\");
+        case '\n' -> b.append("\\n");
+        case '\r' -> b.append("\\r");
+        case '\t' -> b.append("\\t");
+        default -> {
+          if (ch < ' ' || ch == 0x7f) {
+            b.append(String.format("\\u%04x", (int) ch));
+          } else {
+            b.append(ch);
+          }
+        }
+      }
+    }
+    b.append('"');
+  }
+}

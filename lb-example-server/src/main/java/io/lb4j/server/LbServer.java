@@ -1,0 +1,488 @@
+package io.lb4j.server;
+
+import io.lb4j.api.BalancingStrategy;
+import io.lb4j.api.Host;
+import io.lb4j.api.RateLimiter;
+import io.lb4j.impl.LoadBalancer;
+import io.lb4j.impl.authorization.AllowList;
+import io.lb4j.impl.balancing.Strategies;
+import io.lb4j.ratelimit.ClientLimits;
+import io.lb4j.ratelimit.LocalRateLimiter;
+import io.lb4j.ratelimit.redis.FailureMode;
+import io.lb4j.ratelimit.redis.RedisRateLimiter;
+import io.lb4j.server.ServerConfig.RedisConfig;
+import io.lb4j.server.ServerConfig.TlsConfig;
+import io.lb4j.server.ServerConfig.UpstreamConfig;
+import io.lb4j.tls.PemTlsContextFactory;
+import io.lb4j.tls.TlsConfigException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A running reference server: the load balancer, its TLS factory and rate limiter, the metrics
+ * and access log, the admin listener, and the poller that applies changes of the configuration
+ * file while running.
+ *
+ * <h2>Reload</h2>
+ * Every poll interval the configuration file is read; once its contents changed and then stayed
+ * the same for one more poll (so a file caught half-written is waited for), it is checked and
+ * applied: host lists and upstream settings through {@link LoadBalancer#update}, allow lists
+ * through {@link LoadBalancer#authorizer}, rate limits by updating the limiter in place. Open
+ * connections are kept. A file that does not check keeps the running configuration and logs why
+ * in one line; changes that need a restart are logged and not applied. The TLS factory watches
+ * the certificate files itself, at the same interval.
+ *
+ * <p>Thread-safe; reloads are serialised.
+ */
+final class LbServer implements AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger("lb4j.server");
+
+  private final ServerConfig started;
+  private final PemTlsContextFactory tls;
+  private final RateLimiter limiter;
+  private final Consumer<ClientLimits> updateLimits;
+  private final RedisRateLimiter redis;
+  private final ServerMetrics metrics;
+  private final LoadBalancer lb;
+  private final AdminServer admin;
+  private final ScheduledExecutorService poller;
+  private final CountDownLatch stopped = new CountDownLatch(1);
+  private volatile boolean serving;
+  private boolean closed;
+
+  // What is in force, guarded by this.
+  private final Map<String, UpstreamConfig> appliedUpstreams = new LinkedHashMap<>();
+  private final Map<String, BalancingStrategy> strategies = new LinkedHashMap<>();
+  private AllowList appliedAllow;
+  private ClientLimits appliedLimits;
+  private byte[] appliedDigest;
+  private byte[] lastSeenDigest;
+
+  private LbServer(ServerConfig config, byte[] digest, Duration pollInterval) {
+    this.started = config;
+    this.appliedDigest = digest;
+    this.lastSeenDigest = digest;
+    PemTlsContextFactory tlsFactory = null;
+    RedisRateLimiter redisLimiter = null;
+    AdminServer adminServer = null;
+    LoadBalancer loadBalancer = null;
+    try {
+      if (config.tls() != null) {
+        tlsFactory = tls(config.tls(), pollInterval);
+      }
+      ClientLimits limits = config.rateLimit().limits();
+      RedisConfig redisConfig = config.rateLimit().redis();
+      if (redisConfig != null) {
+        redisLimiter = redis(redisConfig, limits);
+        this.limiter = redisLimiter;
+        this.updateLimits = redisLimiter::updateLimits;
+      } else {
+        LocalRateLimiter local = LocalRateLimiter.builder().limits(limits).build();
+        this.limiter = local;
+        this.updateLimits = local::updateLimits;
+      }
+      this.appliedLimits = limits;
+      this.metrics = new ServerMetrics(config.upstreams().stream().map(UpstreamConfig::name).toList());
+
+      LoadBalancer.Builder b = LoadBalancer.builder();
+      for (UpstreamConfig u : config.upstreams()) {
+        BalancingStrategy strategy = strategy(u.strategy());
+        strategies.put(u.name(), strategy);
+        appliedUpstreams.put(u.name(), u);
+        b.upstream(u.toUpstream(strategy), u.listen(), u.serverName());
+      }
+      if (tlsFactory != null) {
+        appliedAllow = allowList(config.upstreams());
+        b.tls(tlsFactory).handshakeTimeout(config.tls().handshakeTimeout()).authorizer(appliedAllow);
+      }
+      b.rateLimiter(limiter)
+          .listener(metrics)
+          .listener(new AccessLog())
+          .drainTimeout(config.drainTimeout());
+      try {
+        loadBalancer = b.build();
+      } catch (IllegalArgumentException e) {
+        throw new ConfigException(config.source().label(), "upstreams", e.getMessage(), e);
+      }
+      this.lb = loadBalancer;
+      if (config.admin() != null) {
+        adminServer = admin(config.admin());
+      }
+      start(loadBalancer);
+      metrics.bind(loadBalancer, redisLimiter == null ? null : redisLimiter::redisAvailable);
+    } catch (RuntimeException e) {
+      closeQuietly(adminServer);
+      closeQuietly(loadBalancer);
+      closeQuietly(redisLimiter);
+      closeQuietly(tlsFactory);
+      throw e;
+    }
+    this.tls = tlsFactory;
+    this.redis = redisLimiter;
+    this.admin = adminServer;
+    this.serving = true;
+    warnAboutOpenDoors(config);
+    if (admin != null) {
+      log.info("admin listener on http://{}:{}/ (metrics, healthz)",
+          admin.address().getHostString(), admin.address().getPort());
+    }
+    this.poller = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "lb4j-config-watch");
+      t.setDaemon(true);
+      return t;
+    });
+    long nanos = pollInterval.toNanos();
+    poller.scheduleWithFixedDelay(this::poll, nanos, nanos, TimeUnit.NANOSECONDS);
+  }
+
+  /**
+   * Starts serving a configuration file.
+   *
+   * @param config the checked configuration, as {@link ConfigReader} read it
+   * @param pollInterval how often the configuration and certificate files are checked for changes
+   * @return the running server
+   * @throws ConfigException if something the file names cannot be used (certificate files,
+   *     addresses in use); then nothing is left running
+   */
+  static LbServer start(ServerConfig config, Duration pollInterval) {
+    Objects.requireNonNull(config, "config");
+    byte[] digest;
+    try {
+      digest = digest(Files.readAllBytes(config.source().path()));
+    } catch (IOException e) {
+      // It was just read; treat a file that vanished as changed, so the next good one applies.
+      digest = new byte[0];
+    }
+    return new LbServer(config, digest, pollInterval);
+  }
+
+  // ---- building
+
+  private PemTlsContextFactory tls(TlsConfig t, Duration pollInterval) {
+    String label = started.source().label();
+    try {
+      PemTlsContextFactory.Builder b = PemTlsContextFactory.builder()
+          .certificateChain(t.certificate())
+          .privateKey(t.privateKey())
+          .clientCa(t.clientCa())
+          .watch(pollInterval);
+      if (t.protocols() != null) {
+        b.protocols(t.protocols());
+      }
+      if (t.cipherSuites() != null) {
+        b.cipherSuites(t.cipherSuites());
+      }
+      return b.build();
+    } catch (TlsConfigException e) {
+      throw new ConfigException(label, tlsField(e.setting()), ConfigReader.withoutSetting(e), e);
+    }
+  }
+
+  /** The configuration field that a TLS builder setting comes from. */
+  static String tlsField(String setting) {
+    return switch (setting) {
+      case "certificateChain" -> "tls.certificate";
+      case "privateKey" -> "tls.privateKey";
+      case "clientCa" -> "tls.clientCa";
+      case "protocols" -> "tls.protocols";
+      case "cipherSuites" -> "tls.cipherSuites";
+      default -> "tls";
+    };
+  }
+
+  private RedisRateLimiter redis(RedisConfig r, ClientLimits limits) {
+    RedisRateLimiter.Builder b = RedisRateLimiter.builder();
+    try {
+      b.redisUri(r.uri());
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException(started.source().label(), "rateLimit.redis.uri", e.getMessage(), e);
+    }
+    if (r.failOpen() != null) {
+      b.failureMode(r.failOpen() ? FailureMode.FAIL_OPEN : FailureMode.FAIL_CLOSED);
+    }
+    if (r.keyPrefix() != null) {
+      b.keyPrefix(r.keyPrefix());
+    }
+    if (r.commandTimeout() != null) {
+      b.commandTimeout(r.commandTimeout());
+    }
+    return b.limits(limits).build();
+  }
+
+  private AdminServer admin(InetSocketAddress address) {
+    try {
+      return AdminServer.start(address, this::metricsText, () -> serving);
+    } catch (UncheckedIOException e) {
+      throw new ConfigException(started.source().label(), "admin.listen",
+          "cannot listen on " + address.getHostString() + ":" + address.getPort() + ": "
+              + e.getCause().getMessage(), e);
+    }
+  }
+
+  private void start(LoadBalancer loadBalancer) {
+    try {
+      loadBalancer.start();
+    } catch (IllegalStateException e) {
+      // The message names the address that failed; find the upstream that listens there.
+      String field = null;
+      for (UpstreamConfig u : started.upstreams()) {
+        String address = u.listen().getHostString() + ":" + u.listen().getPort();
+        if (String.valueOf(e.getMessage()).contains("listen on " + address + ":")) {
+          field = u.path() + ".listen";
+          break;
+        }
+      }
+      throw new ConfigException(started.source().label(), field, e.getMessage(), e);
+    }
+  }
+
+  static BalancingStrategy strategy(String name) {
+    return switch (name) {
+      case "round-robin" -> Strategies.roundRobin();
+      case "power-of-two-choices" -> Strategies.powerOfTwoChoices();
+      default -> Strategies.leastConnections();
+    };
+  }
+
+  private static AllowList allowList(List<UpstreamConfig> upstreams) {
+    AllowList.Builder b = AllowList.builder();
+    for (UpstreamConfig u : upstreams) {
+      b.allow(u.name(), u.allow());
+    }
+    return b.build();
+  }
+
+  private void warnAboutOpenDoors(ServerConfig config) {
+    if (config.tls() == null) {
+      log.warn("{}: no tls section: clients are neither authenticated nor authorized",
+          config.source().label());
+      return;
+    }
+    for (UpstreamConfig u : config.upstreams()) {
+      if (u.allow().isEmpty()) {
+        log.warn("{}: {}.allow is empty: upstream {} refuses every client",
+            config.source().label(), u.path(), u.name());
+      }
+    }
+  }
+
+  // ---- running
+
+  /** Returns the load balancer, for its bound addresses and host status. */
+  LoadBalancer loadBalancer() {
+    return lb;
+  }
+
+  /** Returns where the admin listener is bound, or null when there is none. */
+  InetSocketAddress adminAddress() {
+    return admin == null ? null : admin.address();
+  }
+
+  /** Returns the metrics, as {@code /metrics} answers them. */
+  String metricsText() {
+    return metrics.scrape(serving ? lb : null);
+  }
+
+  /** Returns the TLS factory, or null without TLS. */
+  PemTlsContextFactory tlsFactory() {
+    return tls;
+  }
+
+  /** Blocks until {@link #close()} has finished. */
+  void awaitStopped() throws InterruptedException {
+    stopped.await();
+  }
+
+  /** One poller tick: applies the file once two consecutive reads agree. */
+  private void poll() {
+    try {
+      synchronized (this) {
+        if (closed) {
+          return;
+        }
+        byte[] bytes = readQuietly();
+        if (bytes == null) {
+          return;
+        }
+        byte[] seen = digest(bytes);
+        boolean settled = Arrays.equals(seen, lastSeenDigest);
+        lastSeenDigest = seen;
+        if (settled && !Arrays.equals(seen, appliedDigest)) {
+          apply(bytes, seen);
+        }
+      }
+    } catch (RuntimeException e) {
+      // An exception escaping a scheduled task would end all later polls.
+      log.warn("{}: reload failed, the running configuration stays in use", started.source().label(), e);
+    }
+  }
+
+  /**
+   * Reads and applies the configuration file now, without waiting for it to settle.
+   *
+   * @return whether the file's contents differed from those applied last
+   */
+  synchronized boolean reload() {
+    byte[] bytes = readQuietly();
+    if (bytes == null) {
+      return false;
+    }
+    byte[] seen = digest(bytes);
+    lastSeenDigest = seen;
+    if (Arrays.equals(seen, appliedDigest)) {
+      return false;
+    }
+    apply(bytes, seen);
+    return true;
+  }
+
+  private byte[] readQuietly() {
+    try {
+      return Files.readAllBytes(started.source().path());
+    } catch (IOException e) {
+      byte[] seen = digest(String.valueOf(e).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      if (!Arrays.equals(seen, appliedDigest)) {
+        appliedDigest = seen;
+        log.warn("{}: cannot be read ({}); the running configuration stays in use",
+            started.source().label(), e.getMessage());
+      }
+      return null;
+    }
+  }
+
+  // Called holding this.
+  private void apply(byte[] bytes, byte[] digest) {
+    // Whatever happens below, these contents have had their say: do not log them again.
+    appliedDigest = digest;
+    ServerConfig next;
+    try {
+      next = ConfigReader.parse(bytes, started.source());
+    } catch (ConfigException e) {
+      log.warn("{}; the running configuration stays in use", e.getMessage());
+      return;
+    }
+    List<String> restart = ConfigChanges.needingRestart(started, next);
+    List<String> applied = new ArrayList<>();
+    Map<String, UpstreamConfig> nextByName = new LinkedHashMap<>();
+    next.upstreams().forEach(u -> nextByName.put(u.name(), u));
+
+    for (Map.Entry<String, UpstreamConfig> e : appliedUpstreams.entrySet()) {
+      UpstreamConfig current = e.getValue();
+      UpstreamConfig wanted = nextByName.get(e.getKey());
+      if (wanted == null || ConfigChanges.sameForwarding(current, wanted)) {
+        continue;
+      }
+      BalancingStrategy strategy = current.strategy().equals(wanted.strategy())
+          ? strategies.get(e.getKey())
+          : strategy(wanted.strategy());
+      lb.update(wanted.toUpstream(strategy));
+      strategies.put(e.getKey(), strategy);
+      applied.add(ConfigChanges.describe(current, wanted));
+      e.setValue(wanted);
+    }
+    if (tls != null) {
+      List<UpstreamConfig> rules = new ArrayList<>();
+      for (String name : appliedUpstreams.keySet()) {
+        UpstreamConfig wanted = nextByName.get(name);
+        rules.add(wanted != null ? wanted : appliedUpstreams.get(name));
+      }
+      AllowList allow = allowList(rules);
+      if (!allow.equals(appliedAllow)) {
+        lb.authorizer(allow);
+        appliedAllow = allow;
+        applied.add("allow lists");
+        for (UpstreamConfig u : rules) {
+          if (u.allow().isEmpty()) {
+            log.warn("{}: {}.allow is empty: upstream {} refuses every client",
+                next.source().label(), u.path(), u.name());
+          }
+        }
+      }
+    }
+    ClientLimits limits = next.rateLimit().limits();
+    if (!limits.equals(appliedLimits)) {
+      updateLimits.accept(limits);
+      appliedLimits = limits;
+      applied.add("rate limits");
+    }
+    String label = next.source().label();
+    if (!applied.isEmpty()) {
+      log.info("{}: reloaded: {}", label, String.join("; ", applied));
+    }
+    if (!restart.isEmpty()) {
+      log.warn("{}: not applied, these changes need a restart: {}", label, String.join("; ", restart));
+    }
+    if (applied.isEmpty() && restart.isEmpty()) {
+      log.info("{}: changed, but nothing that is served changed", label);
+    }
+  }
+
+  /** Returns the hosts of an upstream as the configuration in force lists them. */
+  synchronized List<Host> appliedHosts(String upstream) {
+    UpstreamConfig u = appliedUpstreams.get(upstream);
+    return u == null ? List.of() : u.hosts();
+  }
+
+  /**
+   * Stops accepting, lets open connections finish for the drain timeout, closes the rest, then
+   * stops the admin listener and everything else. {@code /healthz} answers 503 from the start.
+   * Idempotent; blocks until done.
+   */
+  @Override
+  public void close() {
+    synchronized (this) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+    }
+    serving = false;
+    poller.shutdownNow();
+    try {
+      lb.close();
+    } finally {
+      closeQuietly(admin);
+      closeQuietly(redis);
+      closeQuietly(tls);
+      stopped.countDown();
+    }
+  }
+
+  private static void closeQuietly(AutoCloseable c) {
+    if (c == null) {
+      return;
+    }
+    try {
+      c.close();
+    } catch (Exception e) {
+      log.warn("closing {} failed", c, e);
+    }
+  }
+
+  static byte[] digest(byte[] bytes) {
+    try {
+      return MessageDigest.getInstance("SHA-256").digest(bytes);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every JDK has SHA-256", e);
+    }
+  }
+}

@@ -1,0 +1,173 @@
+package io.lb4j.server;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.LoggerContext;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.util.Properties;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.ILoggerFactory;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+
+/**
+ * The command line of the lb4j reference server.
+ *
+ * <pre>
+ * java -jar lb-example-server.jar --config lb.yaml     # serve a configuration file
+ * java -jar lb-example-server.jar demo                 # make certificates and echo hosts, and serve them
+ * java -jar lb-example-server.jar --help
+ * </pre>
+ *
+ * <p>Exit status: 0 after a normal stop, 2 for a bad configuration or bad arguments (one line on
+ * standard error naming the file and the field), 1 for anything unexpected. A server stopped by
+ * SIGTERM or Ctrl-C drains its connections first and exits as the JVM does for that signal (143
+ * or 130). See {@code docs/server.md} for the configuration format.
+ */
+public final class Main {
+
+  /** Exit status of a bad configuration or bad arguments. */
+  static final int BAD_CONFIGURATION = CommandLine.ExitCode.USAGE;
+
+  /** Set once the JVM is shutting down, after which the main thread must not call exit. */
+  private static final AtomicBoolean SHUTTING_DOWN = new AtomicBoolean();
+
+  private Main() {}
+
+  /**
+   * Runs the command line and exits with its status.
+   *
+   * @param args the arguments, as {@code --help} describes them
+   */
+  public static void main(String[] args) {
+    int status = run(args, System.out, System.err);
+    if (!SHUTTING_DOWN.get()) {
+      System.exit(status);
+    }
+  }
+
+  /** Runs the command line, writing to the given streams; returns the exit status. */
+  static int run(String[] args, PrintStream out, PrintStream err) {
+    CommandLine cl = commandLine();
+    cl.setOut(new PrintWriter(out, true));
+    cl.setErr(new PrintWriter(err, true));
+    return cl.execute(args);
+  }
+
+  static CommandLine commandLine() {
+    CommandLine cl = new CommandLine(new ServeCommand());
+    cl.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
+      PrintWriter err = commandLine.getErr();
+      boolean verbose = parseResult.matchedOption("--verbose") != null
+          || parseResult.subcommands().stream().anyMatch(p -> p.matchedOption("--verbose") != null);
+      if (e instanceof ConfigException) {
+        err.println(e.getMessage());
+        if (verbose && e.getCause() != null) {
+          e.getCause().printStackTrace(err);
+        }
+        err.flush();
+        return BAD_CONFIGURATION;
+      }
+      err.println("lb-example-server: " + e);
+      if (verbose) {
+        e.printStackTrace(err);
+      } else {
+        err.println("run again with --verbose for the stack trace");
+      }
+      err.flush();
+      return CommandLine.ExitCode.SOFTWARE;
+    });
+    return cl;
+  }
+
+  /**
+   * Serves until the JVM is told to stop (SIGTERM, Ctrl-C), then drains the server and closes the
+   * rest in order. Blocks the calling thread until that is done.
+   *
+   * @param server the running server, or null when only {@code alsoClose} runs
+   * @param alsoClose closed after the server, in order; for the demo's echo hosts
+   */
+  static int serveUntilStopped(LbServer server, AutoCloseable... alsoClose) {
+    CountDownLatch done = new CountDownLatch(1);
+    Thread hook = new Thread(() -> {
+      SHUTTING_DOWN.set(true);
+      if (server != null) {
+        LoggerFactory.getLogger("lb4j.server").info("stopping: draining open connections");
+        server.close();
+      }
+      for (AutoCloseable c : alsoClose) {
+        try {
+          c.close();
+        } catch (Exception e) {
+          LoggerFactory.getLogger("lb4j.server").warn("closing {} failed", c, e);
+        }
+      }
+      LoggerFactory.getLogger("lb4j.server").info("stopped");
+      stopLogging();
+      done.countDown();
+    }, "lb4j-shutdown");
+    Runtime.getRuntime().addShutdownHook(hook);
+    try {
+      done.await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    return CommandLine.ExitCode.OK;
+  }
+
+  /** Flushes the access log's queue: Logback's own shutdown hook is not installed. */
+  private static void stopLogging() {
+    ILoggerFactory factory = LoggerFactory.getILoggerFactory();
+    if (factory instanceof LoggerContext context) {
+      context.stop();
+    }
+  }
+
+  /** Turns lb4j's own loggers up to DEBUG, for {@code --verbose}. */
+  static void verboseLogging() {
+    ILoggerFactory factory = LoggerFactory.getILoggerFactory();
+    if (factory instanceof LoggerContext context) {
+      context.getLogger("io.lb4j").setLevel(Level.DEBUG);
+      context.getLogger("lb4j.server").setLevel(Level.DEBUG);
+    }
+  }
+
+  /** Reads {@code 2s}-style durations for options. */
+  static final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
+    @Override
+    public Duration convert(String value) {
+      try {
+        Duration d = Durations.parse(value);
+        if (d.isZero()) {
+          throw new CommandLine.TypeConversionException("must be more than 0 but was '" + value + "'");
+        }
+        return d;
+      } catch (IllegalArgumentException e) {
+        throw new CommandLine.TypeConversionException(e.getMessage());
+      }
+    }
+  }
+
+  /** The version, from the file Maven fills in at build time. */
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      Properties p = new Properties();
+      try (InputStream in = Main.class.getResourceAsStream("version.properties")) {
+        if (in != null) {
+          p.load(in);
+        }
+      } catch (IOException e) {
+        // Fall through to "unknown": a version line is not worth failing for.
+      }
+      return new String[] {
+        "lb-example-server " + p.getProperty("version", "unknown"),
+        "Java " + Runtime.version() + " (" + System.getProperty("java.vendor") + ")"
+      };
+    }
+  }
+}

@@ -1,0 +1,187 @@
+package io.lb4j.server;
+
+import io.lb4j.api.CloseReason;
+import io.lb4j.api.ConnectionEvent;
+import io.lb4j.api.ConnectionListener;
+import io.lb4j.api.RefusalReason;
+import io.lb4j.api.Refuse;
+import io.lb4j.impl.LoadBalancer;
+import io.lb4j.impl.balancing.HostStatus;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MultiGauge;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.Supplier;
+
+/**
+ * The server's metrics, in a Prometheus registry: counters and timers fed by connection events,
+ * and gauges read from the load balancer when scraped.
+ *
+ * <p>Every meter a connection touches is made up front, per upstream (the set of upstreams only
+ * changes with a restart), so {@link #onClosed} is a map lookup and a few additions: no lock, no
+ * allocation. Thread-safe.
+ */
+final class ServerMetrics implements ConnectionListener {
+
+  /** The tag value of connections that ended before they were routed to an upstream. */
+  static final String UNROUTED = "";
+
+  /** Outcome of a connection that reached a host. */
+  static final String FORWARDED = "forwarded";
+
+  /** Outcome of a connection that was neither refused nor forwarded: the client left first. */
+  static final String ABANDONED = "abandoned";
+
+  private final PrometheusMeterRegistry registry =
+      new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private final Map<String, UpstreamMeters> byUpstream;
+  private final UpstreamMeters unrouted;
+  private final MultiGauge active;
+  private final MultiGauge up;
+
+  ServerMetrics(List<String> upstreams) {
+    Map<String, UpstreamMeters> meters = new HashMap<>();
+    for (String name : upstreams) {
+      meters.put(name, new UpstreamMeters(registry, name));
+    }
+    this.byUpstream = Map.copyOf(meters);
+    this.unrouted = new UpstreamMeters(registry, UNROUTED);
+    this.active = MultiGauge.builder("lb4j.host.connections")
+        .description("Connections a host holds now, counting those still connecting")
+        .register(registry);
+    this.up = MultiGauge.builder("lb4j.host.up")
+        .description("1 while a host may take connections (healthy, not draining), else 0")
+        .register(registry);
+  }
+
+  /** Adds the gauges that read the running load balancer; call once it has started. */
+  void bind(LoadBalancer lb, Supplier<Boolean> rateLimitRedisAvailable) {
+    Gauge.builder("lb4j.connections.open", lb, LoadBalancer::openConnections)
+        .description("Client connections open now, in any state")
+        .register(registry);
+    if (rateLimitRedisAvailable != null) {
+      Gauge.builder("lb4j.ratelimit.redis.available", () -> rateLimitRedisAvailable.get() ? 1 : 0)
+          .description("1 while the shared rate limit store answered its last command, else 0")
+          .register(registry);
+    }
+  }
+
+  /** Reads host counts and health from the load balancer into the gauges. */
+  void refreshHosts(LoadBalancer lb) {
+    List<MultiGauge.Row<?>> activeRows = new ArrayList<>();
+    List<MultiGauge.Row<?>> upRows = new ArrayList<>();
+    for (String name : byUpstream.keySet()) {
+      for (HostStatus s : lb.hostStatus(name)) {
+        Tags tags = Tags.of("upstream", name, "host", s.host().toString());
+        activeRows.add(MultiGauge.Row.of(tags, s.activeConnections()));
+        upRows.add(MultiGauge.Row.of(tags, s.eligible() ? 1 : 0));
+      }
+    }
+    active.register(activeRows, true);
+    up.register(upRows, true);
+  }
+
+  /** Returns the metrics in Prometheus's text format. */
+  String scrape(LoadBalancer lb) {
+    if (lb != null) {
+      refreshHosts(lb);
+    }
+    return registry.scrape();
+  }
+
+  PrometheusMeterRegistry registry() {
+    return registry;
+  }
+
+  @Override
+  public void onClosed(ConnectionEvent e) {
+    UpstreamMeters m = byUpstream.get(e.connection().upstream());
+    if (m == null) {
+      m = unrouted;
+    }
+    Refuse refusal = e.refusal();
+    if (refusal != null) {
+      m.refused[refusal.reason().ordinal()].increment();
+    } else if (e.host() != null) {
+      m.forwarded.increment();
+    } else {
+      m.abandoned.increment();
+    }
+    m.closed[e.reason().ordinal()].increment();
+    if (e.bytesFromClient() > 0) {
+      m.fromClient.increment(e.bytesFromClient());
+    }
+    if (e.bytesToClient() > 0) {
+      m.toClient.increment(e.bytesToClient());
+    }
+    if (!e.handshakeTime().isZero()
+        && (refusal == null || refusal.reason() != RefusalReason.TLS_FAILED)) {
+      m.handshake.record(e.handshakeTime());
+    }
+    m.duration.record(e.duration());
+  }
+
+  /** Returns the tag value of a refusal reason: its name in lower case, as {@code no_host}. */
+  static String outcome(RefusalReason reason) {
+    return reason.name().toLowerCase(Locale.ROOT);
+  }
+
+  /** The meters of one upstream, indexed by enum ordinal. */
+  private static final class UpstreamMeters {
+    final Counter forwarded;
+    final Counter abandoned;
+    final Counter[] refused = new Counter[RefusalReason.values().length];
+    final Counter[] closed = new Counter[CloseReason.values().length];
+    final Counter fromClient;
+    final Counter toClient;
+    final Timer handshake;
+    final Timer duration;
+
+    UpstreamMeters(PrometheusMeterRegistry registry, String upstream) {
+      forwarded = connections(registry, upstream, FORWARDED);
+      abandoned = connections(registry, upstream, ABANDONED);
+      for (RefusalReason r : RefusalReason.values()) {
+        refused[r.ordinal()] = connections(registry, upstream, outcome(r));
+      }
+      for (CloseReason r : CloseReason.values()) {
+        closed[r.ordinal()] = Counter.builder("lb4j.connections.closed")
+            .description("Connections ended, by how they ended")
+            .tags("upstream", upstream, "reason", r.name().toLowerCase(Locale.ROOT))
+            .register(registry);
+      }
+      fromClient = bytes(registry, upstream, "from_client");
+      toClient = bytes(registry, upstream, "to_client");
+      handshake = Timer.builder("lb4j.tls.handshake")
+          .description("Time from accept to the end of a successful TLS handshake")
+          .tags("upstream", upstream)
+          .register(registry);
+      duration = Timer.builder("lb4j.connection.duration")
+          .description("Time from accept to close of each connection")
+          .tags("upstream", upstream)
+          .register(registry);
+    }
+
+    private static Counter connections(PrometheusMeterRegistry registry, String upstream, String outcome) {
+      return Counter.builder("lb4j.connections")
+          .description("Connections ended, by outcome: forwarded, abandoned, or the refusal reason")
+          .tags("upstream", upstream, "outcome", outcome)
+          .register(registry);
+    }
+
+    private static Counter bytes(PrometheusMeterRegistry registry, String upstream, String direction) {
+      return Counter.builder("lb4j.traffic")
+          .description("Application bytes relayed, counted when a connection closes")
+          .baseUnit("bytes")
+          .tags("upstream", upstream, "direction", direction)
+          .register(registry);
+    }
+  }
+}

@@ -1,0 +1,410 @@
+package io.lb4j.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.lb4j.api.Defaults;
+import io.lb4j.api.HealthCheck;
+import io.lb4j.api.Host;
+import io.lb4j.ratelimit.ClientLimit;
+import io.lb4j.server.ServerConfig.UpstreamConfig;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ConfigReaderTest {
+
+  @TempDir Path dir;
+
+  private static final String TLS = """
+      tls:
+        certificate: server.pem
+        privateKey: server-key.pem
+        clientCa: ca.pem
+      """;
+
+  private static final String ONE_UPSTREAM = """
+      upstreams:
+        - name: echo
+          listen: 127.0.0.1:9443
+          hosts: [127.0.0.1:7001]
+      """;
+
+  private ServerConfig parse(String yaml) {
+    return ConfigReader.parse(
+        yaml.getBytes(StandardCharsets.UTF_8), new ServerConfig.Source(dir.resolve("lb.yaml"), "lb.yaml"));
+  }
+
+  private void assertRejected(String yaml, String message) {
+    assertThatThrownBy(() -> parse(yaml))
+        .isInstanceOf(ConfigException.class)
+        .hasMessage(message);
+  }
+
+  @Test
+  void readsEveryFieldOfAFullConfiguration() {
+    ServerConfig c = parse("""
+        tls:
+          certificate: certs/server.pem
+          privateKey: /etc/lb4j/server-key.pem
+          clientCa: ca.pem
+          protocols: [TLSv1.3]
+          cipherSuites: [TLS_AES_128_GCM_SHA256, ECDHE-ECDSA-AES128-GCM-SHA256]
+          handshakeTimeout: 500ms
+        upstreams:
+          - name: echo
+            listen: 127.0.0.1:9443
+            serverName: Echo.Local
+            strategy: round-robin
+            hosts: [127.0.0.1:7001, "[::1]:7002"]
+            connectTimeout: 2s
+            idleTimeout: 1h
+            connectAttempts: 2
+            passiveDownTime: 1m
+            healthCheck: {interval: 2s, timeout: 1s, rise: 2, fall: 3}
+            allow: [alice, "group:ops"]
+        rateLimit:
+          default: {connectionsPerSecond: 10, burst: 20, maxConcurrent: 100}
+          clients:
+            alice: {connectionsPerSecond: 100, burst: 200}
+          redis: {uri: "redis://127.0.0.1:6379", failOpen: false, keyPrefix: "lb:", commandTimeout: 100ms}
+        admin:
+          listen: 127.0.0.1:9090
+        drainTimeout: 0s
+        """);
+
+    assertThat(c.tls().certificate()).isEqualTo(dir.resolve("certs/server.pem"));
+    assertThat(c.tls().privateKey()).isEqualTo(Path.of("/etc/lb4j/server-key.pem"));
+    assertThat(c.tls().protocols()).containsExactly("TLSv1.3");
+    assertThat(c.tls().cipherSuites()).hasSize(2);
+    assertThat(c.tls().handshakeTimeout()).isEqualTo(Duration.ofMillis(500));
+    UpstreamConfig u = c.upstreams().get(0);
+    assertThat(u.name()).isEqualTo("echo");
+    assertThat(u.listen()).isEqualTo(new InetSocketAddress("127.0.0.1", 9443));
+    assertThat(u.serverName()).isEqualTo("echo.local");
+    assertThat(u.strategy()).isEqualTo("round-robin");
+    assertThat(u.hosts()).containsExactly(Host.of("127.0.0.1", 7001), Host.of("::1", 7002));
+    assertThat(u.connectTimeout()).isEqualTo(Duration.ofSeconds(2));
+    assertThat(u.idleTimeout()).isEqualTo(Duration.ofHours(1));
+    assertThat(u.connectAttempts()).isEqualTo(2);
+    assertThat(u.passiveDownTime()).isEqualTo(Duration.ofMinutes(1));
+    assertThat(u.healthCheck())
+        .isEqualTo(HealthCheck.of(Duration.ofSeconds(2), Duration.ofSeconds(1), 2, 3));
+    assertThat(u.allow()).containsExactly("alice", "group:ops");
+    assertThat(c.rateLimit().limits().defaults())
+        .isEqualTo(ClientLimit.rate(10, 20).withMaxConcurrent(100));
+    assertThat(c.rateLimit().limits().limitFor("alice")).isEqualTo(ClientLimit.rate(100, 200));
+    assertThat(c.rateLimit().redis())
+        .isEqualTo(new ServerConfig.RedisConfig(
+            "redis://127.0.0.1:6379", false, "lb:", Duration.ofMillis(100)));
+    assertThat(c.admin()).isEqualTo(new InetSocketAddress("127.0.0.1", 9090));
+    assertThat(c.drainTimeout()).isZero();
+  }
+
+  @Test
+  void leftOutSettingsTakeTheLibraryDefaults() {
+    ServerConfig c = parse(TLS + ONE_UPSTREAM);
+
+    UpstreamConfig u = c.upstreams().get(0);
+    assertThat(u.connectTimeout()).isEqualTo(Defaults.CONNECT_TIMEOUT);
+    assertThat(u.idleTimeout()).isEqualTo(Defaults.IDLE_TIMEOUT);
+    assertThat(u.connectAttempts()).isEqualTo(Defaults.CONNECT_ATTEMPTS);
+    assertThat(u.passiveDownTime()).isEqualTo(Defaults.PASSIVE_DOWN_TIME);
+    assertThat(u.strategy()).isEqualTo("least-connections");
+    assertThat(u.healthCheck()).isNull();
+    assertThat(u.allow()).isEmpty();
+    assertThat(u.serverName()).isNull();
+    assertThat(c.tls().handshakeTimeout()).isEqualTo(Defaults.HANDSHAKE_TIMEOUT);
+    assertThat(c.tls().protocols()).isNull();
+    assertThat(c.tls().cipherSuites()).isNull();
+    assertThat(c.drainTimeout()).isEqualTo(Defaults.DRAIN_TIMEOUT);
+    assertThat(c.rateLimit()).isEqualTo(ServerConfig.RateLimitConfig.NONE);
+    assertThat(c.admin()).isNull();
+  }
+
+  @Test
+  void rateLimitFieldsLeftOutMeanNoSuchLimit() {
+    ServerConfig c = parse(ONE_UPSTREAM + """
+        rateLimit:
+          default: {maxConcurrent: 5}
+        """);
+
+    assertThat(c.rateLimit().limits().defaults()).isEqualTo(ClientLimit.concurrent(5));
+  }
+
+  @Test
+  void portZeroListensOnAnyFreePort() {
+    ServerConfig c = parse("""
+        upstreams:
+          - name: echo
+            listen: 127.0.0.1:0
+            hosts: []
+        """);
+
+    assertThat(c.upstreams().get(0).listen().getPort()).isZero();
+    assertThat(c.upstreams().get(0).hosts()).isEmpty();
+  }
+
+  @Test
+  void twoReadsOfOneFileAreEqual() throws Exception {
+    Path file = Files.writeString(dir.resolve("lb.yaml"), TLS + ONE_UPSTREAM);
+
+    assertThat(ConfigReader.read(file, "lb.yaml")).isEqualTo(ConfigReader.read(file, "lb.yaml"));
+  }
+
+  // ---- one clear line per mistake
+
+  @Test
+  void missingFileIsNamed() {
+    assertThatThrownBy(() -> ConfigReader.read(dir.resolve("nope.yaml"), "nope.yaml"))
+        .isInstanceOf(ConfigException.class)
+        .hasMessage("nope.yaml: file not found");
+  }
+
+  @Test
+  void unknownFieldIsNamedWithItsPathAndTheKnownFields() {
+    assertRejected(TLS + ONE_UPSTREAM + "    conectTimeout: 2s\n",
+        "lb.yaml: upstreams[0].conectTimeout: unknown field (known fields: allow, connectAttempts,"
+            + " connectTimeout, healthCheck, hosts, idleTimeout, listen, name, passiveDownTime,"
+            + " serverName, strategy)");
+  }
+
+  @Test
+  void unknownTopLevelFieldIsNamed() {
+    assertThatThrownBy(() -> parse(ONE_UPSTREAM + "listen: 1\n"))
+        .hasMessageStartingWith("lb.yaml: listen: unknown field (known fields: admin, drainTimeout,");
+  }
+
+  @Test
+  void badDurationIsQuotedWithTheFormsThatWork() {
+    assertRejected(ONE_UPSTREAM + "    connectTimeout: 2x\n",
+        "lb.yaml: upstreams[0].connectTimeout: '2x' is not a duration (use 500ms, 2s, 1m, 1h)");
+  }
+
+  @Test
+  void durationWithoutUnitIsRejected() {
+    assertRejected(ONE_UPSTREAM + "drainTimeout: 30\n",
+        "lb.yaml: drainTimeout: '30' is not a duration (use 500ms, 2s, 1m, 1h)");
+  }
+
+  @Test
+  void zeroTimeoutIsRejected() {
+    assertRejected(ONE_UPSTREAM + "    idleTimeout: 0s\n",
+        "lb.yaml: upstreams[0].idleTimeout: must be more than 0 but was '0s'");
+  }
+
+  @Test
+  void missingRequiredFieldIsNamed() {
+    assertRejected("""
+        upstreams:
+          - name: echo
+            hosts: [127.0.0.1:7001]
+        """, "lb.yaml: upstreams[0].listen: is required");
+  }
+
+  @Test
+  void missingTlsFileFieldIsNamed() {
+    assertRejected("""
+        tls:
+          certificate: server.pem
+          clientCa: ca.pem
+        """ + ONE_UPSTREAM, "lb.yaml: tls.privateKey: is required");
+  }
+
+  @Test
+  void healthCheckNeedsAllItsFields() {
+    assertRejected(ONE_UPSTREAM + "    healthCheck: {interval: 2s, timeout: 1s, rise: 2}\n",
+        "lb.yaml: upstreams[0].healthCheck.fall: is required");
+  }
+
+  @Test
+  void noUpstreamIsRejected() {
+    assertRejected(TLS, "lb.yaml: upstreams: at least one upstream is needed");
+  }
+
+  @Test
+  void unknownPrincipalFormIsNamedWithItsPath() {
+    assertRejected(TLS + ONE_UPSTREAM + "    allow: [alice, \"foo:bar\"]\n",
+        "lb.yaml: upstreams[0].allow[1]: principal 'foo:bar' is of an unknown form (use a common"
+            + " name such as alice, cn:name, group:name, uri:value or dns:name)");
+  }
+
+  @Test
+  void allowWithoutTlsIsRejected() {
+    assertRejected(ONE_UPSTREAM + "    allow: [alice]\n",
+        "lb.yaml: upstreams[0].allow: needs tls: without it clients have no certificate to be"
+            + " recognised by");
+  }
+
+  @Test
+  void cipherSuiteOutsideThePolicyIsNamed() {
+    assertThatThrownBy(() -> parse("""
+        tls:
+          certificate: server.pem
+          privateKey: server-key.pem
+          clientCa: ca.pem
+          cipherSuites: [TLS_AES_128_GCM_SHA256, TLS_RSA_WITH_AES_128_CBC_SHA]
+        """ + ONE_UPSTREAM))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith(
+            "lb.yaml: tls.cipherSuites[1]: TLS_RSA_WITH_AES_128_CBC_SHA is not allowed (allowed: ");
+  }
+
+  @Test
+  void protocolOutsideThePolicyIsNamed() {
+    assertThatThrownBy(() -> parse(TLS + "  protocols: [TLSv1.1]\n" + ONE_UPSTREAM))
+        .hasMessageStartingWith("lb.yaml: tls.protocols[0]: TLSv1.1 is not allowed");
+  }
+
+  @Test
+  void hostThatIsNotHostAndPortIsNamed() {
+    assertRejected("""
+        upstreams:
+          - name: echo
+            listen: 127.0.0.1:9443
+            hosts: [127.0.0.1:7001, localhost]
+        """, "lb.yaml: upstreams[0].hosts[1]: address must be host:port but was 'localhost'");
+  }
+
+  @Test
+  void listenPortOutOfRangeIsNamed() {
+    assertRejected("""
+        upstreams:
+          - name: echo
+            listen: 127.0.0.1:70000
+            hosts: []
+        """, "lb.yaml: upstreams[0].listen: port must be from 0 to 65535 but was 70000");
+  }
+
+  @Test
+  void unknownStrategyListsTheKnownOnes() {
+    assertRejected(ONE_UPSTREAM + "    strategy: random\n",
+        "lb.yaml: upstreams[0].strategy: 'random' is not a strategy (use least-connections,"
+            + " round-robin, power-of-two-choices)");
+  }
+
+  @Test
+  void upstreamNamedTwiceIsRejected() {
+    assertRejected(ONE_UPSTREAM + """
+          - name: echo
+            listen: 127.0.0.1:9444
+            hosts: []
+        """, "lb.yaml: upstreams[1].name: 'echo' is also the name of upstreams[0]");
+  }
+
+  @Test
+  void upstreamsSharingAListenerNeedServerNames() {
+    assertRejected(TLS + ONE_UPSTREAM + """
+          - name: api
+            listen: 127.0.0.1:9443
+            hosts: []
+        """, "lb.yaml: upstreams[1].listen: 127.0.0.1:9443 is also the listener of upstreams[0]"
+            + " and neither has a serverName to tell them apart");
+  }
+
+  @Test
+  void serverNameWithoutTlsIsRejected() {
+    assertRejected(ONE_UPSTREAM + "    serverName: echo.local\n",
+        "lb.yaml: upstreams[0].serverName: routing by server name (SNI) needs tls, which is not"
+            + " configured");
+  }
+
+  @Test
+  void wholeNumberFieldRejectsText() {
+    assertRejected(ONE_UPSTREAM + "    connectAttempts: three\n",
+        "lb.yaml: upstreams[0].connectAttempts: 'three' is not a whole number");
+  }
+
+  @Test
+  void rateWithoutBurstIsRejected() {
+    assertRejected(ONE_UPSTREAM + """
+        rateLimit:
+          clients:
+            alice: {connectionsPerSecond: 5}
+        """, "lb.yaml: rateLimit.clients.alice.burst: is required with connectionsPerSecond");
+  }
+
+  @Test
+  void negativeLimitIsNamed() {
+    assertRejected(ONE_UPSTREAM + """
+        rateLimit:
+          default: {maxConcurrent: -1}
+        """, "lb.yaml: rateLimit.default.maxConcurrent: must not be negative but was -1");
+  }
+
+  @Test
+  void fieldWrittenTwiceIsRejected() {
+    assertRejected("""
+        upstreams:
+          - name: echo
+            name: again
+        """, "lb.yaml: upstreams[0].name: appears twice");
+  }
+
+  @Test
+  void brokenYamlNamesTheLine() {
+    assertThatThrownBy(() -> parse("upstreams:\n  - name: echo\n   listen: 127.0.0.1:1\n"))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith("lb.yaml: not valid YAML: line 3, column 4: ")
+        .hasMessageNotContaining("\n");
+  }
+
+  @Test
+  void emptyFileIsRejected() {
+    assertRejected("", "lb.yaml: the file is empty");
+  }
+
+  @Test
+  void listWhereAMappingBelongsIsRejected() {
+    assertRejected("- a\n- b\n",
+        "lb.yaml: expected a mapping of settings (tls, upstreams, ...) at the top");
+  }
+
+  @Test
+  void everyMessageIsOneLine() {
+    assertThatThrownBy(() -> parse("upstreams: [\n"))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageNotContaining("\n");
+  }
+
+  @Test
+  void sameHostListInAnotherOrderIsAForwardingChange() {
+    UpstreamConfig a = parse(ONE_UPSTREAM).upstreams().get(0);
+    UpstreamConfig b = parse(ONE_UPSTREAM.replace("[127.0.0.1:7001]", "[127.0.0.1:7002]"))
+        .upstreams().get(0);
+
+    assertThat(ConfigChanges.sameForwarding(a, a)).isTrue();
+    assertThat(ConfigChanges.sameForwarding(a, b)).isFalse();
+    assertThat(ConfigChanges.describe(a, b)).isEqualTo("upstream echo +127.0.0.1:7002 -127.0.0.1:7001");
+  }
+
+  @Test
+  void changesOfListenersUpstreamsAndTlsNeedARestart() {
+    ServerConfig running = parse(TLS + ONE_UPSTREAM);
+    ServerConfig next = parse(TLS.replace("ca.pem", "other-ca.pem") + """
+        upstreams:
+          - name: api
+            listen: 127.0.0.1:9444
+            hosts: []
+        drainTimeout: 1s
+        """);
+
+    assertThat(ConfigChanges.needingRestart(running, next)).containsExactly(
+        "tls.clientCa changed",
+        "upstream api added",
+        "upstream echo removed (it goes on being served)",
+        "drainTimeout changed");
+    assertThat(ConfigChanges.needingRestart(running, running)).isEmpty();
+  }
+
+  @Test
+  void durationsReadAndWriteTheSameForms() {
+    assertThat(List.of("500ms", "2s", "1m", "1h", "90s", "0s"))
+        .allSatisfy(text -> assertThat(Durations.format(Durations.parse(text))).isEqualTo(text));
+  }
+}
