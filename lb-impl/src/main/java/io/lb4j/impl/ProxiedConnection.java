@@ -23,6 +23,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.DuplexChannel;
+import io.netty.handler.ssl.SslCloseCompletionEvent;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.handler.ssl.SslHandshakeTimeoutException;
@@ -160,7 +161,8 @@ final class ProxiedConnection extends ChannelInboundHandlerAdapter {
   public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
     if (evt instanceof SslHandshakeCompletionEvent done) {
       onHandshake(ctx, done);
-    } else if (evt instanceof ChannelInputShutdownEvent) {
+    } else if (evt instanceof ChannelInputShutdownEvent || evt == SslCloseCompletionEvent.SUCCESS) {
+      // A TLS client's close_notify ends its stream as a FIN does: nothing more can come.
       onClientInputShut();
     } else if (evt instanceof IdleStateEvent) {
       end(CloseReason.IDLE_TIMEOUT, null, null);
