@@ -13,7 +13,8 @@ import java.util.concurrent.atomic.AtomicLong;
 final class SinkServer extends LoopbackServer implements SinkUpstream {
 
   private final AtomicLong received = new AtomicLong();
-  private final List<Sink> sinks = new ArrayList<>(); // guarded by itself
+  // Only the tallies are kept, not the connections, so closed sockets can be collected.
+  private final List<Tally> tallies = new ArrayList<>(); // guarded by itself
 
   SinkServer() {
     super("sink");
@@ -26,10 +27,10 @@ final class SinkServer extends LoopbackServer implements SinkUpstream {
 
   @Override
   public List<Received> connections() {
-    synchronized (sinks) {
-      List<Received> snapshot = new ArrayList<>(sinks.size());
-      for (Sink sink : sinks) {
-        snapshot.add(sink.tally);
+    synchronized (tallies) {
+      List<Received> snapshot = new ArrayList<>(tallies.size());
+      for (Tally tally : tallies) {
+        snapshot.add(tally.current);
       }
       return List.copyOf(snapshot);
     }
@@ -37,23 +38,23 @@ final class SinkServer extends LoopbackServer implements SinkUpstream {
 
   @Override
   Connection newConnection(SocketChannel channel, ByteBuffer scratch) {
-    Sink sink = new Sink(channel, scratch);
-    synchronized (sinks) {
-      sinks.add(sink);
+    Tally tally = new Tally();
+    synchronized (tallies) {
+      tallies.add(tally);
     }
-    return sink;
+    return new Sink(channel, scratch, tally);
   }
 
   private final class Sink extends Connection {
 
     private final ByteBuffer scratch;
     private final TestData.Checksum checksum = TestData.checksum();
-    // Replaced whole after each read so a reader never pairs one read's length with another's sum.
-    volatile Received tally = new Received(0, checksum.value());
+    private final Tally tally;
 
-    Sink(SocketChannel channel, ByteBuffer scratch) {
+    Sink(SocketChannel channel, ByteBuffer scratch, Tally tally) {
       super(channel);
       this.scratch = scratch;
+      this.tally = tally;
     }
 
     @Override
@@ -72,7 +73,12 @@ final class SinkServer extends LoopbackServer implements SinkUpstream {
       scratch.flip();
       checksum.update(scratch);
       received.addAndGet(n);
-      tally = new Received(checksum.length(), checksum.value());
+      tally.current = new Received(checksum.length(), checksum.value());
     }
+  }
+
+  /** What one connection delivered, replaced whole after each read so it is always consistent. */
+  private static final class Tally {
+    volatile Received current = new Received(0, TestData.checksum().value());
   }
 }

@@ -24,7 +24,7 @@ class SinkUpstreamTest {
   }
 
   @Test
-  void tallisEachConnectionSeparatelyInAcceptOrder() throws Exception {
+  void talliesEachConnectionSeparatelyInAcceptOrder() throws Exception {
     try (SinkUpstream sink = Upstreams.sink()) {
       try (Socket first = Clients.connect(sink)) {
         Clients.sendTestDataThenShutdown(first, 1000).get(10, TimeUnit.SECONDS);
