@@ -6,6 +6,7 @@ import io.netty.buffer.ByteBufAllocator;
 import io.netty.handler.ssl.OpenSsl;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslProvider;
+import io.netty.internal.tcnative.SSL;
 import io.netty.util.IllegalReferenceCountException;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.ReferenceCounted;
@@ -472,13 +473,19 @@ public final class PemTlsContextFactory implements TlsContextFactory, AutoClosea
     private static void logChoice(TlsEngine requested, TlsEngine chosen) {
       String how = requested == TlsEngine.AUTO ? "chosen by AUTO" : "configured";
       if (chosen == TlsEngine.OPENSSL) {
-        LOG.info("TLS engine OPENSSL ({}), {}", OpenSsl.versionString(), how);
+        LOG.info("TLS engine OPENSSL ({} through netty-tcnative {}), {}", OpenSsl.versionString(),
+            tcnativeVersion(), how);
       } else if (requested == TlsEngine.AUTO) {
         LOG.info("TLS engine JDK (Java {}), chosen by AUTO: OpenSSL is not available: {}",
             Runtime.version(), unavailability());
       } else {
         LOG.info("TLS engine JDK (Java {}), {}", Runtime.version(), how);
       }
+    }
+
+    private static String tcnativeVersion() {
+      String version = SSL.class.getPackage().getImplementationVersion();
+      return version == null ? "(version unknown)" : version;
     }
 
     private static String unavailability() {
