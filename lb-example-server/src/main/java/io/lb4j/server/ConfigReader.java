@@ -369,11 +369,17 @@ final class ConfigReader {
     return result;
   }
 
-  /** Upstreams on one listener must be told apart by server name, as the load balancer needs. */
+  /**
+   * Upstreams on one listener must be told apart by server name, as the load balancer needs. Port
+   * 0 asks for a fresh port for each upstream, so those never share.
+   */
   private void checkSharedListeners(List<UpstreamConfig> upstreams) {
     Map<InetSocketAddress, UpstreamConfig> fallback = new HashMap<>();
     Map<InetSocketAddress, Map<String, UpstreamConfig>> named = new HashMap<>();
     for (UpstreamConfig u : upstreams) {
+      if (u.listen().getPort() == 0) {
+        continue;
+      }
       if (u.serverName() == null) {
         UpstreamConfig other = fallback.putIfAbsent(u.listen(), u);
         if (other != null) {

@@ -308,6 +308,37 @@ class ConfigReaderTest {
   }
 
   @Test
+  void upstreamsOnPortZeroGetAListenerEach() {
+    ServerConfig c = parse("""
+        upstreams:
+          - name: a
+            listen: 127.0.0.1:0
+            hosts: []
+          - name: b
+            listen: 127.0.0.1:0
+            hosts: []
+        """);
+
+    assertThat(c.upstreams()).hasSize(2);
+  }
+
+  @Test
+  void serverNameUsedTwiceOnOneListenerIsRejected() {
+    assertRejected(TLS + """
+        upstreams:
+          - name: a
+            listen: 127.0.0.1:9443
+            serverName: x.example
+            hosts: []
+          - name: b
+            listen: 127.0.0.1:9443
+            serverName: X.example
+            hosts: []
+        """, "lb.yaml: upstreams[1].serverName: 'x.example' is also the serverName of upstreams[0]"
+            + " on listener 127.0.0.1:9443");
+  }
+
+  @Test
   void serverNameWithoutTlsIsRejected() {
     assertRejected(ONE_UPSTREAM + "    serverName: echo.local\n",
         "lb.yaml: upstreams[0].serverName: routing by server name (SNI) needs tls, which is not"
