@@ -53,7 +53,7 @@ public sealed interface LocalRateLimiter extends RateLimiter permits PerClientRa
   Duration DEFAULT_EXPIRE_AFTER_IDLE = Duration.ofMinutes(10);
 
   /** How many idle clients are remembered at most when the builder is not told. */
-  long DEFAULT_MAXIMUM_CLIENTS = 1_000_000;
+  long DEFAULT_MAXIMUM_CLIENTS = 100_000;
 
   /** Returns a new builder; by default nobody is limited. */
   static Builder builder() {
