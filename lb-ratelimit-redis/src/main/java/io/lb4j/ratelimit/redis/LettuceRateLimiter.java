@@ -73,6 +73,7 @@ final class LettuceRateLimiter implements RedisRateLimiter {
   private final Cache<String, SharedBucket> proxies;
   private volatile RedisPolicyTable table;
 
+  private final Object connectionLock = new Object();
   private final AtomicBoolean connecting = new AtomicBoolean();
   private volatile long nextConnectNanos;
   private volatile StatefulRedisConnection<byte[], byte[]> connection;
@@ -120,15 +121,14 @@ final class LettuceRateLimiter implements RedisRateLimiter {
   }
 
   private void connectAtStart() {
-    nextConnectNanos = System.nanoTime() + CONNECT_RETRY_NANOS;
+    connecting.set(true);
     try {
-      install(client.connectAsync(ByteArrayCodec.INSTANCE, uri)
-          .toCompletableFuture()
-          .get(connectTimeout.toMillis() + 500, TimeUnit.MILLISECONDS));
+      connect().get(connectTimeout.toMillis() + 500, TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       health.failed(e);
     } catch (ExecutionException | TimeoutException e) {
+      // A connection that opens after all is still installed, by connect()'s own callback.
       health.failed(e);
     }
   }
@@ -139,8 +139,15 @@ final class LettuceRateLimiter implements RedisRateLimiter {
         || !connecting.compareAndSet(false, true)) {
       return;
     }
+    connect();
+  }
+
+  /** Opens a connection and installs it when it opens; the caller has set {@code connecting}. */
+  private CompletableFuture<StatefulRedisConnection<byte[], byte[]>> connect() {
     nextConnectNanos = System.nanoTime() + CONNECT_RETRY_NANOS;
-    client.connectAsync(ByteArrayCodec.INSTANCE, uri).whenComplete((opened, error) -> {
+    CompletableFuture<StatefulRedisConnection<byte[], byte[]>> opening =
+        client.connectAsync(ByteArrayCodec.INSTANCE, uri).toCompletableFuture();
+    opening.whenComplete((opened, error) -> {
       try {
         if (opened != null) {
           install(opened);
@@ -151,19 +158,23 @@ final class LettuceRateLimiter implements RedisRateLimiter {
         connecting.set(false);
       }
     });
+    return opening;
   }
 
   private void install(StatefulRedisConnection<byte[], byte[]> opened) {
-    // Once a connection has been open, Lettuce reconnects it by itself after any outage.
-    buckets = Bucket4jLettuce.casBasedBuilder(opened)
-        .expirationAfterWrite(
-            ExpirationAfterWriteStrategy.basedOnTimeForRefillingBucketUpToMax(KEEP_FULL_BUCKETS))
-        .requestTimeout(commandTimeout)
-        .build()
-        .asAsync();
-    connection = opened;
-    if (closed.get()) {
-      opened.closeAsync();
+    synchronized (connectionLock) {
+      if (connection != null || closed.get()) {
+        opened.closeAsync();
+        return;
+      }
+      // Once a connection has been open, Lettuce reconnects it by itself after any outage.
+      buckets = Bucket4jLettuce.casBasedBuilder(opened)
+          .expirationAfterWrite(
+              ExpirationAfterWriteStrategy.basedOnTimeForRefillingBucketUpToMax(KEEP_FULL_BUCKETS))
+          .requestTimeout(commandTimeout)
+          .build()
+          .asAsync();
+      connection = opened;
     }
   }
 
@@ -296,7 +307,10 @@ final class LettuceRateLimiter implements RedisRateLimiter {
     if (!closed.compareAndSet(false, true)) {
       return;
     }
-    StatefulRedisConnection<byte[], byte[]> open = connection;
+    StatefulRedisConnection<byte[], byte[]> open;
+    synchronized (connectionLock) {
+      open = connection;
+    }
     if (open != null) {
       open.close();
     }
