@@ -12,7 +12,13 @@ import io.lb4j.api.RefusalReason;
 import io.lb4j.api.Refuse;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 class TokenBucketTest {
@@ -176,5 +182,33 @@ class TokenBucketTest {
     assertThat(acquire(limiter, "alice").admitted()).isTrue();
     Clients.release(limiter, "alice");
     assertThat(refusal(acquire(limiter, "alice")).detail()).startsWith("rate limit");
+  }
+
+  @Test
+  void twoThreadsTogetherGetExactlyTheBurst() throws Exception {
+    // With a cap too, so that both the slot and the token are taken concurrently.
+    LocalRateLimiter limiter = limiter(ClientLimit.rate(1.0 / 3600, 500).withMaxConcurrent(10_000));
+    CountDownLatch start = new CountDownLatch(1);
+    ExecutorService threads = Executors.newFixedThreadPool(2);
+    try {
+      List<Future<Integer>> runs = new ArrayList<>();
+      for (int t = 0; t < 2; t++) {
+        runs.add(threads.submit(() -> {
+          start.await();
+          return admitted(limiter, "alice", 1_000);
+        }));
+      }
+      start.countDown();
+      int admitted = 0;
+      for (Future<Integer> run : runs) {
+        admitted += run.get(30, TimeUnit.SECONDS);
+      }
+
+      assertThat(admitted).isEqualTo(500);
+      assertThat(limiter.connectionsInUse("alice")).isEqualTo(500);
+      assertThat(limiter.rateRefusals()).isEqualTo(1_500);
+    } finally {
+      threads.shutdownNow();
+    }
   }
 }
