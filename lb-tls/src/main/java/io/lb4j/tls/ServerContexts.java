@@ -47,8 +47,8 @@ final class ServerContexts {
             .ciphers(enabled.cipherSuites(), IdentityCipherSuiteFilter.INSTANCE)
             .clientAuth(ClientAuth.REQUIRE)
             .sessionTimeout(TlsPolicy.SESSION_TIMEOUT.toSeconds())
-            .trustManager(
-                engine == TlsEngine.OPENSSL ? (TrustManager) pkix : new RenegotiationGuard(pkix));
+            .trustManager(engine == TlsEngine.OPENSSL
+                ? new OpenSslVerifyErrors(pkix) : new RenegotiationGuard(pkix));
     SslContext context;
     try {
       context = builder.build();

@@ -55,6 +55,22 @@ final class TlsClient implements AutoCloseable {
     }
   }
 
+  /**
+   * Connects and completes the client's side of the handshake, then only reads: a refused client
+   * learns why from the server's alert, which a write of its own could race (a server that closes
+   * with a client record still unread resets the connection, and a write then fails first).
+   *
+   * @return the exception the connection ended with, or null if it ended cleanly
+   */
+  static Exception awaitRefusal(SSLContext context, int port, Consumer<SSLSocket> configure) {
+    try (TlsClient client = open(context, port, configure)) {
+      int read = client.socket.getInputStream().read();
+      return read < 0 ? null : new IOException("the server sent data to a refused client");
+    } catch (IOException e) {
+      return e;
+    }
+  }
+
   static Result exchange(SSLContext context, int port) {
     return exchange(context, port, socket -> {});
   }
