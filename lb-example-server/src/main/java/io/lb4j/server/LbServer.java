@@ -28,7 +28,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -65,7 +64,6 @@ final class LbServer implements AutoCloseable {
   private final LoadBalancer lb;
   private final AdminServer admin;
   private final ScheduledExecutorService poller;
-  private final CountDownLatch stopped = new CountDownLatch(1);
   private volatile boolean serving;
   private boolean closed;
 
@@ -128,7 +126,7 @@ final class LbServer implements AutoCloseable {
         adminServer = admin(config.admin());
       }
       start(loadBalancer);
-      metrics.bind(loadBalancer, redisLimiter == null ? null : redisLimiter::redisAvailable);
+      metrics.bind(loadBalancer, redisLimiter);
     } catch (RuntimeException e) {
       closeQuietly(adminServer);
       closeQuietly(loadBalancer);
@@ -302,16 +300,6 @@ final class LbServer implements AutoCloseable {
     return metrics.scrape(serving ? lb : null);
   }
 
-  /** Returns the TLS factory, or null without TLS. */
-  PemTlsContextFactory tlsFactory() {
-    return tls;
-  }
-
-  /** Blocks until {@link #close()} has finished. */
-  void awaitStopped() throws InterruptedException {
-    stopped.await();
-  }
-
   /** One poller tick: applies the file once two consecutive reads agree. */
   private void poll() {
     try {
@@ -463,7 +451,6 @@ final class LbServer implements AutoCloseable {
       closeQuietly(admin);
       closeQuietly(redis);
       closeQuietly(tls);
-      stopped.countDown();
     }
   }
 

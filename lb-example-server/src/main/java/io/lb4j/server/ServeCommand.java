@@ -21,7 +21,9 @@ import picocli.CommandLine.Spec;
       "Layer-4 load balancer with mutual TLS: serves the upstreams of a YAML configuration file."
           + " Changes to the file and to the certificate files apply while running.",
       "",
-      "Exit status: 0 after a stop, 2 for a bad configuration or arguments, 1 otherwise."
+      "Exit status: 2 for a bad configuration or bad arguments (one line on standard error), 1 for"
+          + " anything unexpected. SIGTERM or Ctrl-C drains open connections, then exits with 143"
+          + " or 130."
     },
     footer = {"", "The configuration format is described in docs/server.md."})
 final class ServeCommand implements Callable<Integer> {

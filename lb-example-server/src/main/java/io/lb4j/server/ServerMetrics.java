@@ -7,7 +7,9 @@ import io.lb4j.api.RefusalReason;
 import io.lb4j.api.Refuse;
 import io.lb4j.impl.LoadBalancer;
 import io.lb4j.impl.balancing.HostStatus;
+import io.lb4j.ratelimit.redis.RedisRateLimiter;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MultiGauge;
 import io.micrometer.core.instrument.Tags;
@@ -19,7 +21,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.function.Supplier;
 
 /**
  * The server's metrics, in a Prometheus registry: counters and timers fed by connection events,
@@ -62,20 +63,28 @@ final class ServerMetrics implements ConnectionListener {
         .register(registry);
   }
 
-  /** Adds the gauges that read the running load balancer; call once it has started. */
-  void bind(LoadBalancer lb, Supplier<Boolean> rateLimitRedisAvailable) {
+  /**
+   * Adds the meters that read the running load balancer and the shared rate limiter; call once
+   * they have started.
+   *
+   * @param redis the shared rate limiter, or null when limits are kept in this process
+   */
+  void bind(LoadBalancer lb, RedisRateLimiter redis) {
     Gauge.builder("lb4j.connections.open", lb, LoadBalancer::openConnections)
         .description("Client connections open now, in any state")
         .register(registry);
-    if (rateLimitRedisAvailable != null) {
-      Gauge.builder("lb4j.ratelimit.redis.available", () -> rateLimitRedisAvailable.get() ? 1 : 0)
+    if (redis != null) {
+      Gauge.builder("lb4j.ratelimit.redis.available", redis, r -> r.redisAvailable() ? 1 : 0)
           .description("1 while the shared rate limit store answered its last command, else 0")
+          .register(registry);
+      FunctionCounter.builder("lb4j.ratelimit.redis.failures", redis, RedisRateLimiter::redisFailures)
+          .description("Decisions that could not reach the shared rate limit store")
           .register(registry);
     }
   }
 
   /** Reads host counts and health from the load balancer into the gauges. */
-  void refreshHosts(LoadBalancer lb) {
+  private void refreshHosts(LoadBalancer lb) {
     List<MultiGauge.Row<?>> activeRows = new ArrayList<>();
     List<MultiGauge.Row<?>> upRows = new ArrayList<>();
     for (String name : byUpstream.keySet()) {
@@ -95,10 +104,6 @@ final class ServerMetrics implements ConnectionListener {
       refreshHosts(lb);
     }
     return registry.scrape();
-  }
-
-  PrometheusMeterRegistry registry() {
-    return registry;
   }
 
   @Override

@@ -1,0 +1,85 @@
+package io.lb4j.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.lb4j.api.ClientIdentity;
+import io.lb4j.api.CloseReason;
+import io.lb4j.api.ConnectionEvent;
+import io.lb4j.api.ConnectionInfo;
+import io.lb4j.api.Decision;
+import io.lb4j.api.Host;
+import io.lb4j.api.RefusalReason;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class AccessLogTest {
+
+  private static ConnectionInfo info(String cn, String upstream, InetSocketAddress client) {
+    return new ConnectionInfo(42, client, new InetSocketAddress("127.0.0.1", 9443), upstream,
+        new ClientIdentity(cn, List.of(), List.of(), List.of(), "ab", Instant.MAX));
+  }
+
+  private static String line(ConnectionEvent e) {
+    StringBuilder b = new StringBuilder();
+    AccessLog.format(e, b);
+    return b.toString();
+  }
+
+  private static final InetSocketAddress CLIENT = new InetSocketAddress("127.0.0.1", 50000);
+
+  @Test
+  void forwardedConnectionNamesEverythingItDid() {
+    ConnectionEvent e = new ConnectionEvent(info("alice", "echo", CLIENT), Host.parse("10.0.0.1:7001"),
+        100, 2000, Duration.ofMillis(1234), Duration.ofMillis(12), CloseReason.UPSTREAM_CLOSED,
+        null, null);
+
+    assertThat(line(e)).isEqualTo("conn=42 client=127.0.0.1:50000 identity=alice upstream=echo"
+        + " host=10.0.0.1:7001 from_client=100 to_client=2000 duration_ms=1234 handshake_ms=12"
+        + " close=upstream_closed");
+  }
+
+  @Test
+  void refusalCarriesReasonQuotedDetailAndRetryAfter() {
+    ConnectionEvent e = new ConnectionEvent(info("bob", "api", CLIENT), null, 0, 0,
+        Duration.ofMillis(3), Duration.ofMillis(2), CloseReason.REFUSED,
+        Decision.rateLimited("rate limit 5/s burst 10 exceeded", Duration.ofMillis(200)), null);
+
+    assertThat(line(e)).endsWith("host=- from_client=0 to_client=0 duration_ms=3 handshake_ms=2"
+        + " close=refused refusal=rate_limited detail=\"rate limit 5/s burst 10 exceeded\""
+        + " retry_after_ms=200");
+  }
+
+  @Test
+  void valuesWithSpacesOrQuotesAreQuotedAndEscaped() {
+    ConnectionEvent e = new ConnectionEvent(info("Alice \"A\" Smith", "", CLIENT), null, 0, 0,
+        Duration.ZERO, Duration.ZERO, CloseReason.REFUSED,
+        Decision.refuse(RefusalReason.TLS_FAILED, "bad\nline"), new IOException("reset by peer"));
+
+    assertThat(line(e))
+        .contains("identity=\"Alice \\\"A\\\" Smith\" upstream=- ")
+        .contains("detail=\"bad\\nline\"")
+        .endsWith("error=\"reset by peer\"")
+        .doesNotContain("\n");
+  }
+
+  @Test
+  void anonymousClientIsWrittenAsADash() {
+    ConnectionEvent e = new ConnectionEvent(
+        new ConnectionInfo(1, CLIENT, CLIENT, "echo", ClientIdentity.ANONYMOUS), null, 0, 0,
+        Duration.ZERO, Duration.ZERO, CloseReason.CLIENT_CLOSED, null, null);
+
+    assertThat(line(e)).contains("identity=- upstream=echo");
+  }
+
+  @Test
+  void ipv6ClientIsBracketed() {
+    ConnectionEvent e = new ConnectionEvent(info("alice", "echo", new InetSocketAddress("::1", 5)),
+        null, 0, 0, Duration.ZERO, Duration.ZERO, CloseReason.CLIENT_CLOSED, null, null);
+
+    assertThat(line(e)).contains("client=[0:0:0:0:0:0:0:1]:5 ");
+  }
+}

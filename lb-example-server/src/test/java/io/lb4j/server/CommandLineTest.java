@@ -1,0 +1,90 @@
+package io.lb4j.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+class CommandLineTest {
+
+  @TempDir Path dir;
+
+  private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+  private final ByteArrayOutputStream err = new ByteArrayOutputStream();
+
+  private int run(String... args) {
+    return Main.run(args, new PrintStream(out, true, StandardCharsets.UTF_8),
+        new PrintStream(err, true, StandardCharsets.UTF_8));
+  }
+
+  private String out() {
+    return out.toString(StandardCharsets.UTF_8);
+  }
+
+  private String err() {
+    return err.toString(StandardCharsets.UTF_8);
+  }
+
+  @Test
+  void helpDescribesTheOptionsAndTheDemoCommand() {
+    assertThat(run("--help")).isZero();
+    assertThat(out()).contains("--config=FILE", "--reload-interval", "--verbose", "demo");
+  }
+
+  @Test
+  void demoHelpDescribesItsOptions() {
+    assertThat(run("demo", "--help")).isZero();
+    assertThat(out()).contains("--dir=DIR", "--port=PORT", "--admin-port=PORT", "--hosts-only");
+  }
+
+  @Test
+  void versionNamesTheProjectVersion() {
+    assertThat(run("--version")).isZero();
+    assertThat(out()).startsWith("lb-example-server ").doesNotContain("unknown")
+        .doesNotContain("${");
+  }
+
+  @Test
+  void withoutConfigItIsAUsageError() {
+    assertThat(run()).isEqualTo(2);
+    assertThat(err()).startsWith("Missing required option: '--config=FILE'");
+  }
+
+  @Test
+  void badConfigurationPrintsOneLineAndReturnsTwo() throws Exception {
+    Files.writeString(dir.resolve("lb.yaml"), "upstreams: []\n");
+    String file = dir.resolve("lb.yaml").toString();
+
+    assertThat(run("--config", file)).isEqualTo(2);
+    assertThat(err()).isEqualTo(file + ": upstreams: at least one upstream is needed" + System.lineSeparator());
+  }
+
+  @Test
+  void badReloadIntervalIsAUsageError() {
+    assertThat(run("--reload-interval", "often", "--config", "x.yaml")).isEqualTo(2);
+    assertThat(err()).contains("'often' is not a duration (use 500ms, 2s, 1m, 1h)");
+  }
+
+  @Test
+  void demoPortOutOfRangeIsAUsageError() {
+    assertThat(run("demo", "--dir", dir.toString(), "--port", "70000")).isEqualTo(2);
+    assertThat(err()).startsWith("--port must be from 0 to 65535 but was 70000");
+  }
+
+  @Test
+  void optionsOfTheMainCommandAlsoWorkAfterDemo() {
+    CommandLine cl = Main.commandLine();
+    cl.parseArgs("demo", "--verbose", "--reload-interval", "5s");
+    ServeCommand serve = cl.getCommand();
+
+    assertThat(serve.verbose).isTrue();
+    assertThat(serve.reloadInterval).isEqualTo(Duration.ofSeconds(5));
+  }
+}
