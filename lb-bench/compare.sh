@@ -1,0 +1,383 @@
+#!/usr/bin/env bash
+# Compares lb4j with HAProxy on this machine, same work, same single pinned core.
+# See lb-bench/README.md. Run from anywhere: lb-bench/compare.sh [options]
+set -euo pipefail
+
+usage() {
+  cat <<'EOF'
+usage: lb-bench/compare.sh [options]
+
+Starts three loopback bench hosts, lb4j and HAProxy (each proxy pinned to core 1 with one
+thread; the load generator and the hosts on core 0), runs every measure against both in
+alternating rounds, and prints the medians and the lb4j/HAProxy ratios.
+
+options:
+  --rounds N        rounds of every measure against every target [3]
+  --quick           a check that the tools work: 1 round, short runs, 1,000 idle connections
+  --lb4j MODE       server: the reference server (lb-example-server.jar --config), with its
+                    authorization, rate limiter, metrics and access log on;
+                    library: io.lb4j.bench.load.Lb4jMain, the library alone (ioThreads 1);
+                    auto: server if its jar exists, else library [auto]
+  --only TARGET     run against lb4j or haproxy alone
+  --measures LIST   space- or comma-separated, from: up-1 down-1 echo-1 up-16 down-16
+                    handshakes-tls13 handshakes-tls12 requests-64 idle-5000 [all of them]
+                    (the number after up/down/echo/requests/idle is the connection count)
+  --duration D      measured time of each run, e.g. 5s [5s; 2s with --quick]
+  --warmup D        warm-up before each run [2s; 1s with --quick]
+  --prewarm D       before round 1, unrecorded echo and handshakes against each target for D
+                    each, so a JVM's first compilations are not measured; 0 skips [5s; 2s quick]
+  --out DIR         where results, logs and the table go [lb-bench/target/compare-<time>]
+  --base-port P     hosts on P+1..P+3, lb4j on P+10, HAProxy on P+11, lb4j admin on P+12 [18400]
+
+environment:
+  JAVA              the java binary for every JVM [java]
+  LB4J_JVM_OPTS     extra JVM options of the lb4j process (none by default: defaults are measured)
+  LB4J_LIBRARY_ARGS extra Lb4jMain options in library mode, e.g. "--allow bench --rate-limit"
+EOF
+}
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(dirname "$HERE")
+BENCH_JAR=$HERE/target/lb-bench.jar
+SERVER_JAR=$ROOT/lb-example-server/target/lb-example-server.jar
+JAVA=${JAVA:-java}
+LB4J_JVM_OPTS=${LB4J_JVM_OPTS:-}
+LB4J_LIBRARY_ARGS=${LB4J_LIBRARY_ARGS:-}
+ALL_MEASURES="up-1 down-1 echo-1 up-16 down-16 handshakes-tls13 handshakes-tls12 requests-64 idle-5000"
+
+ROUNDS=""
+QUICK=0
+LB4J_MODE=auto
+ONLY=""
+MEASURES=""
+DURATION=""
+WARMUP=""
+PREWARM=""
+OUT=""
+BASE_PORT=18400
+
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --rounds) ROUNDS=$2; shift 2 ;;
+    --quick) QUICK=1; shift ;;
+    --lb4j) LB4J_MODE=$2; shift 2 ;;
+    --only) ONLY=$2; shift 2 ;;
+    --measures) MEASURES=${2//,/ }; shift 2 ;;
+    --duration) DURATION=$2; shift 2 ;;
+    --warmup) WARMUP=$2; shift 2 ;;
+    --prewarm) PREWARM=$2; shift 2 ;;
+    --out) OUT=$2; shift 2 ;;
+    --base-port) BASE_PORT=$2; shift 2 ;;
+    -h|--help) usage; exit 0 ;;
+    *) echo "compare: unknown option $1 (see --help)" >&2; exit 2 ;;
+  esac
+done
+
+if [[ $QUICK == 1 ]]; then
+  ROUNDS=${ROUNDS:-1}
+  DURATION=${DURATION:-2s}
+  WARMUP=${WARMUP:-1s}
+  PREWARM=${PREWARM:-2s}
+  MEASURES=${MEASURES:-${ALL_MEASURES/idle-5000/idle-1000}}
+fi
+ROUNDS=${ROUNDS:-3}
+DURATION=${DURATION:-5s}
+WARMUP=${WARMUP:-2s}
+PREWARM=${PREWARM:-5s}
+MEASURES=${MEASURES:-$ALL_MEASURES}
+
+fail() { echo "compare: $*" >&2; exit 2; }
+
+[[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || fail "--rounds must be a positive number but was '$ROUNDS'"
+for m in $MEASURES; do
+  [[ $m =~ ^((up|down|echo|requests|idle)-[1-9][0-9]*|handshakes-tls1[23])$ ]] \
+    || fail "unknown measure '$m' (see --help)"
+done
+
+# ---- what is needed, nothing installed or built here
+
+[[ -r /proc/self/stat ]] || fail "needs Linux's /proc"
+for tool in taskset getconf; do
+  command -v $tool >/dev/null || fail "needs $tool (util-linux, libc-bin)"
+done
+[[ $(nproc --all) -ge 2 ]] || fail "needs 2 cores: the proxy on core 1, load and hosts on core 0"
+command -v "$JAVA" >/dev/null || fail "no java at '$JAVA' (set JAVA)"
+
+if [[ ! -r $BENCH_JAR ]]; then
+  echo "compare: $BENCH_JAR is missing; build it with:" >&2
+  echo "  (cd $ROOT && ./mvnw -B -q -pl lb-bench -am package -DskipTests)" >&2
+  exit 2
+fi
+
+TARGETS="lb4j haproxy"
+case "$ONLY" in
+  "") ;;
+  lb4j|haproxy) TARGETS=$ONLY ;;
+  *) fail "--only must be lb4j or haproxy but was '$ONLY'" ;;
+esac
+
+if [[ " $TARGETS " == *" lb4j "* ]]; then
+  case "$LB4J_MODE" in
+    auto) if [[ -r $SERVER_JAR ]]; then LB4J_MODE=server; else LB4J_MODE=library; fi ;;
+    server)
+      if [[ ! -r $SERVER_JAR ]]; then
+        echo "compare: $SERVER_JAR is missing; build it with:" >&2
+        echo "  (cd $ROOT && ./mvnw -B -q -pl lb-example-server,lb-bench -am package -DskipTests)" >&2
+        exit 2
+      fi ;;
+    library) ;;
+    *) fail "--lb4j must be server, library or auto but was '$LB4J_MODE'" ;;
+  esac
+fi
+
+if [[ " $TARGETS " == *" haproxy "* ]] && ! command -v haproxy >/dev/null; then
+  echo "compare: haproxy is not installed; install it with:" >&2
+  echo "  apt-get install -y haproxy" >&2
+  exit 2
+fi
+
+# The largest idle count decides the file descriptors needed: one per connection in the client,
+# two in the proxy, one in the hosts.
+MAX_IDLE=0
+for m in $MEASURES; do
+  if [[ $m == idle-* ]]; then
+    n=${m#idle-}
+    (( n > MAX_IDLE )) && MAX_IDLE=$n
+  fi
+done
+HARD=$(ulimit -Hn)
+if [[ $HARD != unlimited ]]; then
+  ulimit -n "$HARD"
+  (( 2 * MAX_IDLE + 2000 <= HARD )) \
+    || fail "idle-$MAX_IDLE needs $((2 * MAX_IDLE + 2000)) open files in the proxy, the limit is $HARD"
+fi
+HAPROXY_MAXCONN=$(( MAX_IDLE + 1000 ))
+
+if pgrep -x haproxy >/dev/null; then
+  echo "compare: warning: a haproxy this script did not start is running (pid $(pgrep -x haproxy | tr '\n' ' '))" >&2
+  echo "compare: it competes for the cores; stop it first (service haproxy stop) for clean figures" >&2
+fi
+
+H1=$((BASE_PORT + 1)); H2=$((BASE_PORT + 2)); H3=$((BASE_PORT + 3))
+LB4J_PORT=$((BASE_PORT + 10)); HAPROXY_PORT=$((BASE_PORT + 11)); ADMIN_PORT=$((BASE_PORT + 12))
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+for p in $H1 $H2 $H3 $LB4J_PORT $HAPROXY_PORT $ADMIN_PORT; do
+  port_open "$p" && fail "port $p is taken; choose another --base-port"
+done
+
+OUT=${OUT:-$HERE/target/compare-$(date +%Y%m%d-%H%M%S)}
+mkdir -p "$OUT"
+OUT=$(cd "$OUT" && pwd)
+RESULTS=$OUT/results.tsv
+: > "$RESULTS"
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/lb4j-compare.XXXXXX")
+PKI=$WORK/pki
+
+# ---- everything started below is stopped on exit, by pid
+
+PIDS=()
+cleanup() {
+  local status=$?
+  for pid in "${PIDS[@]}"; do
+    kill -TERM "$pid" 2>/dev/null || true
+  done
+  for pid in "${PIDS[@]}"; do
+    for _ in $(seq 50); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    kill -KILL "$pid" 2>/dev/null || true
+  done
+  rm -rf "$WORK"
+  exit $status
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+JAVA_NATIVE=--enable-native-access=ALL-UNNAMED
+
+# Waits until a port accepts connections, or fails with the log of the process that should.
+wait_port() {
+  local port=$1 pid=$2 log=$3
+  for _ in $(seq 300); do
+    port_open "$port" && return 0
+    if ! kill -0 "$pid" 2>/dev/null; then
+      echo "compare: the process that should listen on $port exited; its log ($log):" >&2
+      tail -20 "$log" >&2
+      exit 1
+    fi
+    sleep 0.1
+  done
+  echo "compare: nothing listens on $port after 30 s; log $log:" >&2
+  tail -20 "$log" >&2
+  exit 1
+}
+
+# ---- certificates (lb-testkit's TestPki) and hosts
+
+"$JAVA" -cp "$BENCH_JAR" io.lb4j.bench.load.PkiMain --dir "$PKI" >/dev/null
+
+taskset -c 0 "$JAVA" $JAVA_NATIVE -cp "$BENCH_JAR" io.lb4j.bench.load.BenchHosts \
+  --ports "$H1,$H2,$H3" >"$OUT/hosts.log" 2>&1 &
+PIDS+=($!)
+HOSTS_PID=$!
+wait_port "$H3" "$HOSTS_PID" "$OUT/hosts.log"
+
+# ---- the proxies
+
+CIPHERS12=ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-CHACHA20-POLY1305:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384
+CIPHERS13=TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256
+
+declare -A PORT PID
+if [[ " $TARGETS " == *" lb4j "* ]]; then
+  if [[ $LB4J_MODE == server ]]; then
+    cat >"$PKI/lb.yaml" <<EOF
+# Written by lb-bench/compare.sh: the same certificates, hosts and policy as haproxy.cfg.
+tls:
+  certificate: server.pem
+  privateKey: server-key.pem
+  clientCa: ca.pem
+  handshakeTimeout: 10s
+upstreams:
+  - name: bench
+    listen: 127.0.0.1:$LB4J_PORT
+    strategy: least-connections
+    hosts: [127.0.0.1:$H1, 127.0.0.1:$H2, 127.0.0.1:$H3]
+    connectTimeout: 2s
+    idleTimeout: 1h
+    allow: [bench]
+# Far above the load: consulted on every connection, never refuses.
+rateLimit:
+  default: {connectionsPerSecond: 1000000, burst: 1000000, maxConcurrent: 1000000}
+admin:
+  listen: 127.0.0.1:$ADMIN_PORT
+drainTimeout: 1s
+EOF
+    cp "$PKI/lb.yaml" "$OUT/lb.yaml"
+    # shellcheck disable=SC2086
+    taskset -c 1 "$JAVA" $JAVA_NATIVE $LB4J_JVM_OPTS -jar "$SERVER_JAR" --config "$PKI/lb.yaml" \
+      >"$OUT/lb4j.log" 2>&1 &
+  else
+    # shellcheck disable=SC2086
+    taskset -c 1 "$JAVA" $JAVA_NATIVE $LB4J_JVM_OPTS -cp "$BENCH_JAR" io.lb4j.bench.load.Lb4jMain \
+      --listen "127.0.0.1:$LB4J_PORT" --hosts "127.0.0.1:$H1,127.0.0.1:$H2,127.0.0.1:$H3" \
+      --cert "$PKI/server.pem" --key "$PKI/server-key.pem" --ca "$PKI/ca.pem" --io-threads 1 \
+      $LB4J_LIBRARY_ARGS >"$OUT/lb4j.log" 2>&1 &
+  fi
+  PIDS+=($!)
+  PID[lb4j]=$!
+  PORT[lb4j]=$LB4J_PORT
+  wait_port "$LB4J_PORT" "${PID[lb4j]}" "$OUT/lb4j.log"
+fi
+
+if [[ " $TARGETS " == *" haproxy "* ]]; then
+  cat >"$PKI/haproxy.cfg" <<EOF
+# Written by lb-bench/compare.sh: the same certificates, hosts and policy as lb.yaml.
+global
+    nbthread 1
+    maxconn $HAPROXY_MAXCONN
+
+defaults
+    mode tcp
+    timeout connect 2s
+    timeout client 1h
+    timeout server 1h
+
+frontend bench
+    bind 127.0.0.1:$HAPROXY_PORT ssl crt $PKI/haproxy.pem ca-file $PKI/ca.pem verify required ssl-min-ver TLSv1.2 ssl-max-ver TLSv1.3 ciphers $CIPHERS12 ciphersuites $CIPHERS13
+    maxconn $HAPROXY_MAXCONN
+    default_backend hosts
+
+backend hosts
+    balance leastconn
+    server h1 127.0.0.1:$H1
+    server h2 127.0.0.1:$H2
+    server h3 127.0.0.1:$H3
+EOF
+  sed "s|$PKI/|<pki>/|g" "$PKI/haproxy.cfg" >"$OUT/haproxy.cfg"
+  haproxy -c -q -f "$PKI/haproxy.cfg" || fail "haproxy rejects the generated configuration"
+  taskset -c 1 haproxy -f "$PKI/haproxy.cfg" -db >"$OUT/haproxy.log" 2>&1 &
+  PIDS+=($!)
+  PID[haproxy]=$!
+  PORT[haproxy]=$HAPROXY_PORT
+  wait_port "$HAPROXY_PORT" "${PID[haproxy]}" "$OUT/haproxy.log"
+fi
+
+# ---- the machine, for the record
+
+{
+  echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  echo "command: lb-bench/compare.sh --rounds $ROUNDS --duration $DURATION --warmup $WARMUP --prewarm $PREWARM --measures '$MEASURES' --lb4j $LB4J_MODE${ONLY:+ --only $ONLY}"
+  echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), $(nproc --all) cores"
+  echo "kernel: $(uname -r)"
+  echo "java: $("$JAVA" -version 2>&1 | head -1)"
+  [[ " $TARGETS " == *" lb4j "* ]] && echo "lb4j: $LB4J_MODE mode, JVM options: ${LB4J_JVM_OPTS:-(none)}"
+  [[ " $TARGETS " == *" haproxy "* ]] && echo "haproxy: $(haproxy -v | head -1), $(haproxy -vv | grep -m1 'Running on OpenSSL')"
+  echo "pinning: proxies on core 1 (one thread each), load generator and hosts on core 0"
+  echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+} | tee "$OUT/machine.txt"
+
+# ---- the rounds
+
+load_args() {
+  local kind=${1%-*} n=${1##*-}
+  case $kind in
+    up|down|echo) echo "$kind --connections $n --warmup $WARMUP --duration $DURATION" ;;
+    requests) echo "requests --connections $n --warmup $WARMUP --duration $DURATION" ;;
+    idle) echo "idle --connections $n" ;;
+    # handshakes-tls13 -> --tls 1.3
+    handshakes) echo "handshakes --tls 1.${n#tls1} --warmup 1s --duration $DURATION" ;;
+  esac
+}
+
+# A JVM compiles its hot paths in its first seconds of load; HAProxy has nothing to compile. Every
+# target gets the same unrecorded traffic first, so round 1 measures compiled code too.
+if [[ $PREWARM != 0 ]]; then
+  for target in $TARGETS; do
+    echo "prewarming $target: echo over 16 connections and TLS 1.3 handshakes, $PREWARM each (not recorded)"
+    for args in "echo --connections 16 --warmup 0s" "handshakes --tls 1.3 --warmup 0s"; do
+      # shellcheck disable=SC2086
+      taskset -c 0 "$JAVA" $JAVA_NATIVE -cp "$BENCH_JAR" io.lb4j.bench.load.LoadMain $args \
+        --duration "$PREWARM" --target "127.0.0.1:${PORT[$target]}" --cert "$PKI/client.pem" \
+        --key "$PKI/client-key.pem" --ca "$PKI/ca.pem" >>"$OUT/prewarm.log" 2>&1 \
+        || echo "compare: prewarming $target failed; see $OUT/prewarm.log" >&2
+    done
+  done
+fi
+
+echo
+echo "rounds: $ROUNDS; measures: $MEASURES; targets: $TARGETS"
+echo "results: $RESULTS"
+STARTED=$(date +%s)
+FAILED=0
+for round in $(seq "$ROUNDS"); do
+  for m in $MEASURES; do
+    for target in $TARGETS; do
+      echo
+      echo "== round $round/$ROUNDS, $target, $m"
+      # shellcheck disable=SC2046
+      if ! taskset -c 0 "$JAVA" $JAVA_NATIVE -cp "$BENCH_JAR" io.lb4j.bench.load.LoadMain \
+          $(load_args "$m") --target "127.0.0.1:${PORT[$target]}" \
+          --cert "$PKI/client.pem" --key "$PKI/client-key.pem" --ca "$PKI/ca.pem" \
+          --pid "${PID[$target]}" --results "$RESULTS" --label "$target" --round "$round" \
+          --name "$m" 2>&1 | tee -a "$OUT/load.log"; then
+        echo "compare: $m against $target failed; going on" >&2
+        FAILED=$((FAILED + 1))
+      fi
+      kill -0 "${PID[$target]}" 2>/dev/null || fail "$target exited; see $OUT/$target.log"
+    done
+  done
+done
+
+echo
+echo "== lb4j/HAProxy: medians over $ROUNDS round(s), (lowest–highest); $(( $(date +%s) - STARTED )) s of runs"
+echo
+if [[ $TARGETS == "lb4j haproxy" ]]; then
+  "$JAVA" -cp "$BENCH_JAR" io.lb4j.bench.load.CompareTable "$RESULTS" lb4j haproxy | tee "$OUT/table.md"
+else
+  "$JAVA" -cp "$BENCH_JAR" io.lb4j.bench.load.CompareTable "$RESULTS" "$TARGETS" | tee "$OUT/table.md"
+fi
+echo
+echo "results, logs and configurations are in $OUT"
+[[ $FAILED == 0 ]] || { echo "compare: $FAILED run(s) failed; see $OUT/load.log" >&2; exit 1; }

@@ -1,0 +1,216 @@
+package io.lb4j.bench.load;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.ssl.SslHandshakeCompletionEvent;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * Bulk throughput over a fixed set of connections that stay open for the whole run.
+ *
+ * <ul>
+ *   <li>{@link Direction#UP}: the client writes as fast as the target takes it, to a sink host
+ *       ({@link HostGreeting#SINK}); counted are the bytes the client handed to TLS.
+ *   <li>{@link Direction#DOWN}: a source host writes as fast as the client reads
+ *       ({@link HostGreeting#SOURCE}); counted are the bytes the client received.
+ *   <li>{@link Direction#ECHO}: the client writes, an echo host sends everything back; counted are
+ *       the bytes that came back, so each counted byte crossed the proxy twice ("GB one way").
+ * </ul>
+ *
+ * <p>After a warm-up, a window of the given duration is measured: bytes counted in it, the
+ * target's CPU time in it. Bytes in flight at the window's edges (socket buffers, a few MB) are
+ * counted at one edge and worked on at the other, which cancels out to well under 1% of a run of
+ * seconds.
+ */
+final class Bulk {
+
+  enum Direction { UP, DOWN, ECHO }
+
+  private static final int CHUNK = 64 * 1024;
+  // Writes handed over in one go before the loop yields to reads and other connections.
+  private static final int CHUNKS_PER_TURN = 16;
+
+  private Bulk() {}
+
+  static Measurement run(LoadClient client, TargetProcess target, String name, Direction direction,
+      int connections, Duration warmup, Duration duration) throws InterruptedException {
+    ByteBuf chunk = payload();
+    LongAdder counted = new LongAdder();
+    List<BulkConnection> open = new ArrayList<>();
+    List<Channel> channels = new ArrayList<>();
+    try {
+      List<ChannelFuture> connects = new ArrayList<>();
+      for (int i = 0; i < connections; i++) {
+        BulkConnection connection = new BulkConnection(direction, chunk, counted);
+        open.add(connection);
+        connects.add(client.connect(() -> connection));
+      }
+      for (int i = 0; i < connections; i++) {
+        channels.add(connects.get(i).sync().channel());
+        open.get(i).started.get(15, TimeUnit.SECONDS);
+      }
+      String negotiated = LoadClient.negotiated(channels.get(0));
+      Thread.sleep(warmup.toMillis());
+      long before = counted.sum();
+      CpuWindow window = CpuWindow.open(target);
+      Thread.sleep(duration.toMillis());
+      long after = counted.sum();
+      CpuWindow.Span span = window.close();
+
+      double bytes = after - before;
+      String what = switch (direction) {
+        case UP -> "upload to sink hosts";
+        case DOWN -> "download from source hosts";
+        case ECHO -> "echo, bytes counted once on their way back";
+      };
+      Measurement m = new Measurement(name, what + " over " + connections + " connection"
+          + (connections == 1 ? "" : "s") + ", " + negotiated + ", "
+          + Measurement.number(span.seconds()) + " s measured after " + warmup.toMillis() + " ms");
+      m.add("throughput", bytes / span.seconds() / 1e6, "MB/s", Measurement.Better.HIGHER);
+      m.add("target cpu per GB", Measurement.per(span.targetCpuSeconds(), bytes / 1e9), "s/GB",
+          Measurement.Better.LOWER);
+      m.add("target cores", span.targetCores(), "cores", Measurement.Better.INFO);
+      m.add("client cores", span.clientCores(), "cores", Measurement.Better.INFO);
+      long lost = open.stream().filter(BulkConnection::lost).count();
+      if (lost > 0) {
+        m.note(lost + " of " + connections + " connections closed during the run: the figures are low");
+      }
+      if (bytes == 0) {
+        m.note("no bytes were counted: is the target forwarding to bench hosts?");
+      }
+      return m;
+    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+      throw new IllegalStateException("a bulk connection did not complete its TLS handshake: "
+          + (e.getCause() == null ? e : e.getCause()), e);
+    } finally {
+      for (BulkConnection c : open) {
+        c.stop();
+      }
+      for (Channel ch : channels) {
+        ch.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+      }
+      chunk.release();
+    }
+  }
+
+  /** 64 KiB of random bytes, the first not 'L' so an echo host never mistakes it for a greeting. */
+  private static ByteBuf payload() {
+    ByteBuf chunk = ByteBufAllocator.DEFAULT.directBuffer(CHUNK);
+    SplittableRandom random = new SplittableRandom(7);
+    while (chunk.isWritable()) {
+      chunk.writeByte(random.nextInt(256));
+    }
+    chunk.setByte(0, 0);
+    return chunk;
+  }
+
+  /** One connection of the run; all its methods run on its event loop except {@link #stop}. */
+  private static final class BulkConnection extends ChannelInboundHandlerAdapter {
+
+    final CompletableFuture<Void> started = new CompletableFuture<>();
+    private final Direction direction;
+    private final ByteBuf chunk;
+    private final LongAdder counted;
+    private volatile boolean sending;
+    private volatile boolean stopped;
+    private volatile boolean lost;
+    private ChannelHandlerContext ctx;
+
+    BulkConnection(Direction direction, ByteBuf chunk, LongAdder counted) {
+      this.direction = direction;
+      this.chunk = chunk;
+      this.counted = counted;
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
+      if (event instanceof SslHandshakeCompletionEvent done) {
+        if (!done.isSuccess()) {
+          started.completeExceptionally(done.cause());
+          ctx.close();
+          return;
+        }
+        this.ctx = ctx;
+        switch (direction) {
+          case UP -> {
+            ctx.write(HostGreeting.SINK.buffer(), ctx.voidPromise());
+            sending = true;
+            pump();
+          }
+          case DOWN -> ctx.writeAndFlush(HostGreeting.SOURCE.buffer(), ctx.voidPromise());
+          case ECHO -> {
+            sending = true;
+            pump();
+          }
+        }
+        started.complete(null);
+      }
+      ctx.fireUserEventTriggered(event);
+    }
+
+    private void pump() {
+      Channel ch = ctx.channel();
+      int turn = 0;
+      while (sending && ch.isWritable() && turn++ < CHUNKS_PER_TURN) {
+        ctx.write(chunk.retainedDuplicate(), ctx.voidPromise());
+        if (direction == Direction.UP) {
+          counted.add(CHUNK);
+        }
+      }
+      ctx.flush();
+      if (sending && ch.isWritable()) {
+        // Still room: go on after whatever else the loop has to do (reads, other connections).
+        ctx.executor().execute(this::pump);
+      }
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      ByteBuf in = (ByteBuf) msg;
+      if (direction != Direction.UP) {
+        counted.add(in.readableBytes());
+      }
+      in.release();
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+      if (sending && ctx.channel().isWritable()) {
+        pump();
+      }
+      ctx.fireChannelWritabilityChanged();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+      sending = false;
+      lost = !stopped;
+      started.completeExceptionally(new IllegalStateException("connection closed"));
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+      started.completeExceptionally(cause);
+      ctx.close();
+    }
+
+    void stop() {
+      stopped = true;
+      sending = false;
+    }
+
+    boolean lost() {
+      return lost;
+    }
+  }
+}

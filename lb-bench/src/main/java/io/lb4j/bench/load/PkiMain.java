@@ -1,0 +1,58 @@
+package io.lb4j.bench.load;
+
+import io.lb4j.testkit.pki.IssuedCertificate;
+import io.lb4j.testkit.pki.PemFiles;
+import io.lb4j.testkit.pki.TestPki;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * Writes the comparison's certificates, made by lb-testkit's {@link TestPki} (EC P-256): a CA,
+ * a server certificate for {@code localhost} and {@code 127.0.0.1}, and a client certificate
+ * with common name {@code bench}.
+ *
+ * <pre>{@code
+ * java -cp lb-bench/target/lb-bench.jar io.lb4j.bench.load.PkiMain --dir /tmp/bench-pki
+ * }</pre>
+ *
+ * <p>Files: {@code ca.pem}, {@code server.pem} (leaf, then CA), {@code server-key.pem} (PKCS#8),
+ * {@code client.pem}, {@code client-key.pem}, and {@code haproxy.pem}: the server chain followed
+ * by its key, the one-file form HAProxy's {@code crt} takes.
+ */
+public final class PkiMain {
+
+  /** The client certificate's common name, which an allow list names. */
+  static final String CLIENT = "bench";
+
+  private PkiMain() {}
+
+  /** Writes the files; exit status 2 if the folder cannot be written. */
+  public static void main(String[] argv) {
+    Path dir;
+    try {
+      Args args = Args.parse(argv);
+      dir = args.path("dir");
+      args.rejectUnused();
+    } catch (Args.UsageException e) {
+      System.err.println("pki: " + e.getMessage());
+      System.exit(2);
+      return;
+    }
+    try {
+      TestPki pki = TestPki.create("lb4j bench CA");
+      pki.writeCaPem(dir.resolve("ca.pem"));
+      IssuedCertificate server = pki.server("localhost", "127.0.0.1");
+      PemFiles serverFiles = server.writePem(dir, "server");
+      pki.client(CLIENT).writePem(dir, "client");
+      Path haproxy = dir.resolve("haproxy.pem");
+      Files.writeString(haproxy, Files.readString(serverFiles.certificate())
+          + Files.readString(serverFiles.privateKey()));
+      System.out.println("certificates written to " + dir);
+    } catch (IOException | UncheckedIOException e) {
+      System.err.println("pki: cannot write into " + dir + ": " + e.getMessage());
+      System.exit(2);
+    }
+  }
+}
