@@ -45,6 +45,11 @@ final class PerClientRateLimiter implements LocalRateLimiter {
     this.table = PolicyTable.first(limits, expireAfterIdleNanos);
     this.clients = Caffeine.newBuilder()
         .ticker(nanoClock::getAsLong)
+        // Maintenance on the calling thread: handing it to the common pool after each count change
+        // cost more than doing it (about 0.6 us a connection, measured), and the limiter then
+        // does not depend on a pool the application may saturate. The price: a mass expiry is
+        // processed by whichever thread next runs maintenance.
+        .executor(Runnable::run)
         .expireAfter(new IdleExpiry())
         // In-use clients weigh nothing: the size bound never evicts them and never counts them.
         .maximumWeight(maximumClients)

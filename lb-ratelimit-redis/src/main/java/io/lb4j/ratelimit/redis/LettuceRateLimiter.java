@@ -98,6 +98,7 @@ final class LettuceRateLimiter implements RedisRateLimiter {
     this.caps = caps;
     this.proxies = Caffeine.newBuilder()
         .ticker(nanoClock::getAsLong)
+        .executor(Runnable::run)
         .expireAfterAccess(expireAfterIdle)
         .maximumSize(maximumClients)
         .build();
