@@ -90,7 +90,8 @@ final class OpenSslVerifyErrors extends X509ExtendedTrustManager {
     return pkix.getAcceptedIssuers();
   }
 
-  private static CertificateException withErrorCode(X509Certificate[] chain, CertificateException e) {
+  private static CertificateException withErrorCode(
+      X509Certificate[] chain, CertificateException e) {
     if (hasCause(e, CertificateExpiredException.class)
         || hasCause(e, CertificateNotYetValidException.class)) {
       // Netty already maps these to certificate_expired.
@@ -111,7 +112,8 @@ final class OpenSslVerifyErrors extends X509ExtendedTrustManager {
   // after the JDK has refused.
   private static boolean meantForClientAuthentication(X509Certificate leaf) {
     boolean[] keyUsage = leaf.getKeyUsage();
-    if (keyUsage != null && (keyUsage.length <= DIGITAL_SIGNATURE || !keyUsage[DIGITAL_SIGNATURE])) {
+    if (keyUsage != null
+        && (keyUsage.length <= DIGITAL_SIGNATURE || !keyUsage[DIGITAL_SIGNATURE])) {
       return false;
     }
     try {

@@ -65,14 +65,14 @@ final class ServerContexts {
     }
   }
 
-  private static void checkEnabled(SslContext context, TlsPolicy.Enabled enabled, TlsEngine engine) {
+  private static void checkEnabled(
+      SslContext context, TlsPolicy.Enabled enabled, TlsEngine engine) {
     SSLEngine probe;
     try {
       probe = context.newEngine(ByteBufAllocator.DEFAULT);
     } catch (RuntimeException e) {
-      throw new TlsConfigException(
-          "cipherSuites", "cipherSuites: " + engine + " refuses the cipher suites: " + rootMessage(e),
-          e);
+      throw new TlsConfigException("cipherSuites",
+          "cipherSuites: " + engine + " refuses the cipher suites: " + rootMessage(e), e);
     }
     try {
       Set<String> protocols = new TreeSet<>(Arrays.asList(probe.getEnabledProtocols()));
@@ -81,7 +81,8 @@ final class ServerContexts {
       Set<String> suites = new TreeSet<>(Arrays.asList(probe.getEnabledCipherSuites()));
       if (!protocols.equals(new TreeSet<>(enabled.protocols()))) {
         throw new TlsConfigException("protocols",
-            "protocols: " + engine + " enables " + protocols + " instead of " + enabled.protocols());
+            "protocols: " + engine + " enables " + protocols + " instead of "
+                + enabled.protocols());
       }
       if (!suites.equals(new TreeSet<>(enabled.cipherSuites()))) {
         throw new TlsConfigException("cipherSuites",

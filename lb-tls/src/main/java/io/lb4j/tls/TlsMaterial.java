@@ -49,7 +49,8 @@ record TlsMaterial(
       if (!child.getIssuerX500Principal().equals(parent.getSubjectX500Principal())) {
         throw Pem.fail("certificateChain", files.certificateChain(),
             "certificate " + (i + 1) + " (" + parent.getSubjectX500Principal().getName()
-                + ") did not issue certificate " + i + " (" + child.getSubjectX500Principal().getName()
+                + ") did not issue certificate " + i + " ("
+                + child.getSubjectX500Principal().getName()
                 + "); list the server certificate first, then each issuer", null);
       }
     }

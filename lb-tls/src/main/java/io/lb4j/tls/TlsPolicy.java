@@ -12,9 +12,9 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 /**
- * lb4j's mTLS policy: the only protocols and cipher suites a listener may use. This class is the one
- * place they are listed; a {@link PemTlsContextFactory} may be configured to use fewer of them, never
- * more.
+ * lb4j's mTLS policy: the only protocols and cipher suites a listener may use. This class is the
+ * one place they are listed; a {@link PemTlsContextFactory} may be configured to use fewer of them,
+ * never more.
  *
  * <pre>{@code
  * TlsPolicy.PROTOCOLS;              // [TLSv1.3, TLSv1.2]
@@ -54,12 +54,16 @@ public final class TlsPolicy {
               "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
               "ECDHE-ECDSA-CHACHA20-POLY1305",
               TLS_1_2),
-          new Suite("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "ECDHE-RSA-AES128-GCM-SHA256", TLS_1_2),
           new Suite(
-              "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256", "ECDHE-RSA-CHACHA20-POLY1305", TLS_1_2),
+              "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "ECDHE-RSA-AES128-GCM-SHA256", TLS_1_2),
+          new Suite(
+              "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
+              "ECDHE-RSA-CHACHA20-POLY1305",
+              TLS_1_2),
           new Suite(
               "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384", "ECDHE-ECDSA-AES256-GCM-SHA384", TLS_1_2),
-          new Suite("TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384", "ECDHE-RSA-AES256-GCM-SHA384", TLS_1_2));
+          new Suite(
+              "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384", "ECDHE-RSA-AES256-GCM-SHA384", TLS_1_2));
 
   /** The allowed cipher suites in IANA names (as the JDK spells them), TLS 1.3 suites first. */
   public static final List<String> CIPHER_SUITES =
