@@ -23,6 +23,16 @@ final class ConfigException extends RuntimeException {
     this.field = field;
   }
 
+  private ConfigException(String message, String field, Throwable cause) {
+    super(message, cause);
+    this.field = field;
+  }
+
+  /** Returns this complaint with advice added at the end of its line. */
+  ConfigException withHint(String hint) {
+    return new ConfigException(getMessage() + " " + hint, field, getCause());
+  }
+
   /** Returns the field at fault, or null when the problem is with the whole file. */
   String field() {
     return field;

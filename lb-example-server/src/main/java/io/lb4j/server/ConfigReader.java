@@ -30,11 +30,14 @@ import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.HashMap;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -80,10 +83,10 @@ final class ConfigReader {
    * @throws ConfigException if the file cannot be read or is not a valid configuration
    */
   static ServerConfig read(Path file, String label) {
-    Source source = new Source(file.toAbsolutePath().normalize(), label);
+    Path path = file.toAbsolutePath().normalize();
     byte[] bytes;
     try {
-      bytes = Files.readAllBytes(source.path());
+      bytes = Files.readAllBytes(path);
     } catch (NoSuchFileException e) {
       throw new ConfigException(label, null, "file not found", e);
     } catch (AccessDeniedException e) {
@@ -91,11 +94,18 @@ final class ConfigReader {
     } catch (IOException e) {
       throw new ConfigException(label, null, "cannot be read: " + e.getMessage(), e);
     }
-    return parse(bytes, source);
+    return parse(bytes, path, label);
   }
 
-  /** Checks the contents of a configuration file that was read already. */
-  static ServerConfig parse(byte[] yaml, Source source) {
+  /**
+   * Checks the contents of a configuration file that was read already.
+   *
+   * @param yaml the contents
+   * @param path the file, absolute; relative paths in it are resolved against its folder
+   * @param label how the user named it, which every message starts with
+   */
+  static ServerConfig parse(byte[] yaml, Path path, String label) {
+    Source source = new Source(path, label, HexFormat.of().formatHex(digest(yaml)));
     ConfigReader reader = new ConfigReader(source);
     ConfigFile file;
     try {
@@ -107,6 +117,15 @@ final class ConfigReader {
       throw new ConfigException(source.label(), null, "the file is empty", null);
     }
     return reader.check(file);
+  }
+
+  /** Returns the SHA-256 of a file's contents, by which a reload tells whether it changed. */
+  static byte[] digest(byte[] contents) {
+    try {
+      return MessageDigest.getInstance("SHA-256").digest(contents);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every JDK has SHA-256", e);
+    }
   }
 
   // ---- Jackson's complaints, as one line naming the field

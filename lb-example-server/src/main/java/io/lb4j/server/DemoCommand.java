@@ -79,6 +79,15 @@ final class DemoCommand implements Callable<Integer> {
       out.print(demo.instructions(server, jarCommand()));
       out.flush();
       return Main.serveUntilStopped(server, demo);
+    } catch (ConfigException e) {
+      demo.close();
+      if ("upstreams[0].listen".equals(e.field())) {
+        throw e.withHint("(choose another port with --port, or --port 0 for any free one)");
+      }
+      if ("admin.listen".equals(e.field())) {
+        throw e.withHint("(choose another port with --admin-port, or --admin-port 0 for any free one)");
+      }
+      throw e;
     } catch (RuntimeException e) {
       demo.close();
       throw e;

@@ -19,10 +19,9 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -163,13 +162,9 @@ final class LbServer implements AutoCloseable {
    */
   static LbServer start(ServerConfig config, Duration pollInterval) {
     Objects.requireNonNull(config, "config");
-    byte[] digest;
-    try {
-      digest = digest(Files.readAllBytes(config.source().path()));
-    } catch (IOException e) {
-      // It was just read; treat a file that vanished as changed, so the next good one applies.
-      digest = new byte[0];
-    }
+    // The contents this configuration was read from, not the file as it is now: a change made
+    // in between is then seen, and applied, by the first poll.
+    byte[] digest = HexFormat.of().parseHex(config.source().digest());
     return new LbServer(config, digest, pollInterval);
   }
 
@@ -311,7 +306,7 @@ final class LbServer implements AutoCloseable {
         if (bytes == null) {
           return;
         }
-        byte[] seen = digest(bytes);
+        byte[] seen = ConfigReader.digest(bytes);
         boolean settled = Arrays.equals(seen, lastSeenDigest);
         lastSeenDigest = seen;
         if (settled && !Arrays.equals(seen, appliedDigest)) {
@@ -334,7 +329,7 @@ final class LbServer implements AutoCloseable {
     if (bytes == null) {
       return false;
     }
-    byte[] seen = digest(bytes);
+    byte[] seen = ConfigReader.digest(bytes);
     lastSeenDigest = seen;
     if (Arrays.equals(seen, appliedDigest)) {
       return false;
@@ -347,7 +342,7 @@ final class LbServer implements AutoCloseable {
     try {
       return Files.readAllBytes(started.source().path());
     } catch (IOException e) {
-      byte[] seen = digest(String.valueOf(e).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      byte[] seen = ConfigReader.digest(String.valueOf(e).getBytes(java.nio.charset.StandardCharsets.UTF_8));
       if (!Arrays.equals(seen, appliedDigest)) {
         appliedDigest = seen;
         log.warn("{}: cannot be read ({}); the running configuration stays in use",
@@ -363,7 +358,7 @@ final class LbServer implements AutoCloseable {
     appliedDigest = digest;
     ServerConfig next;
     try {
-      next = ConfigReader.parse(bytes, started.source());
+      next = ConfigReader.parse(bytes, started.source().path(), started.source().label());
     } catch (ConfigException e) {
       log.warn("{}; the running configuration stays in use", e.getMessage());
       return;
@@ -462,14 +457,6 @@ final class LbServer implements AutoCloseable {
       c.close();
     } catch (Exception e) {
       log.warn("closing {} failed", c, e);
-    }
-  }
-
-  static byte[] digest(byte[] bytes) {
-    try {
-      return MessageDigest.getInstance("SHA-256").digest(bytes);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("every JDK has SHA-256", e);
     }
   }
 }

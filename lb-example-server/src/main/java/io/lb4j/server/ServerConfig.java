@@ -39,8 +39,9 @@ record ServerConfig(
    *
    * @param path the file, absolute
    * @param label the file as the user named it, which messages start with
+   * @param digest SHA-256 of the contents read, in hex; tells a reload whether the file changed
    */
-  record Source(Path path, String label) {
+  record Source(Path path, String label, String digest) {
     Path folder() {
       return path.getParent();
     }

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -76,6 +78,22 @@ class CommandLineTest {
   void demoPortOutOfRangeIsAUsageError() {
     assertThat(run("demo", "--dir", dir.toString(), "--port", "70000")).isEqualTo(2);
     assertThat(err()).startsWith("--port must be from 0 to 65535 but was 70000");
+  }
+
+  @Test
+  void demoOnAPortInUseSaysWhichOptionChangesIt() throws Exception {
+    try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
+      String port = String.valueOf(taken.getLocalPort());
+
+      assertThat(run("demo", "--dir", dir.toString(), "--port", port, "--admin-port", "0"))
+          .isEqualTo(2);
+
+      assertThat(err().lines()).hasSize(1);
+      assertThat(err())
+          .startsWith(dir.resolve("lb.yaml") + ": upstreams[0].listen: cannot listen on 127.0.0.1:"
+              + port + ": ")
+          .contains("(choose another port with --port, or --port 0 for any free one)");
+    }
   }
 
   @Test

@@ -36,8 +36,7 @@ class ConfigReaderTest {
       """;
 
   private ServerConfig parse(String yaml) {
-    return ConfigReader.parse(
-        yaml.getBytes(StandardCharsets.UTF_8), new ServerConfig.Source(dir.resolve("lb.yaml"), "lb.yaml"));
+    return ConfigReader.parse(yaml.getBytes(StandardCharsets.UTF_8), dir.resolve("lb.yaml"), "lb.yaml");
   }
 
   private void assertRejected(String yaml, String message) {
