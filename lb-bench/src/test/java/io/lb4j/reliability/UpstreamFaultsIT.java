@@ -1,0 +1,229 @@
+package io.lb4j.reliability;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.lb4j.api.CloseReason;
+import io.lb4j.api.ConnectionEvent;
+import io.lb4j.api.HealthCheck;
+import io.lb4j.api.Host;
+import io.lb4j.api.Upstream;
+import io.lb4j.bench.soak.StreamResult.Outcome;
+import io.lb4j.impl.LoadBalancer;
+import io.lb4j.reliability.Crowd.Streamed;
+import io.lb4j.testkit.netty.NettyLeakDetector;
+import io.lb4j.testkit.upstream.EchoUpstream;
+import io.lb4j.testkit.upstream.TestUpstream;
+import io.lb4j.testkit.upstream.Upstreams;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * Hosts that fail while clients stream through lb4j (plain TCP: TLS adds nothing to a host's
+ * failure): a host that resets, one that accepts and never answers, one killed with connections
+ * open, one that comes back. A client of the failed host sees its connection closed, for the
+ * host's failure and not by the idle timeout (unless the host hangs), with every byte it did get
+ * intact; clients of the other hosts complete their streams; nothing is held afterwards.
+ */
+@ExtendWith(NettyLeakDetector.class)
+@Timeout(180)
+class UpstreamFaultsIT {
+
+  private static final int CHUNK = 16 * 1024;
+  // Long enough for clients to wait at a crowd's barrier without being idle-closed; the hung-host
+  // test sets a short one and uses no barrier.
+  private static final Duration IDLE = Duration.ofSeconds(60);
+  private static final Duration SHORT_IDLE = Duration.ofSeconds(2);
+  // Past the short idle timeout: a client of the hung host that waits this long saw lb4j hang.
+  private static final Duration CLIENT_READ_TIMEOUT = Duration.ofSeconds(30);
+  private static final InetSocketAddress ANY = new InetSocketAddress("127.0.0.1", 0);
+
+  private final List<AutoCloseable> closeables = new ArrayList<>();
+  private final Events events = new Events();
+
+  @AfterEach
+  void closeAll() throws Exception {
+    for (int i = closeables.size() - 1; i >= 0; i--) {
+      closeables.get(i).close();
+    }
+  }
+
+  private <T extends AutoCloseable> T track(T c) {
+    closeables.add(c);
+    return c;
+  }
+
+  private LoadBalancer start(Upstream.Builder upstream) {
+    return start(upstream, IDLE);
+  }
+
+  private LoadBalancer start(Upstream.Builder upstream, Duration idle) {
+    return track(
+        LoadBalancer.builder()
+            .upstream(upstream.idleTimeout(idle).build(), ANY)
+            .listener(events)
+            .build()
+            .start());
+  }
+
+  private static Upstream.Builder upstream(TestUpstream... hosts) {
+    return Upstream.builder("api").hosts(List.of(hosts).stream().map(TestUpstream::host).toList());
+  }
+
+  private static Crowd.Connector plain(InetSocketAddress address) {
+    return () -> {
+      Socket s = new Socket();
+      s.connect(address, 10_000);
+      s.setSoTimeout((int) CLIENT_READ_TIMEOUT.toMillis());
+      return s;
+    };
+  }
+
+  private Host hostOf(Streamed s) {
+    return events.hostOf(s.localPort());
+  }
+
+  private ConnectionEvent eventOf(Streamed s) {
+    await().atMost(Duration.ofSeconds(10)).until(() -> events.closeOf(s.localPort()) != null);
+    return events.closeOf(s.localPort());
+  }
+
+  @Test
+  void hostThatResetsMidStreamCutsOnlyItsOwnClients() throws Exception {
+    TestUpstream resetting = track(Upstreams.resetAfter(4 * 1024));
+    EchoUpstream a = track(Upstreams.echo());
+    EchoUpstream b = track(Upstreams.echo());
+    LoadBalancer lb = start(upstream(resetting, a, b));
+    int clients = Scale.of(30, 300);
+    long length = 512 * 1024;
+
+    List<Streamed> results;
+    try (Crowd crowd = Crowd.start(clients, plain(lb.boundAddress("api")), length, CHUNK)) {
+      results = crowd.awaitEstablished().release().results(Duration.ofMinutes(2));
+    }
+
+    List<Streamed> onResetting = results.stream().filter(s -> resetting.host().equals(hostOf(s))).toList();
+    List<Streamed> onEcho = results.stream().filter(s -> !resetting.host().equals(hostOf(s))).toList();
+    assertThat(onResetting).as("clients sent to the resetting host").isNotEmpty();
+    assertThat(onEcho).as("clients sent to the echo hosts").isNotEmpty();
+    for (Streamed s : onResetting) {
+      assertThat(s.result().outcome()).as("client of the resetting host: %s", s.result()).isEqualTo(Outcome.CUT);
+      assertThat(eventOf(s).reason()).as("why lb4j closed it").isEqualTo(CloseReason.UPSTREAM_ERROR);
+    }
+    for (Streamed s : onEcho) {
+      assertThat(s.result().outcome()).as("client of an echo host: %s", s.result()).isEqualTo(Outcome.COMPLETED);
+      assertThat(s.result().bytesVerified()).isEqualTo(length);
+    }
+    Quiet.assertNothingHeld(lb, "api");
+    await().until(() -> a.openConnections() == 0 && b.openConnections() == 0 && resetting.openConnections() == 0);
+    Figures.record("upstream reset mid-stream", "%d clients, %d cut by the reset, %d completed, %s verified",
+        clients, onResetting.size(), onEcho.size(), Figures.mib(onEcho.size() * length));
+  }
+
+  @Test
+  void hostThatNeverAnswersIsCutAtTheIdleTimeoutWhileOthersComplete() throws Exception {
+    TestUpstream hung = track(Upstreams.blackHole());
+    EchoUpstream echo = track(Upstreams.echo());
+    LoadBalancer lb = start(upstream(hung, echo), SHORT_IDLE);
+    int clients = Scale.of(20, 200);
+    long length = 512 * 1024;
+
+    List<Streamed> results;
+    // Released from the start: a client waiting at the barrier would be idle and closed too.
+    try (Crowd crowd = Crowd.start(clients, plain(lb.boundAddress("api")), length, CHUNK)) {
+      results = crowd.release().results(Duration.ofMinutes(2));
+    }
+
+    List<Streamed> onHung = results.stream().filter(s -> hung.host().equals(hostOf(s))).toList();
+    assertThat(onHung).as("clients sent to the hung host").isNotEmpty();
+    for (Streamed s : results) {
+      if (onHung.contains(s)) {
+        assertThat(s.result().outcome()).as("client of the hung host: %s", s.result()).isEqualTo(Outcome.CUT);
+        assertThat(s.result().bytesVerified()).isZero();
+        assertThat(eventOf(s).reason()).isEqualTo(CloseReason.IDLE_TIMEOUT);
+      } else {
+        assertThat(s.result().outcome()).as("client of the echo host: %s", s.result()).isEqualTo(Outcome.COMPLETED);
+      }
+    }
+    Quiet.assertNothingHeld(lb, "api");
+    Figures.record("upstream never answers", "%d clients, %d cut at the %s idle timeout, %d completed",
+        clients, onHung.size(), SHORT_IDLE, clients - onHung.size());
+  }
+
+  @Test
+  void killedHostCutsItsOpenConnectionsWhileOthersComplete() throws Exception {
+    EchoUpstream killed = track(Upstreams.echo());
+    EchoUpstream survivor = track(Upstreams.echo());
+    LoadBalancer lb = start(upstream(killed, survivor));
+    int clients = Scale.of(40, 400);
+    long length = 1024 * 1024;
+
+    List<Streamed> results;
+    try (Crowd crowd = Crowd.start(clients, plain(lb.boundAddress("api")), length, CHUNK)) {
+      crowd.awaitEstablished();
+      assertThat(killed.openConnections()).as("connections open on the host about to die").isPositive();
+      killed.stop();
+      results = crowd.release().results(Duration.ofMinutes(2));
+    }
+
+    int cut = 0;
+    for (Streamed s : results) {
+      if (killed.host().equals(hostOf(s))) {
+        cut++;
+        assertThat(s.result().outcome()).as("client of the killed host: %s", s.result()).isEqualTo(Outcome.CUT);
+        assertThat(s.result().bytesVerified()).as("its first round, intact").isEqualTo(CHUNK);
+        assertThat(eventOf(s).reason()).isEqualTo(CloseReason.UPSTREAM_ERROR);
+      } else {
+        assertThat(s.result().outcome()).as("client of the surviving host: %s", s.result()).isEqualTo(Outcome.COMPLETED);
+        assertThat(s.result().bytesVerified()).isEqualTo(length);
+      }
+    }
+    assertThat(cut).isPositive();
+    Quiet.assertNothingHeld(lb, "api");
+    await().until(() -> survivor.openConnections() == 0);
+    Figures.record("upstream killed with open connections", "%d clients streaming, %d cut, %d completed, %s verified",
+        clients, cut, clients - cut, Figures.mib((clients - cut) * length + (long) cut * CHUNK));
+  }
+
+  @Test
+  void hostThatComesBackIsServedAgainAndNoClientIsRefusedMeanwhile() throws Exception {
+    EchoUpstream flaky = track(Upstreams.echo());
+    EchoUpstream steady = track(Upstreams.echo());
+    LoadBalancer lb = start(upstream(flaky, steady)
+        .healthCheck(HealthCheck.of(Duration.ofMillis(100), Duration.ofMillis(200), 1, 1)));
+    InetSocketAddress address = lb.boundAddress("api");
+    flaky.stop();
+
+    int clients = Scale.of(20, 200);
+    List<Streamed> whileDown;
+    try (Crowd crowd = Crowd.start(clients, plain(address), 64 * 1024, CHUNK)) {
+      whileDown = crowd.awaitEstablished().release().results(Duration.ofMinutes(2));
+    }
+    assertThat(whileDown).as("clients while one host is down")
+        .allSatisfy(s -> assertThat(s.result().outcome()).isEqualTo(Outcome.COMPLETED))
+        .allSatisfy(s -> assertThat(hostOf(s)).isEqualTo(steady.host()));
+
+    flaky.restart();
+    await("the restarted host is back in rotation").atMost(Duration.ofSeconds(10))
+        .until(() -> lb.hostStatus("api").stream().allMatch(s -> s.up()));
+    List<Streamed> afterwards;
+    try (Crowd crowd = Crowd.start(clients, plain(address), 64 * 1024, CHUNK)) {
+      afterwards = crowd.awaitEstablished().release().results(Duration.ofMinutes(2));
+    }
+    assertThat(afterwards).as("clients once the host is back")
+        .allSatisfy(s -> assertThat(s.result().outcome()).isEqualTo(Outcome.COMPLETED));
+    long toRestarted = afterwards.stream().filter(s -> flaky.host().equals(hostOf(s))).count();
+    assertThat(toRestarted).as("clients the restarted host served").isPositive();
+    assertThat(events.refusals).isEmpty();
+    Quiet.assertNothingHeld(lb, "api");
+    Figures.record("upstream comes back", "%d clients while down, %d after, %d to the restarted host, 0 refused",
+        clients, clients, toRestarted);
+  }
+}
