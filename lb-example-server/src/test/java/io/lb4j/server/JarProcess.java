@@ -114,6 +114,11 @@ final class JarProcess implements AutoCloseable {
     return waitFor(timeout);
   }
 
+  /** Sends SIGTERM and returns at once. */
+  void terminateAsync() {
+    process.destroy();
+  }
+
   boolean isAlive() {
     return process.isAlive();
   }

@@ -1,0 +1,101 @@
+package io.lb4j.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.lb4j.testkit.upstream.EchoUpstream;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import javax.net.ssl.SSLSocket;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** SIGTERM to the packaged server: open connections drain, then it exits. */
+@Timeout(120)
+class ShutdownIT {
+
+  @TempDir Path dir;
+  private ServerFixture f;
+  private EchoUpstream host;
+
+  @BeforeEach
+  void setUp() {
+    f = new ServerFixture(dir);
+    host = f.echo();
+  }
+
+  @AfterEach
+  void tearDown() throws Exception {
+    f.close();
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
+      return s.getLocalPort();
+    }
+  }
+
+  private record Running(JarProcess process, InetSocketAddress listener, InetSocketAddress admin) {}
+
+  private Running serve(String drainTimeout) throws IOException {
+    int port = freePort();
+    int adminPort = freePort();
+    Files.writeString(dir.resolve("lb.yaml"), ServerFixture.tlsSection() + """
+        upstreams:
+          - name: echo
+            listen: 127.0.0.1:%d
+            hosts: %s
+            allow: [alice]
+        admin:
+          listen: 127.0.0.1:%d
+        drainTimeout: %s
+        """.formatted(port, ServerFixture.hostList(List.of(host)), adminPort, drainTimeout));
+    JarProcess p = f.track(JarProcess.start(dir, "--config", "lb.yaml"));
+    p.awaitStdout("admin listener on", Duration.ofSeconds(60));
+    return new Running(p, new InetSocketAddress("127.0.0.1", port),
+        new InetSocketAddress("127.0.0.1", adminPort));
+  }
+
+  @Test
+  void openConnectionKeepsWorkingDuringTheDrainAndTheServerExitsWhenItCloses() throws Exception {
+    // An hour: if the server waited out the drain timeout instead, the test would time out.
+    Running server = serve("1h");
+    SSLSocket alice = f.connect(server.listener(), f.alice, null);
+    assertThat(TlsClient.roundTrip(alice, "before\n")).isEqualTo("before\n");
+
+    server.process().terminateAsync();
+    server.process().awaitStdout("stopping: draining open connections", Duration.ofSeconds(30));
+
+    assertThat(TlsClient.roundTrip(alice, "during the drain\n")).isEqualTo("during the drain\n");
+    assertThat(ServerFixture.get(server.admin(), "/healthz")).isEqualTo("503 draining\n");
+    assertThat(server.process().isAlive()).isTrue();
+    alice.close();
+
+    assertThat(server.process().waitFor(Duration.ofSeconds(60))).isEqualTo(143);
+    assertThat(server.process().stdout())
+        .contains("identity=alice upstream=echo host=" + host.host() + " from_client=24 to_client=24")
+        .contains("lb4j stopped");
+  }
+
+  @Test
+  void connectionStillOpenAtTheDrainTimeoutIsClosed() throws Exception {
+    Running server = serve("1s");
+    SSLSocket alice = f.connect(server.listener(), f.alice, null);
+    assertThat(TlsClient.roundTrip(alice, "before\n")).isEqualTo("before\n");
+
+    assertThat(server.process().terminate(Duration.ofSeconds(60))).isEqualTo(143);
+
+    assertThat(alice.getInputStream().read()).isEqualTo(-1);
+    await().until(() -> server.process().stdout().contains("close=shutdown"));
+    assertThat(server.process().stdout()).contains("identity=alice");
+  }
+}
