@@ -18,11 +18,12 @@ import io.lb4j.tls.TlsConfigException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.Arrays;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -56,7 +57,6 @@ final class LbServer implements AutoCloseable {
 
   private final ServerConfig started;
   private final PemTlsContextFactory tls;
-  private final RateLimiter limiter;
   private final Consumer<ClientLimits> updateLimits;
   private final RedisRateLimiter redis;
   private final ServerMetrics metrics;
@@ -64,6 +64,8 @@ final class LbServer implements AutoCloseable {
   private final AdminServer admin;
   private final ScheduledExecutorService poller;
   private volatile boolean serving;
+  /** Whether the load balancer has started, and so can be asked for host status; also while draining. */
+  private volatile boolean lbStarted;
   private boolean closed;
 
   // What is in force, guarded by this.
@@ -88,13 +90,16 @@ final class LbServer implements AutoCloseable {
       }
       ClientLimits limits = config.rateLimit().limits();
       RedisConfig redisConfig = config.rateLimit().redis();
+      RateLimiter limiter;
       if (redisConfig != null) {
         redisLimiter = redis(redisConfig, limits);
-        this.limiter = redisLimiter;
+        limiter = redisLimiter;
         this.updateLimits = redisLimiter::updateLimits;
       } else {
+        // Always a limiter, even an unlimited one: limits added by a reload then apply in place,
+        // and admitted connections are released to the limiter that admitted them.
         LocalRateLimiter local = LocalRateLimiter.builder().limits(limits).build();
-        this.limiter = local;
+        limiter = local;
         this.updateLimits = local::updateLimits;
       }
       this.appliedLimits = limits;
@@ -125,6 +130,7 @@ final class LbServer implements AutoCloseable {
         adminServer = admin(config.admin());
       }
       start(loadBalancer);
+      lbStarted = true;
       metrics.bind(loadBalancer, redisLimiter);
     } catch (RuntimeException e) {
       closeQuietly(adminServer);
@@ -137,7 +143,7 @@ final class LbServer implements AutoCloseable {
     this.redis = redisLimiter;
     this.admin = adminServer;
     this.serving = true;
-    warnAboutOpenDoors(config);
+    warnAboutRefusals(config);
     if (admin != null) {
       log.info("admin listener on http://{}:{}/ (metrics, healthz)",
           admin.address().getHostString(), admin.address().getPort());
@@ -264,7 +270,7 @@ final class LbServer implements AutoCloseable {
     return b.build();
   }
 
-  private void warnAboutOpenDoors(ServerConfig config) {
+  private void warnAboutRefusals(ServerConfig config) {
     if (config.tls() == null) {
       log.warn("{}: no tls section: clients are neither authenticated nor authorized",
           config.source().label());
@@ -292,7 +298,7 @@ final class LbServer implements AutoCloseable {
 
   /** Returns the metrics, as {@code /metrics} answers them. */
   String metricsText() {
-    return metrics.scrape(serving ? lb : null);
+    return metrics.scrape(lbStarted ? lb : null);
   }
 
   /** One poller tick: applies the file once two consecutive reads agree. */
@@ -342,7 +348,7 @@ final class LbServer implements AutoCloseable {
     try {
       return Files.readAllBytes(started.source().path());
     } catch (IOException e) {
-      byte[] seen = ConfigReader.digest(String.valueOf(e).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      byte[] seen = ConfigReader.digest(String.valueOf(e).getBytes(StandardCharsets.UTF_8));
       if (!Arrays.equals(seen, appliedDigest)) {
         appliedDigest = seen;
         log.warn("{}: cannot be read ({}); the running configuration stays in use",

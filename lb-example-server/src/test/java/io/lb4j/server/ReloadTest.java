@@ -7,6 +7,7 @@ import io.lb4j.api.Host;
 import io.lb4j.impl.balancing.HostStatus;
 import io.lb4j.testkit.pki.IssuedCertificate;
 import io.lb4j.testkit.upstream.EchoUpstream;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
@@ -218,7 +219,7 @@ class ReloadTest {
   private static void closeQuietly(SSLSocket s) {
     try {
       s.close();
-    } catch (java.io.IOException ignored) {
+    } catch (IOException ignored) {
       // closing is all that matters here
     }
   }

@@ -2,7 +2,10 @@ package io.lb4j.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
+import io.lb4j.api.CloseReason;
 import io.lb4j.api.Defaults;
+import io.lb4j.api.RefusalReason;
 import io.lb4j.ratelimit.redis.RedisRateLimiter;
 import java.io.IOException;
 import java.lang.reflect.ParameterizedType;
@@ -13,6 +16,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.BeforeAll;
@@ -45,10 +49,9 @@ class ServerDocsTest {
 
   private static void collect(Class<?> type, Set<String> into) {
     for (RecordComponent c : type.getRecordComponents()) {
-      com.fasterxml.jackson.annotation.JsonProperty renamed =
-          c.getAccessor().getAnnotation(com.fasterxml.jackson.annotation.JsonProperty.class);
+      JsonProperty renamed = c.getAccessor().getAnnotation(JsonProperty.class);
       if (renamed == null) {
-        renamed = c.getAnnotation(com.fasterxml.jackson.annotation.JsonProperty.class);
+        renamed = c.getAnnotation(JsonProperty.class);
       }
       into.add(renamed != null ? renamed.value() : c.getName());
       Class<?> nested = c.getType();
@@ -95,11 +98,11 @@ class ServerDocsTest {
 
   @Test
   void everyOutcomeAndCloseReasonIsDocumented() {
-    for (io.lb4j.api.RefusalReason r : io.lb4j.api.RefusalReason.values()) {
+    for (RefusalReason r : RefusalReason.values()) {
       assertThat(docs).contains("`" + ServerMetrics.outcome(r) + "`");
     }
-    for (io.lb4j.api.CloseReason r : io.lb4j.api.CloseReason.values()) {
-      assertThat(docs).contains("`" + r.name().toLowerCase(java.util.Locale.ROOT) + "`");
+    for (CloseReason r : CloseReason.values()) {
+      assertThat(docs).contains("`" + r.name().toLowerCase(Locale.ROOT) + "`");
     }
   }
 }

@@ -3,6 +3,7 @@ package io.lb4j.server;
 import io.lb4j.testkit.pki.IssuedCertificate;
 import io.lb4j.testkit.pki.TestPki;
 import io.lb4j.testkit.upstream.EchoUpstream;
+import io.lb4j.testkit.upstream.TestUpstream;
 import io.lb4j.testkit.upstream.Upstreams;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -62,7 +63,7 @@ final class ServerFixture implements AutoCloseable {
     return hosts;
   }
 
-  static String hostList(List<? extends io.lb4j.testkit.upstream.TestUpstream> hosts) {
+  static String hostList(List<? extends TestUpstream> hosts) {
     return hosts.stream().map(h -> h.host().toString()).toList().toString();
   }
 
