@@ -71,6 +71,8 @@ final class MutualTls {
       throws IOException {
     SSLSocket socket = (SSLSocket) context.getSocketFactory().createSocket();
     try {
+      // Without it, Nagle holds the second record of a flight for the peer's delayed ACK.
+      socket.setTcpNoDelay(true);
       socket.connect(address, 10_000);
       socket.setSoTimeout((int) readTimeout.toMillis());
       socket.startHandshake();

@@ -80,6 +80,7 @@ class UpstreamFaultsIT {
   private static Crowd.Connector plain(InetSocketAddress address) {
     return () -> {
       Socket s = new Socket();
+      s.setTcpNoDelay(true);
       s.connect(address, 10_000);
       s.setSoTimeout((int) CLIENT_READ_TIMEOUT.toMillis());
       return s;

@@ -43,7 +43,8 @@ final class Bulk {
   private Bulk() {}
 
   static Measurement run(LoadClient client, TargetProcess target, String name, Direction direction,
-      int connections, Duration warmup, Duration duration) throws InterruptedException {
+      int connections, Duration warmup, Duration duration, boolean progress)
+      throws InterruptedException {
     ByteBuf chunk = payload();
     LongAdder counted = new LongAdder();
     List<BulkConnection> open = new ArrayList<>();
@@ -63,7 +64,19 @@ final class Bulk {
       Thread.sleep(warmup.toMillis());
       long before = counted.sum();
       CpuWindow window = CpuWindow.open(target);
-      Thread.sleep(duration.toMillis());
+      // Sampled every 100 ms to find the slowest second: a stall shows there, not in the mean.
+      long windowStart = System.nanoTime();
+      long deadline = windowStart + duration.toNanos();
+      List<Long> samples = new ArrayList<>();
+      samples.add(before);
+      while (System.nanoTime() < deadline) {
+        Thread.sleep(Math.max(1, Math.min(100, (deadline - System.nanoTime()) / 1_000_000)));
+        samples.add(counted.sum());
+        if (progress && samples.size() % 10 == 1) {
+          System.err.printf(java.util.Locale.ROOT, "  %s: %.1f MB/s in the last second%n", name,
+              (samples.get(samples.size() - 1) - samples.get(samples.size() - 11)) / 1e6);
+        }
+      }
       long after = counted.sum();
       CpuWindow.Span span = window.close();
 
@@ -79,6 +92,7 @@ final class Bulk {
       m.add("throughput", bytes / span.seconds() / 1e6, "MB/s", Measurement.Better.HIGHER);
       m.add("target cpu per GB", Measurement.per(span.targetCpuSeconds(), bytes / 1e9), "s/GB",
           Measurement.Better.LOWER);
+      m.add("slowest second", slowestSecond(samples) / 1e6, "MB/s", Measurement.Better.INFO);
       m.add("target cores", span.targetCores(), "cores", Measurement.Better.INFO);
       m.add("client cores", span.clientCores(), "cores", Measurement.Better.INFO);
       long lost = open.stream().filter(BulkConnection::lost).count();
@@ -101,6 +115,18 @@ final class Bulk {
       }
       chunk.release();
     }
+  }
+
+  /** The fewest bytes counted in any ten consecutive 100 ms samples; the mean if shorter. */
+  private static double slowestSecond(List<Long> samples) {
+    if (samples.size() <= 10) {
+      return (samples.get(samples.size() - 1) - samples.get(0)) * 10.0 / (samples.size() - 1);
+    }
+    long slowest = Long.MAX_VALUE;
+    for (int i = 10; i < samples.size(); i++) {
+      slowest = Math.min(slowest, samples.get(i) - samples.get(i - 10));
+    }
+    return slowest;
   }
 
   /** 64 KiB of random bytes, the first not 'L' so an echo host never mistakes it for a greeting. */

@@ -30,6 +30,7 @@ final class Handshakes {
   private final Recorder handshakeNanos = new Recorder(TimeUnit.SECONDS.toNanos(30), 3);
   private final LongAdder completed = new LongAdder();
   private final LongAdder failed = new LongAdder();
+  private final LongAdder resumed = new LongAdder();
   private final AtomicInteger inFlight = new AtomicInteger();
   private volatile boolean running = true;
   private volatile String negotiated;
@@ -78,6 +79,9 @@ final class Handshakes {
     m.add("target cores", span.targetCores(), "cores", Measurement.Better.INFO);
     m.add("client cores", span.clientCores(), "cores", Measurement.Better.INFO);
     m.add("failures", failures, "", Measurement.Better.INFO);
+    if (run.resumed.sum() > 0) {
+      m.note(run.resumed.sum() + " handshakes resumed a session: they were not all full handshakes");
+    }
     if (failures > 0 && run.lastFailure != null) {
       m.note("last failure: " + run.lastFailure);
     }
@@ -139,6 +143,9 @@ final class Handshakes {
         handshakeNanos.recordValue(Math.min(System.nanoTime() - start, TimeUnit.SECONDS.toNanos(30)));
         if (negotiated == null) {
           negotiated = LoadClient.negotiated(ctx.channel());
+        }
+        if (LoadClient.resumed(ctx.channel())) {
+          resumed.increment();
         }
         ctx.writeAndFlush(Unpooled.wrappedBuffer(PING), ctx.voidPromise());
       }

@@ -10,10 +10,12 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.handler.ssl.OpenSsl;
 import io.netty.handler.ssl.OpenSslContextOption;
+import io.netty.handler.ssl.ReferenceCountedOpenSslEngine;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslProvider;
+import io.netty.internal.tcnative.SSL;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.List;
@@ -146,14 +148,32 @@ final class LoadClient implements AutoCloseable {
         .connect(target);
   }
 
-  /** Returns the negotiated protocol and cipher suite of a connection, as "TLSv1.3 TLS_...". */
+  /**
+   * Returns the negotiated protocol, cipher suite and key-exchange group of a connection, as
+   * "TLSv1.3 TLS_AES_128_GCM_SHA256 X25519".
+   */
   static String negotiated(Channel ch) {
     SslHandler tls = ch.pipeline().get(SslHandler.class);
     if (tls == null) {
       return "no TLS";
     }
     SSLSession session = tls.engine().getSession();
-    return session.getProtocol() + " " + session.getCipherSuite();
+    String text = session.getProtocol() + " " + session.getCipherSuite();
+    if (tls.engine() instanceof ReferenceCountedOpenSslEngine engine) {
+      try {
+        text += " " + SSL.getGroupName(engine.sslPointer());
+      } catch (Exception e) {
+        // Older BoringSSL builds cannot name the group; the rest is still worth printing.
+      }
+    }
+    return text;
+  }
+
+  /** Returns whether a connection's handshake resumed a session instead of a full handshake. */
+  static boolean resumed(Channel ch) {
+    SslHandler tls = ch.pipeline().get(SslHandler.class);
+    return tls != null && tls.engine() instanceof ReferenceCountedOpenSslEngine engine
+        && SSL.isSessionReused(engine.sslPointer());
   }
 
   @Override

@@ -30,6 +30,7 @@ public final class LoadMain {
         up | down | echo   bulk throughput; up needs bench hosts (sink), down needs bench hosts
                            (source), echo works with any echo host
                            --connections [1] --warmup [2s] --duration [5s]
+                           --progress (print each second's throughput to stderr)
         handshakes         full mTLS handshakes, each with a 32-byte echo, then close
                            --tls [1.3] (1.3 or 1.2; 1.2 uses ECDHE-ECDSA-AES128-GCM-SHA256)
                            --concurrency [16] --warmup [1s] --duration [5s] --count [0: no bound]
@@ -102,11 +103,12 @@ public final class LoadMain {
         Duration warmup = args.duration("warmup", Duration.ofSeconds(2));
         Duration duration = positiveDuration(args, "duration", Duration.ofSeconds(5));
         LoadClient.Tls tls = LoadClient.Tls.parse(args.string("tls", "any"));
+        boolean progress = args.has("progress");
         args.rejectUnused();
         Bulk.Direction direction = Bulk.Direction.valueOf(measure.toUpperCase(Locale.ROOT));
         try (LoadClient client = new LoadClient(target, cert, key, ca, tls, groups, threads)) {
           m = Bulk.run(client, process, name == null ? measure + "-" + connections : name,
-              direction, connections, warmup, duration);
+              direction, connections, warmup, duration, progress);
         }
       }
       case "handshakes" -> {

@@ -119,6 +119,14 @@ public final class MalformedTls {
     this.hellos = ClientHellos.all();
   }
 
+  /**
+   * Returns the real ClientHello records the cases are made from: the running JDK's, for TLS 1.3
+   * and 1.2, with and without SNI. Each a copy.
+   */
+  public static List<byte[]> realClientHellos() {
+    return ClientHellos.all().stream().map(byte[]::clone).toList();
+  }
+
   /** Returns the seed. */
   public long seed() {
     return seed;

@@ -342,6 +342,8 @@ public final class Soak {
   private SSLSocket open(SSLContext context, InetSocketAddress address) throws IOException {
     SSLSocket socket = (SSLSocket) context.getSocketFactory().createSocket();
     try {
+      // Without it, Nagle holds the second record of a flight for the peer's delayed ACK.
+      socket.setTcpNoDelay(true);
       socket.connect(address, (int) CONNECT_TIMEOUT.toMillis());
       socket.setSoTimeout((int) readTimeout.toMillis());
       socket.startHandshake();
