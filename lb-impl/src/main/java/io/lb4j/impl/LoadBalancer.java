@@ -177,8 +177,8 @@ public final class LoadBalancer implements AutoCloseable {
   }
 
   /**
-   * Replaces the rate limiter. Admitted connections are still released to the limiter that
-   * admitted them only if it is the same instance; prefer updating a limiter's limits in place.
+   * Replaces the rate limiter for new connections. Connections admitted before are released to
+   * the limiter that admitted them.
    *
    * @param rateLimiter the new limiter
    */

@@ -7,6 +7,7 @@ import io.lb4j.api.ConnectionInfo;
 import io.lb4j.api.Decision;
 import io.lb4j.api.Defaults;
 import io.lb4j.api.Host;
+import io.lb4j.api.RateLimiter;
 import io.lb4j.api.RefusalReason;
 import io.lb4j.api.Refuse;
 import io.lb4j.api.Upstream;
@@ -72,7 +73,8 @@ final class ProxiedConnection extends ChannelInboundHandlerAdapter {
   private long handshakeNanos;
   private HostPool pool;
   private Lease lease;
-  private boolean rateLimitHeld;
+  /** The limiter that admitted this connection, released on close; null until admitted. */
+  private RateLimiter admittedBy;
   private int attempts;
   private Channel upstream;
   private Host forwardedTo;
@@ -238,9 +240,11 @@ final class ProxiedConnection extends ChannelInboundHandlerAdapter {
       refuse(refusal);
       return;
     }
+    // The limiter may be replaced while running; this connection answers to the one it asked.
+    RateLimiter limiter = core.rateLimiter();
     CompletionStage<io.lb4j.api.Decision> limited;
     try {
-      limited = core.rateLimiter().acquire(identity, upstreamName);
+      limited = limiter.acquire(identity, upstreamName);
     } catch (RuntimeException e) {
       log.error("rate limiter threw for {}; refusing the connection", info, e);
       refuse(Decision.rateLimited("rate limiter failed: " + describe(e), Duration.ZERO));
@@ -249,19 +253,19 @@ final class ProxiedConnection extends ChannelInboundHandlerAdapter {
     limited.whenComplete(
         (decision, error) -> {
           if (client.eventLoop().inEventLoop()) {
-            onRateLimit(decision, error);
+            onRateLimit(limiter, decision, error);
           } else {
-            client.eventLoop().execute(() -> onRateLimit(decision, error));
+            client.eventLoop().execute(() -> onRateLimit(limiter, decision, error));
           }
         });
   }
 
-  private void onRateLimit(Decision decision, Throwable error) {
+  private void onRateLimit(RateLimiter limiter, Decision decision, Throwable error) {
     boolean admitted = error == null && decision != null && decision.admitted();
     if (state != State.ADMITTING) {
       // Closed while the limiter was deciding: give back what it granted.
       if (admitted) {
-        core.rateLimiter().release(info.identity(), info.upstream());
+        limiter.release(info.identity(), info.upstream());
       }
       return;
     }
@@ -272,7 +276,7 @@ final class ProxiedConnection extends ChannelInboundHandlerAdapter {
               : Decision.rateLimited("rate limiter failed: " + describe(error), Duration.ZERO));
       return;
     }
-    rateLimitHeld = true;
+    admittedBy = limiter;
     state = State.CONNECTING;
     connect();
   }
@@ -587,10 +591,11 @@ final class ProxiedConnection extends ChannelInboundHandlerAdapter {
       lease.release();
       lease = null;
     }
-    if (rateLimitHeld) {
-      rateLimitHeld = false;
+    if (admittedBy != null) {
+      RateLimiter limiter = admittedBy;
+      admittedBy = null;
       try {
-        core.rateLimiter().release(info.identity(), info.upstream());
+        limiter.release(info.identity(), info.upstream());
       } catch (RuntimeException e) {
         log.error("rate limiter release threw for {}", info, e);
       }

@@ -162,6 +162,29 @@ class AdmissionTest {
     assertThat(sink.acceptedConnections()).isZero();
   }
 
+  @Test
+  void connectionIsReleasedToTheLimiterThatAdmittedItAfterASwap() throws Exception {
+    SinkUpstream sink = track(Upstreams.sink());
+    CountingLimiter first = new CountingLimiter(10);
+    CountingLimiter second = new CountingLimiter(10);
+    LoadBalancer lb =
+        track(
+            LoadBalancer.builder()
+                .upstream(Fixtures.upstream("sink", sink).build(), Fixtures.ANY_PORT)
+                .rateLimiter(first)
+                .listener(events)
+                .build()
+                .start());
+    try (Socket s = Clients.connect(lb.boundAddress("sink"))) {
+      await().until(() -> sink.openConnections() == 1);
+      lb.rateLimiter(second);
+    }
+    await().until(() -> events.closed.size() == 1);
+    assertThat(first.released.get()).isEqualTo(1);
+    assertThat(first.inUse.get()).isZero();
+    assertThat(second.released.get()).isZero();
+  }
+
   /** Admits up to {@code cap} connections at once, counting acquires and releases. */
   private static final class CountingLimiter implements RateLimiter {
     final int cap;
