@@ -23,7 +23,7 @@ options:
                     handshakes-tls13 handshakes-tls12 requests-64 idle-5000 [all of them]
                     (the number after up/down/echo/requests/idle is the connection count)
   --duration D      measured time of each run, e.g. 5s [5s; 2s with --quick]
-  --warmup D        warm-up before each run [2s; 1s with --quick]
+  --warmup D        warm-up before each run, after the prewarm [1s]
   --prewarm D       before round 1, unrecorded echo and handshakes against each target for D
                     each, so a JVM's first compilations are not measured; 0 skips [5s; 2s quick]
   --out DIR         where results, logs and the table go [lb-bench/target/compare-<time>]
@@ -82,7 +82,7 @@ if [[ $QUICK == 1 ]]; then
 fi
 ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-5s}
-WARMUP=${WARMUP:-2s}
+WARMUP=${WARMUP:-1s}
 PREWARM=${PREWARM:-5s}
 MEASURES=${MEASURES:-$ALL_MEASURES}
 
@@ -171,12 +171,11 @@ mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 RESULTS=$OUT/results.tsv
 : > "$RESULTS"
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/lb4j-compare.XXXXXX")
-PKI=$WORK/pki
 
 # ---- everything started below is stopped on exit, by pid
 
 PIDS=()
+WORK=""
 cleanup() {
   local status=$?
   for pid in "${PIDS[@]}"; do
@@ -189,13 +188,23 @@ cleanup() {
     done
     kill -KILL "$pid" 2>/dev/null || true
   done
-  rm -rf "$WORK"
+  [[ -z $WORK ]] || rm -rf "$WORK"
   exit $status
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 JAVA_NATIVE=--enable-native-access=ALL-UNNAMED
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/lb4j-compare.XXXXXX")
+PKI=$WORK/pki
+# Copies, so that a rebuild in the working tree during the run cannot change what is measured.
+cp "$BENCH_JAR" "$WORK/lb-bench.jar"
+BENCH_JAR=$WORK/lb-bench.jar
+if [[ $LB4J_MODE == server && " $TARGETS " == *" lb4j "* ]]; then
+  cp "$SERVER_JAR" "$WORK/lb-example-server.jar"
+  SERVER_JAR=$WORK/lb-example-server.jar
+fi
 
 # Waits until a port accepts connections, or fails with the log of the process that should.
 wait_port() {

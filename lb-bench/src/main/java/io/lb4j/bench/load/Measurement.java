@@ -98,7 +98,8 @@ final class Measurement {
       return "n/a";
     }
     double magnitude = Math.abs(value);
-    if (magnitude >= 1000) {
+    if (magnitude >= 1000 || (value == Math.rint(value) && magnitude < 1e15)) {
+      // Counts, and anything large enough that decimals are noise.
       return String.format(Locale.ROOT, "%,.0f", value);
     }
     if (magnitude >= 100) {
