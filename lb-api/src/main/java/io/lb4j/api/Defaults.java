@@ -20,6 +20,18 @@ public final class Defaults {
   /** How long a passively marked host (its connect failed) stays out when no health check runs. */
   public static final Duration PASSIVE_DOWN_TIME = Duration.ofSeconds(10);
 
+  /** Time between two active health checks of one host (HAProxy's {@code inter} default). */
+  public static final Duration HEALTH_CHECK_INTERVAL = Duration.ofSeconds(2);
+
+  /** Connect timeout of one active health check. */
+  public static final Duration HEALTH_CHECK_TIMEOUT = Duration.ofSeconds(1);
+
+  /** Successful checks in a row that bring a host back. */
+  public static final int HEALTH_CHECK_RISE = 2;
+
+  /** Failed checks in a row that take a host out. */
+  public static final int HEALTH_CHECK_FALL = 3;
+
   /** How long a TLS handshake may take before the client is refused. */
   public static final Duration HANDSHAKE_TIMEOUT = Duration.ofSeconds(10);
 

@@ -48,6 +48,21 @@ public record HealthCheck(Duration interval, Duration timeout, int rise, int fal
     return new HealthCheck(interval, timeout, rise, fall);
   }
 
+  /**
+   * Returns the default health check: {@link Defaults#HEALTH_CHECK_INTERVAL},
+   * {@link Defaults#HEALTH_CHECK_TIMEOUT}, {@link Defaults#HEALTH_CHECK_RISE},
+   * {@link Defaults#HEALTH_CHECK_FALL}.
+   *
+   * @return the default settings
+   */
+  public static HealthCheck defaults() {
+    return new HealthCheck(
+        Defaults.HEALTH_CHECK_INTERVAL,
+        Defaults.HEALTH_CHECK_TIMEOUT,
+        Defaults.HEALTH_CHECK_RISE,
+        Defaults.HEALTH_CHECK_FALL);
+  }
+
   static Duration requirePositive(Duration value, String name) {
     Objects.requireNonNull(value, name);
     if (value.isNegative() || value.isZero()) {

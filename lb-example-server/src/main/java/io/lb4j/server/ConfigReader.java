@@ -417,10 +417,15 @@ final class ConfigReader {
   }
 
   private HealthCheck healthCheck(ConfigFile.HealthCheck h, String path) {
-    Duration interval = duration(required(h.interval(), path + ".interval"), path + ".interval", false);
-    Duration timeout = duration(required(h.timeout(), path + ".timeout"), path + ".timeout", false);
-    int rise = required(h.rise(), path + ".rise");
-    int fall = required(h.fall(), path + ".fall");
+    HealthCheck defaults = HealthCheck.defaults();
+    Duration interval = h.interval() == null
+        ? defaults.interval()
+        : duration(h.interval(), path + ".interval", false);
+    Duration timeout = h.timeout() == null
+        ? defaults.timeout()
+        : duration(h.timeout(), path + ".timeout", false);
+    int rise = h.rise() == null ? defaults.rise() : h.rise();
+    int fall = h.fall() == null ? defaults.fall() : h.fall();
     if (rise < 1) {
       throw fail(path + ".rise", "must be at least 1 but was " + rise, null);
     }

@@ -216,9 +216,14 @@ class ConfigReaderTest {
   }
 
   @Test
-  void healthCheckNeedsAllItsFields() {
-    assertRejected(ONE_UPSTREAM + "    healthCheck: {interval: 2s, timeout: 1s, rise: 2}\n",
-        "lb.yaml: upstreams[0].healthCheck.fall: is required");
+  void healthCheckFieldsLeftOutTakeTheLibraryDefaults() {
+    ServerConfig c = parse(TLS + ONE_UPSTREAM + "    healthCheck: {rise: 5}\n");
+
+    HealthCheck check = c.upstreams().get(0).healthCheck();
+    assertThat(check.rise()).isEqualTo(5);
+    assertThat(check.fall()).isEqualTo(Defaults.HEALTH_CHECK_FALL);
+    assertThat(check.interval()).isEqualTo(Defaults.HEALTH_CHECK_INTERVAL);
+    assertThat(check.timeout()).isEqualTo(Defaults.HEALTH_CHECK_TIMEOUT);
   }
 
   @Test
