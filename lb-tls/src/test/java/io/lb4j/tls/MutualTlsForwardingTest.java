@@ -84,12 +84,17 @@ class MutualTlsForwardingTest {
   }
 
   private InetSocketAddress start(TlsEngine engine, Upstream upstream) {
+    // Generous, so a loaded machine does not turn a slow handshake into a refusal.
+    return start(engine, upstream, Duration.ofSeconds(20));
+  }
+
+  private InetSocketAddress start(TlsEngine engine, Upstream upstream, Duration handshakeTimeout) {
     factory = fixture.factory(engine);
     lb =
         LoadBalancer.builder()
             .upstream(upstream, new InetSocketAddress("127.0.0.1", 0))
             .tls(factory)
-            .handshakeTimeout(Duration.ofMillis(500))
+            .handshakeTimeout(handshakeTimeout)
             .listener(
                 new ConnectionListener() {
                   @Override
@@ -113,8 +118,12 @@ class MutualTlsForwardingTest {
   }
 
   private InetSocketAddress startSink(TlsEngine engine) {
+    return startSink(engine, Duration.ofSeconds(20));
+  }
+
+  private InetSocketAddress startSink(TlsEngine engine, Duration handshakeTimeout) {
     sink = Upstreams.sink();
-    return start(engine, Upstream.builder("sink").hosts(List.of(sink.host())).build());
+    return start(engine, Upstream.builder("sink").hosts(List.of(sink.host())).build(), handshakeTimeout);
   }
 
   private static SSLSocket tlsSocket(SSLContext context, InetSocketAddress address) throws Exception {
@@ -288,7 +297,7 @@ class MutualTlsForwardingTest {
   @EnumSource(value = TlsEngine.class, names = {"OPENSSL", "JDK"})
   void closesClientThatNeverFinishesTheHandshakeAtTheHandshakeTimeout(TlsEngine engine)
       throws Exception {
-    InetSocketAddress address = startSink(engine);
+    InetSocketAddress address = startSink(engine, Duration.ofMillis(500));
     try (Socket socket = new Socket()) {
       socket.connect(address, 5_000);
       socket.setSoTimeout(10_000);
