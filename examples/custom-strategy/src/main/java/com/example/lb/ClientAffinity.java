@@ -29,9 +29,10 @@ import io.lb4j.api.Host;
  * is keyed by its IP address.
  *
  * <p>Stateless and thread-safe: one instance may serve any number of upstreams. A pick hashes the
- * key once and each candidate once, allocates nothing and does not block, as
- * {@link BalancingStrategy} requires; its cost grows with the number of hosts, which is fine for
- * the tens or hundreds of hosts an upstream usually has.
+ * key once and each candidate once and does not block, as {@link BalancingStrategy} requires; it
+ * allocates nothing for a client with a certificate (an address may be formatted for one
+ * without). Its cost grows with the number of hosts, which is fine for the tens or hundreds of
+ * hosts an upstream usually has.
  */
 public final class ClientAffinity implements BalancingStrategy {
 
