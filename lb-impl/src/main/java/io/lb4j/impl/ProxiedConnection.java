@@ -118,9 +118,16 @@ final class ProxiedConnection extends ChannelInboundHandlerAdapter {
   void install() {
     client.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
     if (core.tls() != null) {
-      SslHandler ssl = new SslHandler(core.tls().newEngine());
-      ssl.setHandshakeTimeoutMillis(core.settings().handshakeTimeout().toMillis());
-      client.pipeline().addLast("tls", ssl);
+      try {
+        SslHandler ssl = new SslHandler(core.tls().newEngine());
+        ssl.setHandshakeTimeoutMillis(core.settings().handshakeTimeout().toMillis());
+        client.pipeline().addLast("tls", ssl);
+      } catch (RuntimeException e) {
+        // A factory that cannot make an engine refuses this client once it is active, with an
+        // event like any other refusal, instead of failing the accept silently.
+        log.error("TLS context factory failed to create an engine; refusing the client", e);
+        engineFailure = e;
+      }
     }
     // The client is read from the start, also while admission and the upstream connect are under
     // way: its bytes are held (bounded), and a client that resets or leaves early is noticed.
@@ -142,6 +149,7 @@ final class ProxiedConnection extends ChannelInboundHandlerAdapter {
   }
 
   private boolean activated;
+  private RuntimeException engineFailure;
 
   private void onActive() {
     if (activated) {
@@ -152,6 +160,12 @@ final class ProxiedConnection extends ChannelInboundHandlerAdapter {
     core.listenerOnAccepted(info);
     if (core.isClosing()) {
       refuse(Decision.refuse(RefusalReason.SHUTTING_DOWN, "lb4j is shutting down"));
+      return;
+    }
+    if (engineFailure != null) {
+      refuse(
+          Decision.refuse(RefusalReason.TLS_FAILED, "no TLS engine: " + describe(engineFailure)),
+          engineFailure);
       return;
     }
     if (core.tls() == null) {

@@ -185,6 +185,30 @@ class AdmissionTest {
     assertThat(second.released.get()).isZero();
   }
 
+  @Test
+  void tlsFactoryThatCannotMakeAnEngineRefusesTheClientWithAnEvent() throws Exception {
+    SinkUpstream sink = track(Upstreams.sink());
+    io.lb4j.api.TlsContextFactory broken =
+        () -> {
+          throw new IllegalStateException("no material loaded");
+        };
+    LoadBalancer lb =
+        track(
+            LoadBalancer.builder()
+                .upstream(Fixtures.upstream("sink", sink).build(), Fixtures.ANY_PORT)
+                .tls(broken)
+                .listener(events)
+                .build()
+                .start());
+    try (Socket s = Clients.connect(lb.boundAddress("sink"))) {
+      sendAndExpectClose(s);
+    }
+    await().until(() -> events.closed.size() == 1);
+    assertThat(events.refusals).extracting(Refuse::reason).containsExactly(RefusalReason.TLS_FAILED);
+    assertThat(events.closed.peek().refusal().detail()).contains("no material loaded");
+    assertThat(sink.acceptedConnections()).isZero();
+  }
+
   /** Admits up to {@code cap} connections at once, counting acquires and releases. */
   private static final class CountingLimiter implements RateLimiter {
     final int cap;
