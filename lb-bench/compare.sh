@@ -22,10 +22,12 @@ options:
   --measures LIST   space- or comma-separated, from: up-1 down-1 echo-1 up-16 down-16
                     handshakes-tls13 handshakes-tls12 requests-64 idle-5000 [all of them]
                     (the number after up/down/echo/requests/idle is the connection count)
-  --duration D      measured time of each run, e.g. 5s [5s; 2s with --quick]
+  --duration D      measured time of each run, e.g. 5s [4s; 2s with --quick]
   --warmup D        warm-up before each run, after the prewarm [1s]
   --prewarm D       before round 1, unrecorded echo and handshakes against each target for D
                     each, so a JVM's first compilations are not measured; 0 skips [5s; 2s quick]
+  --budget S        seconds the whole run may take: no round starts that would end after it, with a
+                    warning when rounds are dropped [570]
   --out DIR         where results, logs and the table go [lb-bench/target/compare-<time>]
   --base-port P     hosts on P+1..P+3, lb4j on P+10, HAProxy on P+11, lb4j admin on P+12 [18400]
 
@@ -36,6 +38,7 @@ environment:
 EOF
 }
 
+SCRIPT_STARTED=$(date +%s)
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(dirname "$HERE")
 BENCH_JAR=$HERE/target/lb-bench.jar
@@ -53,6 +56,7 @@ MEASURES=""
 DURATION=""
 WARMUP=""
 PREWARM=""
+BUDGET=570
 OUT=""
 BASE_PORT=18400
 
@@ -66,6 +70,7 @@ while [[ $# -gt 0 ]]; do
     --duration) DURATION=$2; shift 2 ;;
     --warmup) WARMUP=$2; shift 2 ;;
     --prewarm) PREWARM=$2; shift 2 ;;
+    --budget) BUDGET=$2; shift 2 ;;
     --out) OUT=$2; shift 2 ;;
     --base-port) BASE_PORT=$2; shift 2 ;;
     -h|--help) usage; exit 0 ;;
@@ -81,7 +86,7 @@ if [[ $QUICK == 1 ]]; then
   MEASURES=${MEASURES:-${ALL_MEASURES/idle-5000/idle-1000}}
 fi
 ROUNDS=${ROUNDS:-3}
-DURATION=${DURATION:-5s}
+DURATION=${DURATION:-4s}
 WARMUP=${WARMUP:-1s}
 PREWARM=${PREWARM:-5s}
 MEASURES=${MEASURES:-$ALL_MEASURES}
@@ -89,6 +94,7 @@ MEASURES=${MEASURES:-$ALL_MEASURES}
 fail() { echo "compare: $*" >&2; exit 2; }
 
 [[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || fail "--rounds must be a positive number but was '$ROUNDS'"
+[[ $BUDGET =~ ^[1-9][0-9]*$ ]] || fail "--budget must be a number of seconds but was '$BUDGET'"
 for m in $MEASURES; do
   [[ $m =~ ^((up|down|echo|requests|idle)-[1-9][0-9]*|handshakes-tls1[23])$ ]] \
     || fail "unknown measure '$m' (see --help)"
@@ -160,9 +166,20 @@ fi
 
 H1=$((BASE_PORT + 1)); H2=$((BASE_PORT + 2)); H3=$((BASE_PORT + 3))
 LB4J_PORT=$((BASE_PORT + 10)); HAPROXY_PORT=$((BASE_PORT + 11)); ADMIN_PORT=$((BASE_PORT + 12))
+# Second, short-lived instances for the memory measure.
+LB4J_IDLE_PORT=$((BASE_PORT + 20)); HAPROXY_IDLE_PORT=$((BASE_PORT + 21)); ADMIN_IDLE_PORT=$((BASE_PORT + 22))
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-for p in $H1 $H2 $H3 $LB4J_PORT $HAPROXY_PORT $ADMIN_PORT; do
+
+# Milliseconds the kernel has spent under TCP memory pressure since boot (machine-wide): while
+# it lasts, loopback segments are dropped and every connection stalls, whoever caused it.
+tcp_pressure_ms() {
+  awk '/^TcpExt:/ { if (!seen) { for (i = 1; i <= NF; i++) name[i] = $i; seen = 1 }
+                    else { for (i = 1; i <= NF; i++) if (name[i] == "TCPMemoryPressuresChrono") print $i; seen = 0 } }' \
+    /proc/net/netstat 2>/dev/null | head -1
+}
+for p in $H1 $H2 $H3 $LB4J_PORT $HAPROXY_PORT $ADMIN_PORT $LB4J_IDLE_PORT $HAPROXY_IDLE_PORT \
+    $ADMIN_IDLE_PORT; do
   port_open "$p" && fail "port $p is taken; choose another --base-port"
 done
 
@@ -239,9 +256,13 @@ CIPHERS12=ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-
 CIPHERS13=TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256
 
 declare -A PORT PID
-if [[ " $TARGETS " == *" lb4j "* ]]; then
-  if [[ $LB4J_MODE == server ]]; then
-    cat >"$PKI/lb.yaml" <<EOF
+PORT[lb4j]=$LB4J_PORT
+PORT[haproxy]=$HAPROXY_PORT
+PORT[lb4j-idle]=$LB4J_IDLE_PORT
+PORT[haproxy-idle]=$HAPROXY_IDLE_PORT
+
+if [[ " $TARGETS " == *" lb4j "* && $LB4J_MODE == server ]]; then
+  cat >"$PKI/lb.yaml" <<EOF
 # Written by lb-bench/compare.sh: the same certificates, hosts and policy as haproxy.cfg.
 tls:
   certificate: server.pem
@@ -263,21 +284,9 @@ admin:
   listen: 127.0.0.1:$ADMIN_PORT
 drainTimeout: 1s
 EOF
-    cp "$PKI/lb.yaml" "$OUT/lb.yaml"
-    # shellcheck disable=SC2086
-    taskset -c 1 "$JAVA" $JAVA_NATIVE $LB4J_JVM_OPTS -jar "$SERVER_JAR" --config "$PKI/lb.yaml" \
-      >"$OUT/lb4j.log" 2>&1 &
-  else
-    # shellcheck disable=SC2086
-    taskset -c 1 "$JAVA" $JAVA_NATIVE $LB4J_JVM_OPTS -cp "$BENCH_JAR" io.lb4j.bench.load.Lb4jMain \
-      --listen "127.0.0.1:$LB4J_PORT" --hosts "127.0.0.1:$H1,127.0.0.1:$H2,127.0.0.1:$H3" \
-      --cert "$PKI/server.pem" --key "$PKI/server-key.pem" --ca "$PKI/ca.pem" --io-threads 1 \
-      $LB4J_LIBRARY_ARGS >"$OUT/lb4j.log" 2>&1 &
-  fi
-  PIDS+=($!)
-  PID[lb4j]=$!
-  PORT[lb4j]=$LB4J_PORT
-  wait_port "$LB4J_PORT" "${PID[lb4j]}" "$OUT/lb4j.log"
+  cp "$PKI/lb.yaml" "$OUT/lb.yaml"
+  sed "s/127.0.0.1:$LB4J_PORT/127.0.0.1:$LB4J_IDLE_PORT/; s/127.0.0.1:$ADMIN_PORT/127.0.0.1:$ADMIN_IDLE_PORT/" \
+    "$PKI/lb.yaml" >"$PKI/lb-idle.yaml"
 fi
 
 if [[ " $TARGETS " == *" haproxy "* ]]; then
@@ -305,13 +314,72 @@ backend hosts
     server h3 127.0.0.1:$H3
 EOF
   sed "s|$PKI/|<pki>/|g" "$PKI/haproxy.cfg" >"$OUT/haproxy.cfg"
+  sed "s/127.0.0.1:$HAPROXY_PORT /127.0.0.1:$HAPROXY_IDLE_PORT /" "$PKI/haproxy.cfg" \
+    >"$PKI/haproxy-idle.cfg"
   haproxy -c -q -f "$PKI/haproxy.cfg" || fail "haproxy rejects the generated configuration"
-  taskset -c 1 haproxy -f "$PKI/haproxy.cfg" -db >"$OUT/haproxy.log" 2>&1 &
-  PIDS+=($!)
-  PID[haproxy]=$!
-  PORT[haproxy]=$HAPROXY_PORT
-  wait_port "$HAPROXY_PORT" "${PID[haproxy]}" "$OUT/haproxy.log"
 fi
+
+# Starts a proxy pinned to core 1, its output appended to its log, and waits until it listens.
+# An instance is lb4j or haproxy, or lb4j-idle or haproxy-idle: the same on other ports.
+start_target() {
+  local instance=$1 log=$OUT/$1.log suffix=""
+  [[ $instance == *-idle ]] && suffix=-idle
+  echo "--- starting $instance at $(date -u +%H:%M:%S)" >>"$log"
+  case $instance in
+    lb4j*)
+      if [[ $LB4J_MODE == server ]]; then
+        # shellcheck disable=SC2086
+        taskset -c 1 "$JAVA" $JAVA_NATIVE $LB4J_JVM_OPTS -jar "$SERVER_JAR" \
+          --config "$PKI/lb$suffix.yaml" >>"$log" 2>&1 &
+      else
+        # shellcheck disable=SC2086
+        taskset -c 1 "$JAVA" $JAVA_NATIVE $LB4J_JVM_OPTS -cp "$BENCH_JAR" io.lb4j.bench.load.Lb4jMain \
+          --listen "127.0.0.1:${PORT[$instance]}" \
+          --hosts "127.0.0.1:$H1,127.0.0.1:$H2,127.0.0.1:$H3" --cert "$PKI/server.pem" \
+          --key "$PKI/server-key.pem" --ca "$PKI/ca.pem" --io-threads 1 \
+          $LB4J_LIBRARY_ARGS >>"$log" 2>&1 &
+      fi ;;
+    haproxy*)
+      taskset -c 1 haproxy -f "$PKI/haproxy$suffix.cfg" -db >>"$log" 2>&1 & ;;
+  esac
+  PID[$instance]=$!
+  PIDS+=($!)
+  wait_port "${PORT[$instance]}" "${PID[$instance]}" "$log"
+}
+
+# Stops a proxy this script started, and forgets its pid so that cleanup never signals a reused one.
+stop_target() {
+  local pid=${PID[$1]} kept=()
+  kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 100); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  for p in "${PIDS[@]}"; do
+    [[ $p == "$pid" ]] || kept+=("$p")
+  done
+  PIDS=("${kept[@]}")
+}
+
+# Unrecorded traffic, so that a measure does not meet code the JVM has not compiled yet.
+prewarm() {
+  local target=$1 duration=$2
+  shift 2
+  for args in "$@"; do
+    # shellcheck disable=SC2086
+    taskset -c 0 "$JAVA" $JAVA_NATIVE -cp "$BENCH_JAR" io.lb4j.bench.load.LoadMain $args \
+      --warmup 0s --duration "$duration" --target "127.0.0.1:${PORT[$target]}" \
+      --cert "$PKI/client.pem" --key "$PKI/client-key.pem" --ca "$PKI/ca.pem" \
+      >>"$OUT/prewarm.log" 2>&1 \
+      || echo "compare: prewarming $target failed; see $OUT/prewarm.log" >&2
+  done
+}
+
+for target in $TARGETS; do
+  start_target "$target"
+done
 
 # ---- the machine, for the record
 
@@ -325,7 +393,9 @@ fi
   [[ " $TARGETS " == *" haproxy "* ]] && echo "haproxy: $(haproxy -v | head -1), $(haproxy -vv | grep -m1 'Running on OpenSSL')"
   echo "pinning: proxies on core 1 (one thread each), load generator and hosts on core 0"
   echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "TCP memory: net.ipv4.tcp_mem $(tr '\t' ' ' </proc/sys/net/ipv4/tcp_mem) pages, now $(awk '/^TCP:/ {print $NF}' /proc/net/sockstat) pages in use"
 } | tee "$OUT/machine.txt"
+PRESSURE_START=$(tcp_pressure_ms)
 
 # ---- the rounds
 
@@ -345,47 +415,69 @@ load_args() {
 if [[ $PREWARM != 0 ]]; then
   for target in $TARGETS; do
     echo "prewarming $target: echo over 16 connections and TLS 1.3 handshakes, $PREWARM each (not recorded)"
-    for args in "echo --connections 16 --warmup 0s" "handshakes --tls 1.3 --warmup 0s"; do
-      # shellcheck disable=SC2086
-      taskset -c 0 "$JAVA" $JAVA_NATIVE -cp "$BENCH_JAR" io.lb4j.bench.load.LoadMain $args \
-        --duration "$PREWARM" --target "127.0.0.1:${PORT[$target]}" --cert "$PKI/client.pem" \
-        --key "$PKI/client-key.pem" --ca "$PKI/ca.pem" >>"$OUT/prewarm.log" 2>&1 \
-        || echo "compare: prewarming $target failed; see $OUT/prewarm.log" >&2
-    done
+    prewarm "$target" "$PREWARM" "echo --connections 16" "handshakes --tls 1.3"
   done
 fi
 
 echo
-echo "rounds: $ROUNDS; measures: $MEASURES; targets: $TARGETS"
+echo "rounds: $ROUNDS; measures: $MEASURES; targets: $TARGETS; time budget: $BUDGET s"
 echo "results: $RESULTS"
-STARTED=$(date +%s)
 FAILED=0
+ROUNDS_DONE=0
 for round in $(seq "$ROUNDS"); do
+  ROUND_STARTED=$(date +%s)
   for m in $MEASURES; do
     for target in $TARGETS; do
       echo
       echo "== round $round/$ROUNDS, $target, $m"
+      instance=$target
+      if [[ $m == idle-* ]]; then
+        # A process keeps memory it once used (a JVM its heap, HAProxy its pools), so memory per
+        # connection is measured on a second instance started for it, after a short prewarm; the
+        # main instance stays as it was, compiled code and all, for the other measures.
+        instance=$target-idle
+        echo "(a fresh $target on ${PORT[$instance]} for a clean memory baseline)"
+        start_target "$instance"
+        prewarm "$instance" 2s "handshakes --tls 1.3"
+      fi
       # shellcheck disable=SC2046
       if ! taskset -c 0 "$JAVA" $JAVA_NATIVE -cp "$BENCH_JAR" io.lb4j.bench.load.LoadMain \
-          $(load_args "$m") --target "127.0.0.1:${PORT[$target]}" \
+          $(load_args "$m") --target "127.0.0.1:${PORT[$instance]}" \
           --cert "$PKI/client.pem" --key "$PKI/client-key.pem" --ca "$PKI/ca.pem" \
-          --pid "${PID[$target]}" --results "$RESULTS" --label "$target" --round "$round" \
+          --pid "${PID[$instance]}" --results "$RESULTS" --label "$target" --round "$round" \
           --name "$m" 2>&1 | tee -a "$OUT/load.log"; then
         echo "compare: $m against $target failed; going on" >&2
         FAILED=$((FAILED + 1))
       fi
-      kill -0 "${PID[$target]}" 2>/dev/null || fail "$target exited; see $OUT/$target.log"
+      kill -0 "${PID[$instance]}" 2>/dev/null || fail "$instance exited; see $OUT/$instance.log"
+      [[ $instance == "$target" ]] || stop_target "$instance"
     done
   done
+  ROUNDS_DONE=$round
+  NOW=$(date +%s)
+  if (( round < ROUNDS && NOW - SCRIPT_STARTED + NOW - ROUND_STARTED > BUDGET )); then
+    echo
+    echo "compare: warning: another round would end after the $BUDGET s budget; stopping after $round of $ROUNDS rounds" >&2
+    echo "compare: (a busy machine? see the load average in $OUT/machine.txt; --budget raises it)" >&2
+    break
+  fi
 done
 
 echo
-echo "== lb4j/HAProxy: medians over $ROUNDS round(s), (lowest–highest); $(( $(date +%s) - STARTED )) s of runs"
+echo "== lb4j/HAProxy: medians over $ROUNDS_DONE round(s), (lowest–highest); $(( $(date +%s) - SCRIPT_STARTED )) s in all"
 echo
 if [[ $TARGETS == "lb4j haproxy" ]]; then
   "$JAVA" -cp "$BENCH_JAR" io.lb4j.bench.load.CompareTable "$RESULTS" lb4j haproxy | tee "$OUT/table.md"
 else
   "$JAVA" -cp "$BENCH_JAR" io.lb4j.bench.load.CompareTable "$RESULTS" "$TARGETS" | tee "$OUT/table.md"
+fi
+PRESSURE_END=$(tcp_pressure_ms)
+echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/machine.txt"
+if [[ -n $PRESSURE_START && -n $PRESSURE_END && $PRESSURE_END != "$PRESSURE_START" ]]; then
+  echo "TCP memory pressure during the run: $((PRESSURE_END - PRESSURE_START)) ms" >>"$OUT/machine.txt"
+  echo
+  echo "compare: warning: the kernel was under TCP memory pressure for $((PRESSURE_END - PRESSURE_START)) ms" \
+    "during the run; runs with a 'kernel tcp pressure' note in $OUT/load.log measured the kernel" >&2
 fi
 echo
 echo "results, logs and configurations are in $OUT"

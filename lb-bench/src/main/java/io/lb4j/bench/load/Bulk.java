@@ -25,6 +25,7 @@ import java.util.concurrent.atomic.LongAdder;
  *       ({@link HostGreeting#SOURCE}); counted are the bytes the client received.
  *   <li>{@link Direction#ECHO}: the client writes, an echo host sends everything back; counted are
  *       the bytes that came back, so each counted byte crossed the proxy twice ("GB one way").
+ *       At most 2 MiB per connection are on their way at any time.
  * </ul>
  *
  * <p>After a warm-up, a window of the given duration is measured: bytes counted in it, the
@@ -38,7 +39,12 @@ final class Bulk {
 
   private static final int CHUNK = 64 * 1024;
   // Writes handed over in one go before the loop yields to reads and other connections.
-  private static final int CHUNKS_PER_TURN = 16;
+  private static final int CHUNKS_PER_TURN = 4;
+  // Echo: bytes sent and not yet back, at most. Without a bound the client writes far ahead of
+  // what it reads, the kernel's socket buffers along the path grow towards their autotuning
+  // limits (tens of MB each), and the whole machine can fall into TCP memory pressure, where the
+  // kernel drops loopback segments and every connection stalls in retransmission back-off.
+  private static final long ECHO_WINDOW = 2 * 1024 * 1024;
 
   private Bulk() {}
 
@@ -151,6 +157,10 @@ final class Bulk {
     private volatile boolean stopped;
     private volatile boolean lost;
     private ChannelHandlerContext ctx;
+    // Event-loop state: bytes written and read back, and whether a pump is queued.
+    private long sent;
+    private long received;
+    private boolean pumpQueued;
 
     BulkConnection(Direction direction, ByteBuf chunk, LongAdder counted) {
       this.direction = direction;
@@ -184,18 +194,29 @@ final class Bulk {
       ctx.fireUserEventTriggered(event);
     }
 
+    private boolean mayWrite() {
+      return sending && ctx.channel().isWritable()
+          && (direction != Direction.ECHO || sent - received < ECHO_WINDOW);
+    }
+
     private void pump() {
-      Channel ch = ctx.channel();
+      pumpQueued = false;
       int turn = 0;
-      while (sending && ch.isWritable() && turn++ < CHUNKS_PER_TURN) {
+      while (turn++ < CHUNKS_PER_TURN && mayWrite()) {
         ctx.write(chunk.retainedDuplicate(), ctx.voidPromise());
+        sent += CHUNK;
         if (direction == Direction.UP) {
           counted.add(CHUNK);
         }
       }
       ctx.flush();
-      if (sending && ch.isWritable()) {
-        // Still room: go on after whatever else the loop has to do (reads, other connections).
+      queuePump();
+    }
+
+    /** Goes on writing after whatever else the loop has to do (reads, other connections). */
+    private void queuePump() {
+      if (!pumpQueued && mayWrite()) {
+        pumpQueued = true;
         ctx.executor().execute(this::pump);
       }
     }
@@ -206,14 +227,16 @@ final class Bulk {
       if (direction != Direction.UP) {
         counted.add(in.readableBytes());
       }
+      if (direction == Direction.ECHO) {
+        received += in.readableBytes();
+        queuePump();
+      }
       in.release();
     }
 
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-      if (sending && ctx.channel().isWritable()) {
-        pump();
-      }
+      queuePump();
       ctx.fireChannelWritabilityChanged();
     }
 

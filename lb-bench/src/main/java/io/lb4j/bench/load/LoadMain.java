@@ -96,6 +96,7 @@ public final class LoadMain {
     int round = positive(args, "round", 1);
     String name = args.string("name", null);
 
+    long pressureBefore = TcpMemoryPressure.millisSinceBoot();
     Measurement m;
     switch (measure) {
       case "up", "down", "echo" -> {
@@ -156,6 +157,16 @@ public final class LoadMain {
       }
       default -> throw new Args.UsageException("unknown measure '" + measure
           + "'; one of up, down, echo, handshakes, requests, idle");
+    }
+    long pressureAfter = TcpMemoryPressure.millisSinceBoot();
+    if (pressureBefore >= 0 && pressureAfter >= 0) {
+      long pressure = pressureAfter - pressureBefore;
+      m.add("kernel tcp pressure", pressure, "ms", Measurement.Better.INFO);
+      if (pressure > 0) {
+        m.note("the kernel was under TCP memory pressure for " + pressure + " ms of this run "
+            + "(net.ipv4.tcp_mem exceeded, machine-wide): it drops segments even on loopback, "
+            + "so these figures are not the target's");
+      }
     }
     if (LoopTransport.best() != LoopTransport.EPOLL) {
       m.note("the client ran on NIO, not epoll: not comparable with epoll runs");
