@@ -16,7 +16,10 @@ import io.netty.channel.socket.ChannelInputShutdownEvent;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
+import java.util.SplittableRandom;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Loopback hosts for the comparison: Netty epoll servers that echo by default, and become a sink
@@ -96,11 +99,11 @@ public final class BenchHosts {
     }
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      group.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS).syncUninterruptibly();
+      group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
       stopped.countDown();
     }, "bench-host-stop"));
     System.out.println("bench hosts ready on " + String.join(", ", bound) + " ("
-        + transport.name().toLowerCase(java.util.Locale.ROOT) + ", " + threads + " thread"
+        + transport.name().toLowerCase(Locale.ROOT) + ", " + threads + " thread"
         + (threads == 1 ? "" : "s") + ")");
     System.out.flush();
     stopped.await();
@@ -108,7 +111,7 @@ public final class BenchHosts {
 
   private static ByteBuf sourceChunk() {
     ByteBuf chunk = ByteBufAllocator.DEFAULT.directBuffer(SOURCE_CHUNK);
-    java.util.SplittableRandom random = new java.util.SplittableRandom(42);
+    SplittableRandom random = new SplittableRandom(42);
     while (chunk.isWritable()) {
       chunk.writeByte(random.nextInt(256));
     }

@@ -10,9 +10,12 @@ import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -79,7 +82,7 @@ final class Bulk {
         Thread.sleep(Math.max(1, Math.min(100, (deadline - System.nanoTime()) / 1_000_000)));
         samples.add(counted.sum());
         if (progress && samples.size() % 10 == 1) {
-          System.err.printf(java.util.Locale.ROOT, "  %s: %.1f MB/s in the last second%n", name,
+          System.err.printf(Locale.ROOT, "  %s: %.1f MB/s in the last second%n", name,
               (samples.get(samples.size() - 1) - samples.get(samples.size() - 11)) / 1e6);
         }
       }
@@ -109,16 +112,14 @@ final class Bulk {
         m.note("no bytes were counted: is the target forwarding to bench hosts?");
       }
       return m;
-    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+    } catch (ExecutionException | TimeoutException e) {
       throw new IllegalStateException("a bulk connection did not complete its TLS handshake: "
           + (e.getCause() == null ? e : e.getCause()), e);
     } finally {
       for (BulkConnection c : open) {
         c.stop();
       }
-      for (Channel ch : channels) {
-        ch.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
-      }
+      LoadClient.closeAll(channels, Duration.ofSeconds(10));
       chunk.release();
     }
   }

@@ -6,10 +6,10 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -25,7 +25,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 final class IdleConnections {
 
-  private static final byte[] PING = "idle-connection\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+  private static final byte[] PING = "idle-connection\n".getBytes(StandardCharsets.US_ASCII);
 
   private final LoadClient client;
   private final int connections;
@@ -108,18 +108,7 @@ final class IdleConnections {
 
   private void closeAll() {
     closing = true;
-    List<Channel> channels = List.copyOf(open);
-    List<io.netty.channel.ChannelFuture> closes = new java.util.ArrayList<>(channels.size());
-    for (Channel ch : channels) {
-      closes.add(ch.close());
-    }
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-    for (io.netty.channel.ChannelFuture close : closes) {
-      long left = deadline - System.nanoTime();
-      if (left <= 0 || !close.awaitUninterruptibly(left, TimeUnit.NANOSECONDS)) {
-        return;
-      }
-    }
+    LoadClient.closeAll(List.copyOf(open), Duration.ofSeconds(30));
   }
 
   /** One connection being opened: handshake, echo, then it idles until closed. */

@@ -8,7 +8,6 @@ import io.lb4j.ratelimit.ClientLimit;
 import io.lb4j.ratelimit.LocalRateLimiter;
 import io.lb4j.tls.PemTlsContextFactory;
 import java.net.InetSocketAddress;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

@@ -6,6 +6,7 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.handler.ssl.OpenSsl;
@@ -16,8 +17,12 @@ import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslProvider;
 import io.netty.internal.tcnative.SSL;
+import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
@@ -127,7 +132,7 @@ final class LoadClient implements AutoCloseable {
   }
 
   /** Returns one of the client's event loops, for scheduling retries. */
-  io.netty.channel.EventLoop executor() {
+  EventLoop executor() {
     return group.next();
   }
 
@@ -176,9 +181,27 @@ final class LoadClient implements AutoCloseable {
         && SSL.isSessionReused(engine.sslPointer());
   }
 
+  /**
+   * Closes every channel at once (each sends its close_notify) and waits for them all, up to
+   * {@code timeout} in all.
+   */
+  static void closeAll(Collection<Channel> channels, Duration timeout) {
+    List<ChannelFuture> closes = new ArrayList<>(channels.size());
+    for (Channel ch : channels) {
+      closes.add(ch.close());
+    }
+    long deadline = System.nanoTime() + timeout.toNanos();
+    for (ChannelFuture close : closes) {
+      long left = deadline - System.nanoTime();
+      if (left <= 0 || !close.awaitUninterruptibly(left, TimeUnit.NANOSECONDS)) {
+        return;
+      }
+    }
+  }
+
   @Override
   public void close() {
     group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
-    io.netty.util.ReferenceCountUtil.release(ssl);
+    ReferenceCountUtil.release(ssl);
   }
 }

@@ -90,9 +90,7 @@ final class RequestResponse {
       for (Exchange e : exchanges) {
         e.stop();
       }
-      for (Channel ch : channels) {
-        ch.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
-      }
+      LoadClient.closeAll(channels, Duration.ofSeconds(10));
     }
   }
 
