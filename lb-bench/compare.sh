@@ -363,18 +363,19 @@ stop_target() {
   PIDS=("${kept[@]}")
 }
 
-# Unrecorded traffic, so that a measure does not meet code the JVM has not compiled yet.
-prewarm() {
-  local target=$1 duration=$2
-  shift 2
-  for args in "$@"; do
-    # shellcheck disable=SC2086
-    taskset -c 0 "$JAVA" $JAVA_NATIVE -cp "$BENCH_JAR" io.lb4j.bench.load.LoadMain $args \
-      --warmup 0s --duration "$duration" --target "127.0.0.1:${PORT[$target]}" \
-      --cert "$PKI/client.pem" --key "$PKI/client-key.pem" --ca "$PKI/ca.pem" \
-      >>"$OUT/prewarm.log" 2>&1 \
-      || echo "compare: prewarming $target failed; see $OUT/prewarm.log" >&2
+# Runs named measures (see PlanMain) against instances, each measure against each instance in
+# turn, in one load-generator JVM pinned to core 0. Arguments: the measures, then instances; the
+# rest of the options come from the caller's environment (LOG, PLAN_OPTS).
+plan() {
+  local measures=$1 spec="" instance
+  shift
+  for instance in "$@"; do
+    spec+="${spec:+,}${instance%-idle}=127.0.0.1:${PORT[$instance]}@${PID[$instance]}"
   done
+  # shellcheck disable=SC2086
+  taskset -c 0 "$JAVA" $JAVA_NATIVE -cp "$BENCH_JAR" io.lb4j.bench.load.PlanMain \
+    --measures "$measures" --targets "$spec" \
+    --cert "$PKI/client.pem" --key "$PKI/client-key.pem" --ca "$PKI/ca.pem" $PLAN_OPTS
 }
 
 for target in $TARGETS; do
@@ -385,7 +386,7 @@ done
 
 {
   echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-  echo "command: lb-bench/compare.sh --rounds $ROUNDS --duration $DURATION --warmup $WARMUP --prewarm $PREWARM --measures '$MEASURES' --lb4j $LB4J_MODE${ONLY:+ --only $ONLY}"
+  echo "command: lb-bench/compare.sh --rounds $ROUNDS --duration $DURATION --warmup $WARMUP --prewarm $PREWARM --budget $BUDGET --measures '$MEASURES' --lb4j $LB4J_MODE${ONLY:+ --only $ONLY}"
   echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), $(nproc --all) cores"
   echo "kernel: $(uname -r)"
   echo "java: $("$JAVA" -version 2>&1 | head -1)"
@@ -399,25 +400,23 @@ PRESSURE_START=$(tcp_pressure_ms)
 
 # ---- the rounds
 
-load_args() {
-  local kind=${1%-*} n=${1##*-}
-  case $kind in
-    up|down|echo) echo "$kind --connections $n --warmup $WARMUP --duration $DURATION" ;;
-    requests) echo "requests --connections $n --warmup $WARMUP --duration $DURATION" ;;
-    idle) echo "idle --connections $n" ;;
-    # handshakes-tls13 -> --tls 1.3
-    handshakes) echo "handshakes --tls 1.${n#tls1} --warmup 1s --duration $DURATION" ;;
-  esac
-}
-
 # A JVM compiles its hot paths in its first seconds of load; HAProxy has nothing to compile. Every
 # target gets the same unrecorded traffic first, so round 1 measures compiled code too.
 if [[ $PREWARM != 0 ]]; then
-  for target in $TARGETS; do
-    echo "prewarming $target: echo over 16 connections and TLS 1.3 handshakes, $PREWARM each (not recorded)"
-    prewarm "$target" "$PREWARM" "echo --connections 16" "handshakes --tls 1.3"
-  done
+  echo "prewarming: echo over 16 connections and TLS 1.3 handshakes, $PREWARM each, against $TARGETS (not recorded)"
+  # shellcheck disable=SC2086
+  PLAN_OPTS="--warmup 0s --duration $PREWARM" plan "echo-16 handshakes-tls13" $TARGETS \
+    >>"$OUT/prewarm.log" 2>&1 || echo "compare: prewarming failed; see $OUT/prewarm.log" >&2
 fi
+
+# The memory measures run on instances of their own (see below); the others in one plan a round.
+SHARED_MEASURES=""
+IDLE_MEASURES=""
+for m in $MEASURES; do
+  if [[ $m == idle-* ]]; then IDLE_MEASURES+=" $m"; else SHARED_MEASURES+=" $m"; fi
+done
+IDLE_PREWARM=2s
+[[ $QUICK == 1 ]] && IDLE_PREWARM=1s
 
 echo
 echo "rounds: $ROUNDS; measures: $MEASURES; targets: $TARGETS; time budget: $BUDGET s"
@@ -426,31 +425,32 @@ FAILED=0
 ROUNDS_DONE=0
 for round in $(seq "$ROUNDS"); do
   ROUND_STARTED=$(date +%s)
-  for m in $MEASURES; do
+  if [[ -n $SHARED_MEASURES ]]; then
+    # shellcheck disable=SC2086
+    if ! PLAN_OPTS="--warmup $WARMUP --duration $DURATION --results $RESULTS --round $round" \
+        plan "$SHARED_MEASURES" $TARGETS 2>&1 | tee -a "$OUT/load.log"; then
+      echo "compare: some runs of round $round failed; see $OUT/load.log" >&2
+      FAILED=$((FAILED + 1))
+    fi
     for target in $TARGETS; do
+      kill -0 "${PID[$target]}" 2>/dev/null || fail "$target exited; see $OUT/$target.log"
+    done
+  fi
+  for m in $IDLE_MEASURES; do
+    for target in $TARGETS; do
+      # A process keeps memory it once used (a JVM its heap, HAProxy its pools), so memory per
+      # connection is measured on a second instance started for it, after a short prewarm; the
+      # main instance stays as it was, compiled code and all, for the other measures.
+      instance=$target-idle
       echo
-      echo "== round $round/$ROUNDS, $target, $m"
-      instance=$target
-      if [[ $m == idle-* ]]; then
-        # A process keeps memory it once used (a JVM its heap, HAProxy its pools), so memory per
-        # connection is measured on a second instance started for it, after a short prewarm; the
-        # main instance stays as it was, compiled code and all, for the other measures.
-        instance=$target-idle
-        echo "(a fresh $target on ${PORT[$instance]} for a clean memory baseline)"
-        start_target "$instance"
-        prewarm "$instance" 2s "handshakes --tls 1.3"
-      fi
-      # shellcheck disable=SC2046
-      if ! taskset -c 0 "$JAVA" $JAVA_NATIVE -cp "$BENCH_JAR" io.lb4j.bench.load.LoadMain \
-          $(load_args "$m") --target "127.0.0.1:${PORT[$instance]}" \
-          --cert "$PKI/client.pem" --key "$PKI/client-key.pem" --ca "$PKI/ca.pem" \
-          --pid "${PID[$instance]}" --results "$RESULTS" --label "$target" --round "$round" \
-          --name "$m" 2>&1 | tee -a "$OUT/load.log"; then
+      echo "(a fresh $target on port ${PORT[$instance]} for $m)"
+      start_target "$instance"
+      if ! PLAN_OPTS="--idle-prewarm $IDLE_PREWARM --results $RESULTS --round $round" \
+          plan "$m" "$instance" 2>&1 | tee -a "$OUT/load.log"; then
         echo "compare: $m against $target failed; going on" >&2
         FAILED=$((FAILED + 1))
       fi
-      kill -0 "${PID[$instance]}" 2>/dev/null || fail "$instance exited; see $OUT/$instance.log"
-      [[ $instance == "$target" ]] || stop_target "$instance"
+      stop_target "$instance"
     done
   done
   ROUNDS_DONE=$round
