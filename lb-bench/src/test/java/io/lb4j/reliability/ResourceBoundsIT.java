@@ -160,7 +160,7 @@ class ResourceBoundsIT {
       AtomicReference<Resources> previous = new AtomicReference<>(sampler.sample());
       await("lb4j's memory stops growing while nobody reads")
           .atMost(Duration.ofSeconds(90))
-          .pollInterval(Duration.ofSeconds(1))
+          .pollInterval(Duration.ofMillis(500))
           .failFast(() -> assertThat(events.closed).as("readers closed by lb4j").isEmpty())
           .until(() -> {
             Resources now = sampler.sample();
@@ -277,7 +277,8 @@ class ResourceBoundsIT {
     LoadBalancer tls = track(LoadBalancer.builder()
         .upstream(Upstream.builder("echo").hosts(List.of(echoA.host(), echoB.host())).build(), ANY)
         .tls(factory)
-        .handshakeTimeout(Duration.ofSeconds(5))
+        // Generous: under a loaded machine a JDK client can take seconds over its own handshake.
+        .handshakeTimeout(Duration.ofSeconds(30))
         .listener(tlsEvents)
         .build()
         .start());
@@ -299,7 +300,7 @@ class ResourceBoundsIT {
 
     // One of each first, so what the JDK and Netty open lazily is in the baseline.
     for (Kind k : Kind.values()) {
-      churnOne(k, where.get(k), mtls, malformed, hellos, 0);
+      churnOne(k, where.get(k), mtls, malformed, hellos, 0, k.tls() ? tlsEvents : plainEvents);
       done.get(k).increment();
     }
     await().atMost(Duration.ofSeconds(30))
@@ -315,7 +316,7 @@ class ResourceBoundsIT {
         Random random = new Random(1000 + t);
         for (int i = t; i < total; i += threads) {
           Kind k = Kind.pick(random);
-          churnOne(k, where.get(k), mtls, malformed, hellos, i);
+          churnOne(k, where.get(k), mtls, malformed, hellos, i, k.tls() ? tlsEvents : plainEvents);
           done.get(k).increment();
         }
         return null;
@@ -386,17 +387,40 @@ class ResourceBoundsIT {
     }
   }
 
+  /** Asserts a served stream completed; if not, says why lb4j ended it (the socket is still open). */
+  private static void assertCompleted(StreamResult r, Socket s, Events events) {
+    if (r.outcome() == Outcome.COMPLETED) {
+      return;
+    }
+    ConnectionEvent event = null;
+    for (int i = 0; i < 100 && event == null; i++) {
+      event = events.closeOf(s);
+      if (event == null) {
+        java.util.concurrent.locks.LockSupport.parkNanos(50_000_000L);
+      }
+    }
+    throw new AssertionError("a served stream did not complete: " + r + "; lb4j's event for port "
+        + s.getLocalPort() + ": " + event
+        + (event != null && event.error() != null ? "\n" + stackTrace(event.error()) : ""));
+  }
+
+  private static String stackTrace(Throwable t) {
+    java.io.StringWriter w = new java.io.StringWriter();
+    t.printStackTrace(new java.io.PrintWriter(w));
+    return w.toString();
+  }
+
   private static void churnOne(Kind kind, InetSocketAddress address, MutualTls mtls,
-      MalformedTls malformed, List<byte[]> hellos, int i) throws IOException {
+      MalformedTls malformed, List<byte[]> hellos, int i, Events events) throws IOException {
     switch (kind) {
       case ECHO -> {
         try (Socket s = plainSocket(address)) {
-          assertThat(CheckedStreams.echo(s, 100, 100).outcome()).isEqualTo(Outcome.COMPLETED);
+          assertCompleted(CheckedStreams.echo(s, 100, 100), s, events);
         }
       }
       case DOWNLOAD -> {
         try (Socket s = plainSocket(address)) {
-          assertThat(CheckedStreams.download(s, 4096).outcome()).isEqualTo(Outcome.COMPLETED);
+          assertCompleted(CheckedStreams.download(s, 4096), s, events);
         }
       }
       case CLIENT_RESET -> {
@@ -421,7 +445,7 @@ class ResourceBoundsIT {
       }
       case TLS_ECHO -> {
         try (SSLSocket s = MutualTls.open(mtls.trusted(), address, READ_TIMEOUT)) {
-          assertThat(CheckedStreams.echo(s, 1024, 1024).outcome()).isEqualTo(Outcome.COMPLETED);
+          assertCompleted(CheckedStreams.echo(s, 1024, 1024), s, events);
         }
       }
       case TLS_UNTRUSTED -> {

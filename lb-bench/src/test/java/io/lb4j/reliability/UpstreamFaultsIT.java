@@ -40,7 +40,7 @@ class UpstreamFaultsIT {
   // Long enough for clients to wait at a crowd's barrier without being idle-closed; the hung-host
   // test sets a short one and uses no barrier.
   private static final Duration IDLE = Duration.ofSeconds(60);
-  private static final Duration SHORT_IDLE = Duration.ofSeconds(2);
+  private static final Duration SHORT_IDLE = Duration.ofSeconds(4);
   // Past the short idle timeout: a client of the hung host that waits this long saw lb4j hang.
   private static final Duration CLIENT_READ_TIMEOUT = Duration.ofSeconds(30);
   private static final InetSocketAddress ANY = new InetSocketAddress("127.0.0.1", 0);

@@ -55,12 +55,13 @@ public record SoakConfig(
 
   /**
    * Returns the defaults of the soak command: 30 minutes, 8 clients, a fault every 10 seconds, a
-   * seed from the clock, idle and handshake timeouts of 2 seconds, streams up to 1 MiB, the
-   * {@link TlsEngine#AUTO} engine, leaks watched.
+   * seed from the clock, idle and handshake timeouts of 5 seconds (short, so hung hosts and silent
+   * clients end soon; long enough that a client thread starved by a busy machine is not taken for
+   * either), streams up to 1 MiB, the {@link TlsEngine#AUTO} engine, leaks watched.
    */
   public static SoakConfig defaults() {
     return new SoakConfig(Duration.ofMinutes(30), 8, Duration.ofSeconds(10), System.nanoTime(),
-        Duration.ofSeconds(2), Duration.ofSeconds(2), 1 << 20, TlsEngine.AUTO, true);
+        Duration.ofSeconds(5), Duration.ofSeconds(5), 1 << 20, TlsEngine.AUTO, true);
   }
 
   /** Returns a copy with another duration. */
