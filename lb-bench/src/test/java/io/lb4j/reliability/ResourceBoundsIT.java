@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.lb4j.api.CloseReason;
 import io.lb4j.api.ConnectionEvent;
+import io.lb4j.api.RateLimiter;
 import io.lb4j.api.RefusalReason;
 import io.lb4j.api.Upstream;
 import io.lb4j.bench.soak.CheckedStreams;
@@ -15,6 +16,8 @@ import io.lb4j.bench.soak.StreamResult;
 import io.lb4j.bench.soak.StreamResult.Outcome;
 import io.lb4j.impl.Forwarder;
 import io.lb4j.impl.LoadBalancer;
+import io.lb4j.ratelimit.ClientLimit;
+import io.lb4j.ratelimit.LocalRateLimiter;
 import io.lb4j.testkit.netty.NettyLeakDetector;
 import io.lb4j.testkit.upstream.EchoUpstream;
 import io.lb4j.testkit.upstream.SourceUpstream;
@@ -266,11 +269,16 @@ class ResourceBoundsIT {
     TestUpstream resetting = track(Upstreams.resetAfter(50));
     Events plainEvents = new Events();
     Events tlsEvents = new Events();
+    // A cap on concurrent connections, per identity, that the churn never reaches unless the
+    // limiter's slots leak: every path that ends a connection must give its slot back.
+    RateLimiter plainCap = LocalRateLimiter.builder().defaults(ClientLimit.concurrent(CAP)).build();
+    RateLimiter tlsCap = LocalRateLimiter.builder().defaults(ClientLimit.concurrent(CAP)).build();
     LoadBalancer plain = track(LoadBalancer.builder()
         .upstream(Upstream.builder("echo").hosts(List.of(echoA.host(), echoB.host())).build(), ANY)
         .upstream(Upstream.builder("source").hosts(List.of(source.host())).build(), ANY)
         .upstream(Upstream.builder("resetting").hosts(List.of(resetting.host())).build(), ANY)
         .upstream(Upstream.builder("dead").hosts(List.of(Upstreams.refusing())).build(), ANY)
+        .rateLimiter(plainCap)
         .listener(plainEvents)
         .build()
         .start());
@@ -279,6 +287,7 @@ class ResourceBoundsIT {
         .tls(factory)
         // Generous: under a loaded machine a JDK client can take seconds over its own handshake.
         .handshakeTimeout(Duration.ofSeconds(30))
+        .rateLimiter(tlsCap)
         .listener(tlsEvents)
         .build()
         .start());
@@ -348,6 +357,10 @@ class ResourceBoundsIT {
           .until(() -> Resources.openDescriptors() <= baseline.descriptors());
       LEAKS.assertNoLeaks();
       Resources after = Resources.now();
+      // Every slot of the concurrency caps is free again: exactly CAP connections are admitted.
+      assertCapIsWhole(() -> plainSocket(plain.boundAddress("echo")), plainEvents);
+      assertCapIsWhole(() -> MutualTls.open(mtls.trusted(), tls.boundAddress("echo"), READ_TIMEOUT),
+          tlsEvents);
       Figures.record("connection churn of mixed outcomes",
           "%d connections in %.1f s (%d plain, %d mTLS) by kind %s; lb4j close reasons %s / mTLS %s;"
               + " descriptors %d before, peak %d, %d after; leases 0, open connections 0, 0 leaks;"
@@ -356,6 +369,35 @@ class ResourceBoundsIT {
           plainEvents.reasons(), tlsEvents.reasons(), baseline.descriptors(),
           sampler.max().descriptors(), after.descriptors(), Figures.mib(sampler.max().heapUsed()),
           Figures.mib(sampler.max().nettyDirect()));
+    }
+  }
+
+  private static final int CAP = 64;
+
+  private static void assertCapIsWhole(Crowd.Connector connector, Events events) throws Exception {
+    List<Socket> held = new ArrayList<>();
+    try {
+      for (int i = 0; i < CAP; i++) {
+        Socket s = connector.connect();
+        held.add(s);
+        assertThat(CheckedStreams.echo(s, 1, 1).outcome())
+            .as("connection %d of a cap of %d after the churn", i + 1, CAP)
+            .isEqualTo(Outcome.COMPLETED);
+      }
+      int refusalsBefore = events.refusals.size();
+      try (Socket over = connector.connect()) {
+        assertThat(CheckedStreams.echo(over, 1, 1).outcome()).as("one past the cap")
+            .isIn(Outcome.CUT);
+      } catch (IOException refusedDuringHandshake) {
+        // a TLS 1.3 client may learn of it here
+      }
+      await().until(() -> events.refusals.size() == refusalsBefore + 1);
+      assertThat(List.copyOf(events.refusals).get(refusalsBefore).reason())
+          .isEqualTo(RefusalReason.RATE_LIMITED);
+    } finally {
+      for (Socket s : held) {
+        s.close();
+      }
     }
   }
 

@@ -8,6 +8,11 @@ import io.lb4j.api.ConnectionEvent;
 import io.lb4j.api.HealthCheck;
 import io.lb4j.api.Host;
 import io.lb4j.api.Upstream;
+import io.lb4j.api.BalancingStrategy;
+import io.lb4j.bench.soak.CheckedStreams;
+import io.lb4j.bench.soak.ResourceSampler;
+import io.lb4j.bench.soak.Resources;
+import io.lb4j.bench.soak.StreamResult;
 import io.lb4j.bench.soak.StreamResult.Outcome;
 import io.lb4j.impl.LoadBalancer;
 import io.lb4j.reliability.Crowd.Streamed;
@@ -17,6 +22,15 @@ import io.lb4j.testkit.upstream.TestUpstream;
 import io.lb4j.testkit.upstream.Upstreams;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.nio.file.Path;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLSocket;
+import io.lb4j.tls.PemTlsContextFactory;
+import io.lb4j.tls.TlsEngine;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -26,15 +40,18 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * Hosts that fail while clients stream through lb4j (plain TCP: TLS adds nothing to a host's
- * failure): a host that resets, one that accepts and never answers, one killed with connections
- * open, one that comes back. A client of the failed host sees its connection closed, for the
+ * Hosts that fail while clients stream through lb4j (plain TCP, where TLS adds nothing to a
+ * host's failure): a host that resets, one that accepts and never answers, one killed with
+ * connections open, one that comes back; and (with mTLS clients, whose bytes arrive right behind
+ * their handshake) a host that never accepts. A client of the failed host sees its connection closed, for the
  * host's failure and not by the idle timeout (unless the host hangs), with every byte it did get
  * intact; clients of the other hosts complete their streams; nothing is held afterwards.
  */
 @ExtendWith(NettyLeakDetector.class)
 @Timeout(180)
 class UpstreamFaultsIT {
+
+  @RegisterExtension static final NettyLeakDetector LEAKS = new NettyLeakDetector();
 
   private static final int CHUNK = 16 * 1024;
   // Long enough for clients to wait at a crowd's barrier without being idle-closed; the hung-host
@@ -191,6 +208,70 @@ class UpstreamFaultsIT {
     await().until(() -> survivor.openConnections() == 0);
     Figures.record("upstream killed with open connections", "%d clients streaming, %d cut, %d completed, %s verified",
         clients, cut, clients - cut, Figures.mib((clients - cut) * length + (long) cut * CHUNK));
+  }
+
+  @Test
+  void bytesSentWhileTheFirstHostNeverAnswersAreHeldBoundedAndArriveIntactAtTheNext(
+      @TempDir Path dir) throws Exception {
+    // The first host drops every SYN; each client's first connect waits out its timeout, then
+    // lb4j tries the echo host. Meanwhile the clients (mTLS, writing right behind their handshake)
+    // send as fast as lb4j reads: lb4j holds a bounded amount and writes it, in order, once the
+    // second connect is up.
+    TestUpstream silent = track(Upstreams.unresponsive());
+    EchoUpstream echo = track(Upstreams.echo());
+    MutualTls mtls = new MutualTls(dir);
+    PemTlsContextFactory factory = track(mtls.factory(TlsEngine.AUTO));
+    BalancingStrategy firstListed = (candidates, connection) -> 0;
+    LoadBalancer lb = track(LoadBalancer.builder()
+        .upstream(upstream(silent, echo)
+            .strategy(firstListed)
+            .connectTimeout(Duration.ofSeconds(2))
+            .connectAttempts(2)
+            .passiveDownTime(Duration.ofMinutes(1))
+            .idleTimeout(IDLE)
+            .build(), ANY)
+        .tls(factory)
+        .listener(events)
+        .build()
+        .start());
+    InetSocketAddress address = lb.boundAddress("api");
+    int clients = Scale.of(40, 400);
+    long length = 2 * 1024 * 1024;
+    LEAKS.collectLeaks();
+    Resources baseline = Resources.now();
+
+    List<StreamResult> results;
+    try (ResourceSampler sampler = ResourceSampler.start(Duration.ofMillis(20));
+        Parallel threads = Parallel.threads(clients, "early")) {
+      CountDownLatch ready = new CountDownLatch(clients);
+      CountDownLatch go = new CountDownLatch(1);
+      List<Future<StreamResult>> futures = threads.submitAll(clients, i -> () -> {
+        try (SSLSocket s = MutualTls.open(mtls.trusted(), address, CLIENT_READ_TIMEOUT)) {
+          ready.countDown();
+          go.await();
+          return CheckedStreams.pipelinedEcho(s, length);
+        }
+      });
+      // Every client has handshaken before the first connect times out, so all of them wait.
+      assertThat(ready.await(1, TimeUnit.MINUTES)).isTrue();
+      go.countDown();
+      results = Parallel.results(futures, Duration.ofMinutes(2));
+      long held = sampler.max().nettyDirect() - baseline.nettyDirect();
+      // Per client, while held: the early-data limit (64 KiB) plus the read that crossed it; once
+      // forwarding, a write buffer each way. 192 KiB each and 8 MiB for the allocator are
+      // generous, and far below the 2 MiB each that holding everything would take.
+      assertThat(held).as("peak growth of Netty's direct memory")
+          .isLessThan(clients * 192L * 1024 + 8L * 1024 * 1024);
+      Figures.record("bytes held while the first host never answers (mTLS)",
+          "%d clients each writing %s at once; the first connect timed out after 2 s for them, the"
+              + " second host got every byte in order; peak growth of lb4j's direct memory %s",
+          clients, Figures.mib(length), Figures.mib(held));
+    }
+    assertThat(results).allSatisfy(r -> assertThat(r.outcome()).as("%s", r).isEqualTo(Outcome.COMPLETED));
+    assertThat(events.refusals).isEmpty();
+    assertThat(lb.hostStatus("api")).filteredOn(h -> h.host().equals(silent.host()))
+        .singleElement().satisfies(h -> assertThat(h.up()).as("the silent host is marked down").isFalse());
+    Quiet.assertNothingHeld(lb, "api");
   }
 
   @Test

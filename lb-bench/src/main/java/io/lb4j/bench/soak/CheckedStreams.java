@@ -89,6 +89,53 @@ public final class CheckedStreams {
   }
 
   /**
+   * Echoes {@code length} bytes with the writing on a thread of its own, as fast as the path takes
+   * them, while this thread reads them back and checks them: unlike the lock-step
+   * {@link #echo(Socket, long, int)}, bytes pile up wherever the path is slow.
+   *
+   * @param socket a connected socket whose peer, through lb4j, echoes
+   * @param length how many bytes to send
+   * @return the outcome; {@link StreamResult#bytesSent()} counts what the writer wrote
+   */
+  public static StreamResult pipelinedEcho(Socket socket, long length) {
+    java.util.concurrent.atomic.AtomicLong written = new java.util.concurrent.atomic.AtomicLong();
+    Thread writer = new Thread(() -> {
+      byte[] out = new byte[64 * 1024];
+      try {
+        OutputStream os = socket.getOutputStream();
+        while (written.get() < length) {
+          int n = (int) Math.min(out.length, length - written.get());
+          TestData.fill(out, 0, n, written.get());
+          os.write(out, 0, n);
+          written.addAndGet(n);
+        }
+        os.flush();
+      } catch (IOException e) {
+        // the reader sees the connection end too
+      }
+    }, "pipelined-echo-writer");
+    writer.setDaemon(true);
+    writer.start();
+    byte[] in = new byte[64 * 1024];
+    TestData.Checksum received = TestData.checksum();
+    try {
+      InputStream is = socket.getInputStream();
+      while (received.length() < length) {
+        int r = is.read(in, 0, (int) Math.min(in.length, length - received.length()));
+        if (r < 0) {
+          return cut(socket, written.get(), received, "end of stream");
+        }
+        received.update(in, 0, r);
+      }
+      return end(socket, Outcome.COMPLETED, written.get(), received, "");
+    } catch (SocketTimeoutException e) {
+      return end(socket, Outcome.HUNG, written.get(), received, "no byte for the read timeout");
+    } catch (IOException e) {
+      return cut(socket, written.get(), received, e.toString());
+    }
+  }
+
+  /**
    * Reads to the end of the stream from a source host, expecting {@code expected} bytes.
    *
    * @param socket a connected socket whose peer, through lb4j, sends TestData and ends
