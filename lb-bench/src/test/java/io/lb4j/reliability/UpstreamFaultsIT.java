@@ -18,6 +18,7 @@ import io.lb4j.impl.LoadBalancer;
 import io.lb4j.reliability.Crowd.Streamed;
 import io.lb4j.testkit.netty.NettyLeakDetector;
 import io.lb4j.testkit.upstream.EchoUpstream;
+import io.lb4j.testkit.upstream.SourceUpstream;
 import io.lb4j.testkit.upstream.TestUpstream;
 import io.lb4j.testkit.upstream.Upstreams;
 import java.net.InetSocketAddress;
@@ -272,6 +273,37 @@ class UpstreamFaultsIT {
     assertThat(lb.hostStatus("api")).filteredOn(h -> h.host().equals(silent.host()))
         .singleElement().satisfies(h -> assertThat(h.up()).as("the silent host is marked down").isFalse());
     Quiet.assertNothingHeld(lb, "api");
+  }
+
+  @Test
+  void clientOfAKilledHostStillReceivesEveryByteLb4jForwardedIntact(@TempDir Path dir)
+      throws Exception {
+    SourceUpstream source = track(Upstreams.source(256L << 20, SourceUpstream.Ending.SHUTDOWN_OUTPUT));
+    MutualTls mtls = new MutualTls(dir);
+    PemTlsContextFactory factory = track(mtls.factory(TlsEngine.AUTO));
+    LoadBalancer lb = track(LoadBalancer.builder()
+        .upstream(upstream(source).idleTimeout(IDLE).build(), ANY)
+        .tls(factory)
+        .listener(events)
+        .build()
+        .start());
+    StreamResult result;
+    try (SSLSocket s = MutualTls.open(mtls.trusted(), lb.boundAddress("api"), CLIENT_READ_TIMEOUT)) {
+      // The host dies with the stream in full flow, bytes in lb4j and in the kernel.
+      result = CheckedStreams.download(s, Long.MAX_VALUE, Long.MAX_VALUE, 1 << 20, source::stop);
+    }
+
+    assertThat(result.outcome()).as("%s", result).isEqualTo(Outcome.CUT);
+    assertThat(result.bytesVerified()).isGreaterThan(1 << 20);
+    await().until(() -> events.closedCount() == 1);
+    ConnectionEvent event = events.closed.peek();
+    assertThat(event.reason()).isEqualTo(CloseReason.UPSTREAM_ERROR);
+    assertThat(result.bytesVerified())
+        .as("bytes the client read, intact, against the bytes lb4j forwarded to it")
+        .isEqualTo(event.bytesToClient());
+    Figures.record("client of a killed host gets what was forwarded (mTLS)",
+        "%s read intact in all, the last of it after the host's reset; lb4j reported exactly as"
+            + " many forwarded", Figures.mib(result.bytesVerified()));
   }
 
   @Test

@@ -156,16 +156,41 @@ public final class CheckedStreams {
    * @return the outcome
    */
   public static StreamResult download(Socket socket, long expected, long limit) {
+    return download(socket, expected, limit, Long.MAX_VALUE, () -> {});
+  }
+
+  /**
+   * Reads from a source host like {@link #download(Socket, long, long)}, running {@code atMark}
+   * once when {@code mark} bytes have arrived: for tests that inject a fault mid-stream.
+   *
+   * @param socket a connected socket whose peer, through lb4j, sends TestData
+   * @param expected how many bytes a complete stream has
+   * @param limit the most bytes to read
+   * @param mark after how many bytes {@code atMark} runs
+   * @param atMark what to run then; may block
+   * @return the outcome
+   */
+  public static StreamResult download(
+      Socket socket, long expected, long limit, long mark, Runnable atMark) {
     byte[] in = new byte[64 * 1024];
     TestData.Checksum received = TestData.checksum();
+    boolean marked = false;
     try {
       InputStream is = socket.getInputStream();
       while (received.length() < limit) {
-        int r = is.read(in, 0, (int) Math.min(in.length, limit - received.length()));
+        long want = Math.min(in.length, limit - received.length());
+        if (!marked) {
+          want = Math.min(want, mark - received.length());
+        }
+        int r = is.read(in, 0, (int) want);
         if (r < 0) {
           break;
         }
         received.update(in, 0, r);
+        if (!marked && received.length() == mark) {
+          marked = true;
+          atMark.run();
+        }
       }
       boolean whole = received.length() == Math.min(expected, limit);
       return whole
