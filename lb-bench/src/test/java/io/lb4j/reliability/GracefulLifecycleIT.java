@@ -16,6 +16,7 @@ import io.lb4j.testkit.pki.IssuedCertificate;
 import io.lb4j.testkit.upstream.EchoUpstream;
 import io.lb4j.testkit.upstream.Upstreams;
 import io.lb4j.tls.PemTlsContextFactory;
+import io.lb4j.tls.TlsConfigException;
 import io.lb4j.tls.TlsEngine;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -139,8 +140,18 @@ class GracefulLifecycleIT {
     List<Streamed> results;
     try (Crowd crowd = Crowd.start(STREAMS, trusted(address), Long.MAX_VALUE, CHUNK)) {
       crowd.awaitEstablished().release();
+      X509Certificate current = factory.certificate();
       for (int i = 0; i < reloads; i++) {
+        if (i == 2) {
+          // A file caught half-written does not load; the material in use stays in use.
+          mtls.truncateServerCertificate();
+          assertThatThrownBy(factory::reload).isInstanceOf(TlsConfigException.class);
+          try (SSLSocket s = MutualTls.open(mtls.trusted(), address, READ_TIMEOUT)) {
+            assertThat(s.getSession().getPeerCertificates()[0]).isEqualTo(current);
+          }
+        }
         IssuedCertificate next = mtls.rewriteServerCertificate();
+        current = next.certificate();
         assertThat(factory.reload()).as("reload %d picked up new files", i).isTrue();
         try (SSLSocket s = MutualTls.open(mtls.trusted(), address, READ_TIMEOUT)) {
           assertThat(((X509Certificate) s.getSession().getPeerCertificates()[0]).getSerialNumber())
@@ -158,8 +169,47 @@ class GracefulLifecycleIT {
     assertThat(events.closedWith(e -> e.reason() != CloseReason.CLIENT_CLOSED)).isZero();
     Quiet.assertNothingHeld(lb, "api");
     Figures.record("certificate reloads while streaming (mTLS)",
-        "%d streams through %d reloads of the server certificate: all completed intact, %s verified;"
-            + " each new client saw the new certificate", STREAMS, reloads, Figures.mib(verified));
+        "%d streams through %d reloads of the server certificate and one of a half-written file:"
+            + " all completed intact, %s verified; each new client saw the certificate in force",
+        STREAMS, reloads, Figures.mib(verified));
+  }
+
+  @Test
+  void clientCaReloadThatDistrustsStreamingClientsKeepsTheirConnectionsAndRefusesNewOnes()
+      throws Exception {
+    EchoUpstream a = track(Upstreams.echo());
+    EchoUpstream b = track(Upstreams.echo());
+    LoadBalancer lb = track(builder(upstream(a, b)).build().start());
+    InetSocketAddress address = lb.boundAddress("api");
+
+    List<Streamed> results;
+    try (Crowd crowd = Crowd.start(STREAMS, trusted(address), Long.MAX_VALUE, CHUNK)) {
+      crowd.awaitEstablished().release();
+      mtls.rewriteClientCaWithAnotherCa();
+      assertThat(factory.reload()).isTrue();
+      // A new connection of the same client is refused now...
+      assertThatThrownBy(() -> {
+        try (SSLSocket s = MutualTls.open(mtls.trusted(), address, READ_TIMEOUT)) {
+          if (CheckedStreams.echo(s, 1024, 1024).outcome() != Outcome.COMPLETED) {
+            throw new java.io.IOException("refused after the handshake");
+          }
+        }
+      }).isInstanceOf(java.io.IOException.class);
+      // ... while its established streams go on.
+      results = crowd.stopStreaming().results(RESULTS_LIMIT);
+    }
+
+    assertThat(results).allSatisfy(s -> assertThat(s.result().outcome())
+        .as("stream established before its CA was dropped: %s", s.result())
+        .isEqualTo(Outcome.COMPLETED));
+    await().until(() -> events.closedCount() == STREAMS + 1);
+    assertThat(events.refusalReasons()).containsExactlyEntriesOf(
+        java.util.Map.of(io.lb4j.api.RefusalReason.TLS_FAILED, 1L));
+    Quiet.assertNothingHeld(lb, "api");
+    long verified = results.stream().mapToLong(s -> s.result().bytesVerified()).sum();
+    Figures.record("client CA reload that distrusts streaming clients (mTLS)",
+        "%d streams kept going after their CA left the bundle (%s verified); the same client's new"
+            + " connection was refused", STREAMS, Figures.mib(verified));
   }
 
   @Test

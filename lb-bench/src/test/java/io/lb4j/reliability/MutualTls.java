@@ -56,6 +56,17 @@ final class MutualTls {
     return next;
   }
 
+  /** Writes the CA of another PKI over the client CA file: alice is no longer trusted by it. */
+  void rewriteClientCaWithAnotherCa() {
+    TestPki.create().writeCaPem(clientCa);
+  }
+
+  /** Writes the half of the server certificate file, as a copy caught mid-write would be. */
+  void truncateServerCertificate() throws java.io.IOException {
+    byte[] pem = java.nio.file.Files.readAllBytes(server.certificate());
+    java.nio.file.Files.write(server.certificate(), java.util.Arrays.copyOf(pem, pem.length / 2));
+  }
+
   /** A context for alice, whose certificate lb4j trusts. */
   SSLContext trusted() {
     return trusted;
