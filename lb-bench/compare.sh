@@ -347,9 +347,21 @@ start_target() {
   wait_port "${PORT[$instance]}" "${PID[$instance]}" "$log"
 }
 
-# Stops a proxy this script started, and forgets its pid so that cleanup never signals a reused one.
+# Takes pids out of PIDS once their processes are gone, so that cleanup never signals a reused pid.
+forget() {
+  local kept=() p gone
+  for p in "${PIDS[@]}"; do
+    for gone in "$@"; do
+      [[ $p == "$gone" ]] && continue 2
+    done
+    kept+=("$p")
+  done
+  PIDS=("${kept[@]}")
+}
+
+# Stops a proxy this script started.
 stop_target() {
-  local pid=${PID[$1]} kept=()
+  local pid=${PID[$1]}
   kill -TERM "$pid" 2>/dev/null || true
   for _ in $(seq 100); do
     kill -0 "$pid" 2>/dev/null || break
@@ -357,25 +369,42 @@ stop_target() {
   done
   kill -KILL "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
-  for p in "${PIDS[@]}"; do
-    [[ $p == "$pid" ]] || kept+=("$p")
-  done
-  PIDS=("${kept[@]}")
+  forget "$pid"
 }
 
-# Runs named measures (see PlanMain) against instances, each measure against each instance in
-# turn, in one load-generator JVM pinned to core 0. Arguments: the measures, then instances; the
-# rest of the options come from the caller's environment (LOG, PLAN_OPTS).
-plan() {
-  local measures=$1 spec="" instance
-  shift
-  for instance in "$@"; do
+# Sets PLAN to the command that runs named measures (see PlanMain) against instances, each
+# measure against each instance in turn, in one load-generator JVM pinned to core 0.
+# Arguments: the measures, the instances, then more PlanMain options.
+plan_command() {
+  local measures=$1 instances=$2 spec="" instance
+  shift 2
+  for instance in $instances; do
     spec+="${spec:+,}${instance%-idle}=127.0.0.1:${PORT[$instance]}@${PID[$instance]}"
   done
-  # shellcheck disable=SC2086
-  taskset -c 0 "$JAVA" $JAVA_NATIVE -cp "$BENCH_JAR" io.lb4j.bench.load.PlanMain \
-    --measures "$measures" --targets "$spec" \
-    --cert "$PKI/client.pem" --key "$PKI/client-key.pem" --ca "$PKI/ca.pem" $PLAN_OPTS
+  PLAN=(taskset -c 0 "$JAVA" $JAVA_NATIVE -cp "$BENCH_JAR" io.lb4j.bench.load.PlanMain
+    --measures "$measures" --targets "$spec"
+    --cert "$PKI/client.pem" --key "$PKI/client-key.pem" --ca "$PKI/ca.pem" "$@")
+}
+
+# Runs a command in the background, its output appended to a log and, with "show", printed too,
+# and waits for it: a signal to this script then ends the wait at once and the exit trap stops
+# the command by its pid (a foreground command would delay the trap until it finished).
+run_logged() {
+  local log=$1 show=$2 offset pid tail_pid="" status=0
+  shift 2
+  offset=$(( $(stat -c %s "$log" 2>/dev/null || echo 0) + 1 ))
+  "$@" >>"$log" 2>&1 &
+  pid=$!
+  PIDS+=("$pid")
+  if [[ $show == show ]]; then
+    tail -c +"$offset" --pid="$pid" -f "$log" &
+    tail_pid=$!
+    PIDS+=("$tail_pid")
+  fi
+  wait "$pid" || status=$?
+  [[ -z $tail_pid ]] || wait "$tail_pid" || true
+  forget "$pid" $tail_pid
+  return $status
 }
 
 for target in $TARGETS; do
@@ -404,9 +433,9 @@ PRESSURE_START=$(tcp_pressure_ms)
 # target gets the same unrecorded traffic first, so round 1 measures compiled code too.
 if [[ $PREWARM != 0 ]]; then
   echo "prewarming: echo over 16 connections and TLS 1.3 handshakes, $PREWARM each, against $TARGETS (not recorded)"
-  # shellcheck disable=SC2086
-  PLAN_OPTS="--warmup 0s --duration $PREWARM" plan "echo-16 handshakes-tls13" $TARGETS \
-    >>"$OUT/prewarm.log" 2>&1 || echo "compare: prewarming failed; see $OUT/prewarm.log" >&2
+  plan_command "echo-16 handshakes-tls13" "$TARGETS" --warmup 0s --duration "$PREWARM"
+  run_logged "$OUT/prewarm.log" quiet "${PLAN[@]}" \
+    || echo "compare: prewarming failed; see $OUT/prewarm.log" >&2
 fi
 
 # The memory measures run on instances of their own (see below); the others in one plan a round.
@@ -426,9 +455,9 @@ ROUNDS_DONE=0
 for round in $(seq "$ROUNDS"); do
   ROUND_STARTED=$(date +%s)
   if [[ -n $SHARED_MEASURES ]]; then
-    # shellcheck disable=SC2086
-    if ! PLAN_OPTS="--warmup $WARMUP --duration $DURATION --results $RESULTS --round $round" \
-        plan "$SHARED_MEASURES" $TARGETS 2>&1 | tee -a "$OUT/load.log"; then
+    plan_command "$SHARED_MEASURES" "$TARGETS" --warmup "$WARMUP" --duration "$DURATION" \
+      --results "$RESULTS" --round "$round"
+    if ! run_logged "$OUT/load.log" show "${PLAN[@]}"; then
       echo "compare: some runs of round $round failed; see $OUT/load.log" >&2
       FAILED=$((FAILED + 1))
     fi
@@ -445,8 +474,9 @@ for round in $(seq "$ROUNDS"); do
       echo
       echo "(a fresh $target on port ${PORT[$instance]} for $m)"
       start_target "$instance"
-      if ! PLAN_OPTS="--idle-prewarm $IDLE_PREWARM --results $RESULTS --round $round" \
-          plan "$m" "$instance" 2>&1 | tee -a "$OUT/load.log"; then
+      plan_command "$m" "$instance" --idle-prewarm "$IDLE_PREWARM" --results "$RESULTS" \
+        --round "$round"
+      if ! run_logged "$OUT/load.log" show "${PLAN[@]}"; then
         echo "compare: $m against $target failed; going on" >&2
         FAILED=$((FAILED + 1))
       fi
