@@ -29,7 +29,10 @@ options:
   --budget S        seconds the whole run may take: no round starts that would end after it, with a
                     warning when rounds are dropped [570]
   --out DIR         where results, logs and the table go [lb-bench/target/compare-<time>]
-  --base-port P     hosts on P+1..P+3, lb4j on P+10, HAProxy on P+11, lb4j admin on P+12 [18400]
+  --base-port P     hosts on P+1..P+3, lb4j on P+10, HAProxy on P+11, lb4j admin on P+12, the
+                    memory instances on P+20..P+22 [18400]
+
+Everything it starts is stopped when it ends, however it ends (Ctrl-C and SIGTERM included).
 
 environment:
   JAVA              the java binary for every JVM [java]
@@ -61,6 +64,10 @@ OUT=""
 BASE_PORT=18400
 
 while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --rounds|--lb4j|--only|--measures|--duration|--warmup|--prewarm|--budget|--out|--base-port)
+      [[ $# -ge 2 ]] || { echo "compare: $1 needs a value (see --help)" >&2; exit 2; } ;;
+  esac
   case "$1" in
     --rounds) ROUNDS=$2; shift 2 ;;
     --quick) QUICK=1; shift ;;
