@@ -37,7 +37,6 @@ import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -48,7 +47,6 @@ import org.junit.jupiter.api.io.TempDir;
  * serving well-behaved clients meanwhile.
  */
 @ExtendWith(NettyLeakDetector.class)
-@Timeout(180)
 class ClientFaultsIT {
 
   private static final int CHUNK = 16 * 1024;
@@ -159,7 +157,7 @@ class ClientFaultsIT {
         socket.close();
         return r;
       });
-      List<StreamResult> results = Parallel.results(futures, Duration.ofMinutes(2));
+      List<StreamResult> results = Parallel.results(futures, Scale.time(Duration.ofMinutes(2)));
       for (int i = 0; i < clients; i++) {
         assertThat(results.get(i).outcome()).as("client %d: %s", i, results.get(i))
             .isEqualTo(Outcome.COMPLETED);
@@ -222,7 +220,7 @@ class ClientFaultsIT {
         socket.close();
         return null;
       });
-      Parallel.results(futures, Duration.ofMinutes(2));
+      Parallel.results(futures, Scale.time(Duration.ofMinutes(2)));
     }
 
     await().atMost(Duration.ofSeconds(30))
@@ -322,7 +320,7 @@ class ClientFaultsIT {
       } finally {
         servedDone.set(true);
       }
-      Parallel.results(floods, Duration.ofMinutes(2));
+      Parallel.results(floods, Scale.time(Duration.ofMinutes(2)));
     }
     long floodNanos = System.nanoTime() - floodStart;
     int attempts = Math.min(flooded.get(), floodLimit);
@@ -390,7 +388,7 @@ class ClientFaultsIT {
         }
         return nanos;
       });
-      return Parallel.results(futures, Duration.ofMinutes(2)).stream()
+      return Parallel.results(futures, Scale.time(Duration.ofMinutes(2))).stream()
           .flatMapToLong(Arrays::stream).sorted().toArray();
     }
   }

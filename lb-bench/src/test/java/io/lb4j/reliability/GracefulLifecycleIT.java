@@ -31,7 +31,6 @@ import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -41,12 +40,11 @@ import org.junit.jupiter.api.io.TempDir;
  * timeout and ending the rest when it passes, and returns either way.
  */
 @ExtendWith(NettyLeakDetector.class)
-@Timeout(240)
 class GracefulLifecycleIT {
 
   private static final int CHUNK = 16 * 1024;
   private static final Duration READ_TIMEOUT = Duration.ofSeconds(60);
-  private static final Duration RESULTS_LIMIT = Duration.ofMinutes(3);
+  private static final Duration RESULTS_LIMIT = Scale.time(Duration.ofMinutes(3));
   private static final InetSocketAddress ANY = new InetSocketAddress("127.0.0.1", 0);
   private static final int STREAMS = Scale.of(200, 1000);
 

@@ -46,7 +46,6 @@ import java.util.concurrent.atomic.LongAdder;
 import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -57,7 +56,6 @@ import org.junit.jupiter.api.io.TempDir;
  * buffers) once tens of thousands of connections of every outcome have come and gone.
  */
 @ExtendWith(NettyLeakDetector.class)
-@Timeout(300)
 class ResourceBoundsIT {
 
   @RegisterExtension static final NettyLeakDetector LEAKS = new NettyLeakDetector();
@@ -153,7 +151,7 @@ class ResourceBoundsIT {
         s.startHandshake();
         return s;
       });
-      sockets.addAll(Parallel.results(connecting, Duration.ofMinutes(3)));
+      sockets.addAll(Parallel.results(connecting, Scale.time(Duration.ofMinutes(3))));
       await().atMost(Duration.ofSeconds(60))
           .failFast(() -> assertThat(events.closed).as("readers closed by lb4j").isEmpty())
           .until(() -> forwarder.openConnections() == readers);
@@ -188,7 +186,7 @@ class ResourceBoundsIT {
       for (SSLSocket s : sockets) {
         reads.add(threads.submit(() -> CheckedStreams.download(s, offered)));
       }
-      List<StreamResult> results = Parallel.results(reads, Duration.ofMinutes(3));
+      List<StreamResult> results = Parallel.results(reads, Scale.time(Duration.ofMinutes(3)));
       assertThat(results).allSatisfy(r -> assertThat(r.outcome()).as("%s", r).isEqualTo(Outcome.COMPLETED));
 
       Figures.record("1,000 slow readers (mTLS, " + factory.engine() + ", Forwarder)",
@@ -330,7 +328,7 @@ class ResourceBoundsIT {
         }
         return null;
       });
-      Parallel.results(futures, Duration.ofMinutes(4));
+      Parallel.results(futures, Scale.time(Duration.ofMinutes(4)));
       long elapsed = System.nanoTime() - start;
 
       int connections = total + Kind.values().length;

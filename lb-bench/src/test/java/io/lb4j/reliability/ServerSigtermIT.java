@@ -22,7 +22,6 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -30,7 +29,6 @@ import org.junit.jupiter.api.io.TempDir;
  * gets SIGTERM: it stops accepting, lets the streams finish within its drain timeout, ends those
  * still open when the timeout passes, and exits as the JVM does for SIGTERM (143).
  */
-@Timeout(240)
 class ServerSigtermIT {
 
   private static final int CHUNK = 16 * 1024;
@@ -121,7 +119,7 @@ class ServerSigtermIT {
       await("the server stops accepting").atMost(Duration.ofSeconds(30)).untilAsserted(() ->
           assertThatThrownBy(() -> new Socket(address.getAddress(), address.getPort()).close()));
       assertThat(server.isAlive()).as("the server waits for the streams").isTrue();
-      results = crowd.release().results(Duration.ofMinutes(3));
+      results = crowd.release().results(Scale.time(Duration.ofMinutes(3)));
     }
     assertThat(server.waitFor(60, TimeUnit.SECONDS)).as("the server exits after draining").isTrue();
 
@@ -146,7 +144,7 @@ class ServerSigtermIT {
       server.destroy(); // SIGTERM
       assertThat(server.waitFor(60, TimeUnit.SECONDS))
           .as("the server exits once its 2 s drain timeout passes").isTrue();
-      results = crowd.results(Duration.ofMinutes(3));
+      results = crowd.results(Scale.time(Duration.ofMinutes(3)));
     }
 
     assertThat(results).allSatisfy(s -> assertThat(s.result().outcome())

@@ -9,7 +9,6 @@ import io.lb4j.bench.soak.SoakReport;
 import io.lb4j.testkit.netty.NettyLeakDetector;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
@@ -18,7 +17,6 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * soak does not install its own.
  */
 @ExtendWith(NettyLeakDetector.class)
-@Timeout(600)
 class SoakIT {
 
   @Test

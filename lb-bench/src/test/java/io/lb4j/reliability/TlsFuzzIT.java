@@ -32,7 +32,6 @@ import java.util.concurrent.Future;
 import java.util.concurrent.atomic.LongAdder;
 import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -51,7 +50,6 @@ import org.junit.jupiter.params.provider.EnumSource;
  * replays a run.
  */
 @ExtendWith(NettyLeakDetector.class)
-@Timeout(300)
 class TlsFuzzIT {
 
   @RegisterExtension static final NettyLeakDetector LEAKS = new NettyLeakDetector();
@@ -190,7 +188,7 @@ class TlsFuzzIT {
         endings.get(play(address, c)).increment();
         return null;
       });
-      Parallel.results(futures, Duration.ofMinutes(4));
+      Parallel.results(futures, Scale.time(Duration.ofMinutes(4)));
     }
     long elapsed = System.nanoTime() - start;
 
@@ -220,7 +218,7 @@ class TlsFuzzIT {
           return damage;
         }
       });
-      damages = Parallel.results(futures, Duration.ofMinutes(4));
+      damages = Parallel.results(futures, Scale.time(Duration.ofMinutes(4)));
     }
     assertThat(damages).as("every client reached its second flight")
         .allSatisfy(d -> assertThat(d).contains("second flight"));

@@ -37,7 +37,6 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
@@ -49,7 +48,6 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * intact; clients of the other hosts complete their streams; nothing is held afterwards.
  */
 @ExtendWith(NettyLeakDetector.class)
-@Timeout(180)
 class UpstreamFaultsIT {
 
   @RegisterExtension static final NettyLeakDetector LEAKS = new NettyLeakDetector();
@@ -125,7 +123,7 @@ class UpstreamFaultsIT {
 
     List<Streamed> results;
     try (Crowd crowd = Crowd.start(clients, plain(lb.boundAddress("api")), length, CHUNK)) {
-      results = crowd.awaitEstablished().release().results(Duration.ofMinutes(2));
+      results = crowd.awaitEstablished().release().results(Scale.time(Duration.ofMinutes(2)));
     }
 
     List<Streamed> onResetting = results.stream().filter(s -> resetting.host().equals(hostOf(s))).toList();
@@ -157,7 +155,7 @@ class UpstreamFaultsIT {
     List<Streamed> results;
     // Released from the start: a client waiting at the barrier would be idle and closed too.
     try (Crowd crowd = Crowd.start(clients, plain(lb.boundAddress("api")), length, CHUNK)) {
-      results = crowd.release().results(Duration.ofMinutes(2));
+      results = crowd.release().results(Scale.time(Duration.ofMinutes(2)));
     }
 
     List<Streamed> onHung = results.stream().filter(s -> hung.host().equals(hostOf(s))).toList();
@@ -189,7 +187,7 @@ class UpstreamFaultsIT {
       crowd.awaitEstablished();
       assertThat(killed.openConnections()).as("connections open on the host about to die").isPositive();
       killed.stop();
-      results = crowd.release().results(Duration.ofMinutes(2));
+      results = crowd.release().results(Scale.time(Duration.ofMinutes(2)));
     }
 
     int cut = 0;
@@ -256,7 +254,7 @@ class UpstreamFaultsIT {
       // Every client has handshaken before the first connect times out, so all of them wait.
       assertThat(ready.await(1, TimeUnit.MINUTES)).isTrue();
       go.countDown();
-      results = Parallel.results(futures, Duration.ofMinutes(2));
+      results = Parallel.results(futures, Scale.time(Duration.ofMinutes(2)));
       long held = sampler.max().nettyDirect() - baseline.nettyDirect();
       // Per client, while held: the early-data limit (64 KiB) plus the read that crossed it; once
       // forwarding, a write buffer each way. 192 KiB each and 8 MiB for the allocator are
@@ -318,7 +316,7 @@ class UpstreamFaultsIT {
     int clients = Scale.of(20, 200);
     List<Streamed> whileDown;
     try (Crowd crowd = Crowd.start(clients, plain(address), 64 * 1024, CHUNK)) {
-      whileDown = crowd.awaitEstablished().release().results(Duration.ofMinutes(2));
+      whileDown = crowd.awaitEstablished().release().results(Scale.time(Duration.ofMinutes(2)));
     }
     assertThat(whileDown).as("clients while one host is down")
         .allSatisfy(s -> assertThat(s.result().outcome()).isEqualTo(Outcome.COMPLETED))
@@ -329,7 +327,7 @@ class UpstreamFaultsIT {
         .until(() -> lb.hostStatus("api").stream().allMatch(s -> s.up()));
     List<Streamed> afterwards;
     try (Crowd crowd = Crowd.start(clients, plain(address), 64 * 1024, CHUNK)) {
-      afterwards = crowd.awaitEstablished().release().results(Duration.ofMinutes(2));
+      afterwards = crowd.awaitEstablished().release().results(Scale.time(Duration.ofMinutes(2)));
     }
     assertThat(afterwards).as("clients once the host is back")
         .allSatisfy(s -> assertThat(s.result().outcome()).isEqualTo(Outcome.COMPLETED));
