@@ -7,6 +7,7 @@ import io.lb4j.impl.authorization.AllowList;
 import io.lb4j.ratelimit.ClientLimit;
 import io.lb4j.ratelimit.LocalRateLimiter;
 import io.lb4j.tls.PemTlsContextFactory;
+import io.lb4j.tls.TlsEngine;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -25,7 +26,8 @@ import java.util.concurrent.CountDownLatch;
  *     --cert server.pem --key server-key.pem --ca ca.pem --io-threads 1
  * }</pre>
  *
- * <p>Options {@code --allow CN} (an allow list with that one principal) and
+ * <p>{@code --engine auto|openssl|jdk} chooses the TLS engine (default auto: BoringSSL where it
+ * loads). Options {@code --allow CN} (an allow list with that one principal) and
  * {@code --rate-limit} (a local rate limiter whose limits are far above the load, so it is
  * consulted on every connection but never refuses) turn on those features' hot paths. Prints
  * {@code lb4j ready on ...} once listening and serves until the process is stopped.
@@ -48,6 +50,7 @@ public final class Lb4jMain {
           .certificateChain(args.path("cert"))
           .privateKey(args.path("key"))
           .clientCa(args.path("ca"))
+          .engine(TlsEngine.valueOf(args.string("engine", "auto").toUpperCase(java.util.Locale.ROOT)))
           .build();
       int ioThreads = args.integer("io-threads", 1);
       String allow = args.string("allow", null);
