@@ -322,7 +322,14 @@ class UpstreamFaultsIT {
         .allSatisfy(s -> assertThat(s.result().outcome()).isEqualTo(Outcome.COMPLETED))
         .allSatisfy(s -> assertThat(hostOf(s)).isEqualTo(steady.host()));
 
-    flaky.restart();
+    // Its port is in the ephemeral range: while it was down, a connection (or another process on
+    // the machine) may have taken it. The restart waits until the port is free again.
+    await("the host listens on its port again").atMost(Duration.ofSeconds(30))
+        .ignoreException(java.io.UncheckedIOException.class)
+        .until(() -> {
+          flaky.restart();
+          return true;
+        });
     await("the restarted host is back in rotation").atMost(Duration.ofSeconds(10))
         .until(() -> lb.hostStatus("api").stream().allMatch(s -> s.up()));
     List<Streamed> afterwards;

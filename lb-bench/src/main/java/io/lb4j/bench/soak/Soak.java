@@ -107,7 +107,10 @@ public final class Soak {
   private final SSLContext untrusted;
   private final PemTlsContextFactory tls;
   private final List<EchoUpstream> echoes = new ArrayList<>();
+  // Per echo host: how often it was stopped or restarted. A stream whose host's count moved while
+  // it ran, or whose host is down now, may be cut by that.
   private final AtomicInteger[] stops;
+  private final boolean[] down;
   private final TestUpstream resetting;
   private final TestUpstream hung;
   private final SourceUpstream source;
@@ -163,6 +166,7 @@ public final class Soak {
       echoes.add(Upstreams.echo());
     }
     this.stops = new AtomicInteger[echoes.size()];
+    this.down = new boolean[echoes.size()];
     for (int i = 0; i < stops.length; i++) {
       stops[i] = new AtomicInteger();
     }
@@ -432,7 +436,7 @@ public final class Soak {
     }
     for (int i = 0; i < echoes.size(); i++) {
       if (echoes.get(i).host().equals(host)) {
-        return stops[i].get() != stopsBefore[i];
+        return stops[i].get() != stopsBefore[i] || isDown(i);
       }
     }
     return false;
@@ -513,12 +517,13 @@ public final class Soak {
       switch (fault) {
         case STOP_HOST -> {
           stopped = (faultStep / Fault.values().length) % echoes.size();
+          setDown(stopped, true);
           stops[stopped].incrementAndGet();
           echoes.get(stopped).stop();
         }
         case RESTART_HOST -> {
           if (stopped >= 0) {
-            echoes.get(stopped).restart();
+            restart(stopped);
             stopped = -1;
           }
         }
@@ -538,6 +543,37 @@ public final class Soak {
     } catch (RuntimeException e) {
       error("injecting " + fault + " failed: " + e);
     }
+  }
+
+  private synchronized boolean isDown(int host) {
+    return down[host];
+  }
+
+  private synchronized void setDown(int host, boolean isDown) {
+    down[host] = isDown;
+  }
+
+  /**
+   * Restarts a stopped echo host on its port. The hosts listen on ports of the ephemeral range,
+   * so while one is stopped its port may be taken: as the local port of some connection, or by
+   * another process's listener on the same machine (lb4j then forwards to that process until the
+   * host is back, which the soak counts as part of the fault). The restart waits for the port.
+   */
+  private void restart(int host) {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (true) {
+      try {
+        echoes.get(host).restart();
+        break;
+      } catch (java.io.UncheckedIOException portTaken) {
+        if (System.nanoTime() > deadline) {
+          throw portTaken;
+        }
+        LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(100));
+      }
+    }
+    stops[host].incrementAndGet();
+    setDown(host, false);
   }
 
   private void list(boolean withResetting, boolean withHung) {
@@ -574,7 +610,7 @@ public final class Soak {
 
   private void heal() {
     if (stopped >= 0) {
-      echoes.get(stopped).restart();
+      restart(stopped);
       stopped = -1;
     }
     list(false, false);
