@@ -12,6 +12,7 @@ import io.lb4j.bench.soak.CheckedStreams;
 import io.lb4j.bench.soak.MalformedTls;
 import io.lb4j.bench.soak.ResourceSampler;
 import io.lb4j.bench.soak.Resources;
+import io.lb4j.bench.soak.Seeds;
 import io.lb4j.bench.soak.StreamResult;
 import io.lb4j.bench.soak.StreamResult.Outcome;
 import io.lb4j.impl.Forwarder;
@@ -320,7 +321,7 @@ class ResourceBoundsIT {
     try (ResourceSampler sampler = ResourceSampler.start(Duration.ofMillis(200));
         Parallel workers = Parallel.threads(threads, "churn")) {
       List<Future<Void>> futures = workers.submitAll(threads, t -> () -> {
-        Random random = new Random(1000 + t);
+        Random random = Seeds.random(1000, t);
         for (int i = t; i < total; i += threads) {
           Kind k = Kind.pick(random);
           churnOne(k, where.get(k), mtls, malformed, hellos, i, k.tls() ? tlsEvents : plainEvents);

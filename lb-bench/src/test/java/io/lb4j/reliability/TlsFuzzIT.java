@@ -9,6 +9,7 @@ import io.lb4j.api.Upstream;
 import io.lb4j.bench.soak.CheckedStreams;
 import io.lb4j.bench.soak.MalformedTls;
 import io.lb4j.bench.soak.Resources;
+import io.lb4j.bench.soak.Seeds;
 import io.lb4j.bench.soak.StreamResult;
 import io.lb4j.bench.soak.StreamResult.Outcome;
 import io.lb4j.impl.LoadBalancer;
@@ -101,6 +102,20 @@ class TlsFuzzIT {
       StreamResult r = CheckedStreams.echo(socket, 256 * 1024, 16 * 1024);
       assertThat(r.outcome()).as("a good client: %s", r).isEqualTo(Outcome.COMPLETED);
     }
+  }
+
+  /** The most frequent refusal details, shortened: which checks the cases ran into. */
+  private String commonDetails() {
+    Map<String, Long> counts = new java.util.TreeMap<>();
+    for (var refusal : events.refusals) {
+      String d = refusal.detail().replaceAll("error:[0-9a-f]+:", "").replaceAll("\\d+", "N");
+      counts.merge(d.length() > 70 ? d.substring(0, 70) : d, 1L, Long::sum);
+    }
+    return counts.entrySet().stream()
+        .sorted(Map.Entry.<String, Long>comparingByValue().reversed())
+        .limit(6)
+        .map(e -> e.getValue() + "x \"" + e.getKey() + "\"")
+        .collect(java.util.stream.Collectors.joining(", ")) + (counts.size() > 6 ? ", " + (counts.size() - 6) + " more kinds" : "");
   }
 
   private static Socket connect(InetSocketAddress address) throws IOException {
@@ -197,7 +212,8 @@ class TlsFuzzIT {
     assertGoodClientServed(address);
     Figures.record("malformed TLS records (" + engine + ")",
         "%d cases of seed %d in %.1f s, all refused TLS_FAILED and closed, 0 leaks; families %s;"
-            + " endings %s", count, SEED, elapsed / 1e9, families, endings);
+            + " endings %s; lb4j's reasons: %s", count, SEED, elapsed / 1e9, families, endings,
+        commonDetails());
   }
 
   @ParameterizedTest
@@ -210,7 +226,7 @@ class TlsFuzzIT {
     List<String> damages;
     try (Parallel threads = Parallel.threads(8, "flight")) {
       List<Future<String>> futures = threads.submitAll(count, i -> () -> {
-        Random random = new Random(SEED * 31 + i);
+        Random random = Seeds.random(SEED, i);
         String protocol = i % 2 == 0 ? "TLSv1.2" : "TLSv1.3";
         try (Socket socket = connect(address)) {
           String damage = SecondFlight.sendDamaged(mtls.trusted(), protocol, socket, random);
@@ -225,8 +241,10 @@ class TlsFuzzIT {
 
     assertEveryConnectionRefusedAndReleased(count, baselineFds);
     assertGoodClientServed(address);
+    long cut = damages.stream().filter(d -> d.endsWith("cut short")).count();
     Figures.record("damaged second flights (" + engine + ")",
-        "%d real handshakes (TLS 1.2 and 1.3) with the client's second flight damaged, seed %d:"
-            + " all refused TLS_FAILED and closed, 0 leaks", count, SEED);
+        "%d real handshakes (TLS 1.2 and 1.3) with the client's second flight damaged (%d with"
+            + " bits flipped, %d cut short), seed %d: all refused TLS_FAILED and closed, 0 leaks;"
+            + " lb4j's reasons: %s", count, count - cut, cut, SEED, commonDetails());
   }
 }

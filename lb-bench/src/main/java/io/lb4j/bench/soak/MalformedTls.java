@@ -142,7 +142,7 @@ public final class MalformedTls {
     if (index < 0) {
       throw new IllegalArgumentException("index must not be negative but was " + index);
     }
-    Random random = new Random(seed * 0x9E3779B97F4A7C15L + index);
+    Random random = Seeds.random(seed, index);
     Family[] families = Family.values();
     Family family = families[random.nextInt(families.length)];
     // Most cases end with a FIN, which lb4j must notice; a few wait out the handshake timeout,

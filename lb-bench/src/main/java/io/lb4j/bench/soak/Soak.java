@@ -229,7 +229,7 @@ public final class Soak {
     }
     // One of each action first (but the silent client, which only waits): what the JDK and Netty
     // open lazily is then part of the baseline.
-    Random warmUp = new Random(config.seed());
+    Random warmUp = Seeds.random(config.seed(), -1);
     for (Action a : Action.values()) {
       if (a != Action.SILENT) {
         perform(a, warmUp);
@@ -253,7 +253,7 @@ public final class Soak {
       faultThread.scheduleWithFixedDelay(this::injectNextFault, interval, interval,
           TimeUnit.NANOSECONDS);
       for (int i = 0; i < config.clients(); i++) {
-        Random random = new Random(config.seed() + 1 + i);
+        Random random = Seeds.random(config.seed(), i);
         Thread t = new Thread(() -> clientLoop(random, end), "lb4j-soak-client-" + i);
         t.setDaemon(true);
         t.start();
