@@ -351,11 +351,15 @@ class ResourceBoundsIT {
         Quiet.assertNothingHeld(lb, "echo");
       }
       Quiet.assertNothingHeld(plain, "source", "resetting", "dead");
+      AtomicReference<Resources> settled = new AtomicReference<>();
       await("open descriptors back to the baseline of " + baseline.descriptors())
           .atMost(Duration.ofSeconds(30))
-          .until(() -> Resources.openDescriptors() <= baseline.descriptors());
+          .until(() -> {
+            settled.set(Resources.now());
+            return settled.get().descriptors() <= baseline.descriptors();
+          });
+      Resources after = settled.get();
       LEAKS.assertNoLeaks();
-      Resources after = Resources.now();
       // Every slot of the concurrency caps is free again: exactly CAP connections are admitted.
       assertCapIsWhole(() -> plainSocket(plain.boundAddress("echo")), plainEvents);
       assertCapIsWhole(() -> MutualTls.open(mtls.trusted(), tls.boundAddress("echo"), READ_TIMEOUT),

@@ -84,7 +84,8 @@ public record SoakReport(
     line(s, "  lb4j connections: %d accepted, %d closed; close reasons %s", accepted, closed,
         closeReasons);
     line(s, "  refusals by reason: %s", refusals);
-    line(s, "  errors: %d%s", errorCount, errors.isEmpty() ? "" : "");
+    line(s, "  errors: %d%s", errorCount,
+        errorCount > errors.size() ? " (the first " + errors.size() + " below)" : "");
     for (String e : errors) {
       line(s, "    - %s", e);
     }
