@@ -24,6 +24,9 @@ import javax.net.ssl.X509ExtendedTrustManager;
 /** Builds the immutable server {@link SslContext} of one version of the material. */
 final class ServerContexts {
 
+  // Enough for the clients of a busy listener; each slot holds one chain (a few KiB).
+  private static final int REMEMBERED_CHAINS = 1024;
+
   private ServerContexts() {}
 
   /**
@@ -35,7 +38,10 @@ final class ServerContexts {
    * @throws TlsConfigException if the engine refuses the material or the policy
    */
   static SslContext build(TlsMaterial material, TlsPolicy.Enabled enabled, TlsEngine engine) {
-    X509ExtendedTrustManager pkix = pkixTrustManager(material.clientCas());
+    // Verified chains are remembered per context: a reload of the CAs starts afresh.
+    X509ExtendedTrustManager pkix =
+        new RememberedVerifications(
+            pkixTrustManager(material.clientCas()), REMEMBERED_CHAINS, System::currentTimeMillis);
     // The OpenSSL provider is reference-counted so a reload frees the old context's native memory
     // as soon as its last engine closes, instead of whenever a finalizer runs. Given the key and
     // chain directly, Netty precomputes the native key material once per context
