@@ -85,6 +85,9 @@ final class ProxiedConnection extends ChannelInboundHandlerAdapter {
 
   private boolean clientInputShut;
   private boolean upstreamInputShut;
+  /** Everything for that side was flushed and its output shut. */
+  private boolean toUpstreamEnded;
+  private boolean toClientEnded;
   private CloseReason firstShut;
 
   private long bytesFromClient;
@@ -534,7 +537,12 @@ final class ProxiedConnection extends ChannelInboundHandlerAdapter {
     }
   }
 
-  /** Flushes what is queued for {@code channel}, then shuts its output; closes when both are done. */
+  /**
+   * Flushes what is queued for {@code channel}, then ends that direction: with a half-close while
+   * the other direction still flows, or by closing the connection when this was the last one (the
+   * close sends the FIN, and a half-close first would only cost a system call and Netty's
+   * exception object).
+   */
   private void shutdownOutput(Channel channel) {
     channel
         .writeAndFlush(Unpooled.EMPTY_BUFFER)
@@ -545,12 +553,22 @@ final class ProxiedConnection extends ChannelInboundHandlerAdapter {
                     end(firstShut == null ? CloseReason.CLIENT_CLOSED : firstShut, null, f.cause());
                     return;
                   }
-                  duplex.shutdownOutput().addListener(done -> closeIfBothShut());
+                  boolean toUpstream = channel == upstream;
+                  if (toUpstream ? toClientEnded : toUpstreamEnded) {
+                    end(firstShut, null, null);
+                    return;
+                  }
+                  duplex.shutdownOutput().addListener(done -> directionEnded(toUpstream));
                 });
   }
 
-  private void closeIfBothShut() {
-    if (clientInputShut && upstreamInputShut) {
+  private void directionEnded(boolean toUpstream) {
+    if (toUpstream) {
+      toUpstreamEnded = true;
+    } else {
+      toClientEnded = true;
+    }
+    if (toUpstreamEnded && toClientEnded) {
       end(firstShut, null, null);
     }
   }
