@@ -26,6 +26,9 @@ options:
   --warmup D        warm-up before each run, after the prewarm [1s]
   --prewarm D       before round 1, unrecorded echo and handshakes against each target for D
                     each, so a JVM's first compilations are not measured; 0 skips [5s; 2s quick]
+  --idle-prewarm D  before each memory measure, handshakes that close against its fresh instance
+                    for D, unrecorded, so the measure starts from a process that has served load
+                    (a JVM that has touched its young generation) [2s; 1s with --quick]
   --budget S        seconds the whole run may take: no round starts that would end after it, with a
                     warning when rounds are dropped [570]
   --out DIR         where results, logs and the table go [lb-bench/target/compare-<time>]
@@ -59,13 +62,14 @@ MEASURES=""
 DURATION=""
 WARMUP=""
 PREWARM=""
+IDLE_PREWARM=""
 BUDGET=570
 OUT=""
 BASE_PORT=18400
 
 while [[ $# -gt 0 ]]; do
   case "$1" in
-    --rounds|--lb4j|--only|--measures|--duration|--warmup|--prewarm|--budget|--out|--base-port)
+    --rounds|--lb4j|--only|--measures|--duration|--warmup|--prewarm|--idle-prewarm|--budget|--out|--base-port)
       [[ $# -ge 2 ]] || { echo "compare: $1 needs a value (see --help)" >&2; exit 2; } ;;
   esac
   case "$1" in
@@ -77,6 +81,7 @@ while [[ $# -gt 0 ]]; do
     --duration) DURATION=$2; shift 2 ;;
     --warmup) WARMUP=$2; shift 2 ;;
     --prewarm) PREWARM=$2; shift 2 ;;
+    --idle-prewarm) IDLE_PREWARM=$2; shift 2 ;;
     --budget) BUDGET=$2; shift 2 ;;
     --out) OUT=$2; shift 2 ;;
     --base-port) BASE_PORT=$2; shift 2 ;;
@@ -90,12 +95,14 @@ if [[ $QUICK == 1 ]]; then
   DURATION=${DURATION:-2s}
   WARMUP=${WARMUP:-1s}
   PREWARM=${PREWARM:-2s}
+  IDLE_PREWARM=${IDLE_PREWARM:-1s}
   MEASURES=${MEASURES:-${ALL_MEASURES/idle-5000/idle-1000}}
 fi
 ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-4s}
 WARMUP=${WARMUP:-1s}
 PREWARM=${PREWARM:-5s}
+IDLE_PREWARM=${IDLE_PREWARM:-2s}
 MEASURES=${MEASURES:-$ALL_MEASURES}
 
 fail() { echo "compare: $*" >&2; exit 2; }
@@ -422,7 +429,7 @@ done
 
 {
   echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-  echo "command: lb-bench/compare.sh --rounds $ROUNDS --duration $DURATION --warmup $WARMUP --prewarm $PREWARM --budget $BUDGET --measures '$MEASURES' --lb4j $LB4J_MODE${ONLY:+ --only $ONLY}"
+  echo "command: lb-bench/compare.sh --rounds $ROUNDS --duration $DURATION --warmup $WARMUP --prewarm $PREWARM --idle-prewarm $IDLE_PREWARM --budget $BUDGET --measures '$MEASURES' --lb4j $LB4J_MODE${ONLY:+ --only $ONLY}"
   echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), $(nproc --all) cores"
   echo "kernel: $(uname -r)"
   echo "java: $("$JAVA" -version 2>&1 | head -1)"
@@ -451,8 +458,6 @@ IDLE_MEASURES=""
 for m in $MEASURES; do
   if [[ $m == idle-* ]]; then IDLE_MEASURES+=" $m"; else SHARED_MEASURES+=" $m"; fi
 done
-IDLE_PREWARM=2s
-[[ $QUICK == 1 ]] && IDLE_PREWARM=1s
 
 echo
 echo "rounds: $ROUNDS; measures: $MEASURES; targets: $TARGETS; time budget: $BUDGET s"
