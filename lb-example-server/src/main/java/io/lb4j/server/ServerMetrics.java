@@ -14,8 +14,10 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MultiGauge;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.netty.util.internal.PlatformDependent;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -60,6 +62,13 @@ final class ServerMetrics implements ConnectionListener {
         .register(registry);
     this.up = MultiGauge.builder("lb4j.host.up")
         .description("1 while a host may take connections (healthy, not draining), else 0")
+        .register(registry);
+    // The JVM's heap and non-heap pools, and the direct memory Netty holds (its pooled buffers
+    // live outside the JDK's buffer-pool accounting).
+    new JvmMemoryMetrics().bindTo(registry);
+    Gauge.builder("lb4j.netty.direct.memory", PlatformDependent::usedDirectMemory)
+        .description("Direct memory Netty has allocated (pooled buffers included), -1 if not counted")
+        .baseUnit("bytes")
         .register(registry);
   }
 
