@@ -425,6 +425,31 @@ for target in $TARGETS; do
   start_target "$target"
 done
 
+rss_mib() {
+  awk '/^VmRSS:/ {printf "%.1f", $2 / 1024}' "/proc/$1/status" 2>/dev/null
+}
+
+# Memory of the main instances while the rounds run, every 2 s: resident size of each, and for the
+# reference server its heap and Netty's direct memory from its /metrics (one scrape costs it about a
+# millisecond).
+sample_memory() {
+  local target line
+  while true; do
+    for target in $TARGETS; do
+      line="$(date +%s)\t$target\t$(rss_mib "${PID[$target]}")"
+      if [[ $target == lb4j && $LB4J_MODE == server ]]; then
+        line+="\t$(curl -s --max-time 1 "http://127.0.0.1:$ADMIN_PORT/metrics" | awk '
+          /^jvm_memory_used_bytes\{area="heap"/ { used += $NF }
+          /^jvm_memory_committed_bytes\{area="heap"/ { committed += $NF }
+          /^lb4j_netty_direct_memory_bytes / { direct = $NF }
+          END { printf "%.1f\t%.1f\t%.1f", used / 1048576, committed / 1048576, direct / 1048576 }')"
+      fi
+      echo -e "$line" >>"$OUT/memory.tsv"
+    done
+    sleep 2
+  done
+}
+
 # ---- the machine, for the record
 
 {
@@ -438,8 +463,19 @@ done
   echo "pinning: proxies on core 1 (one thread each), load generator and hosts on core 0"
   echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "TCP memory: net.ipv4.tcp_mem $(tr '\t' ' ' </proc/sys/net/ipv4/tcp_mem) pages, now $(awk '/^TCP:/ {print $NF}' /proc/net/sockstat) pages in use"
+  for target in $TARGETS; do
+    echo "$target resident right after start: $(rss_mib "${PID[$target]}") MiB"
+  done
+  if [[ " $TARGETS " == *" lb4j "* ]]; then
+    # shellcheck disable=SC2086
+    echo "lb4j JVM flags in effect (pinned to one core): $(taskset -c 1 "$JAVA" $JAVA_NATIVE $LB4J_JVM_OPTS \
+      -XX:+PrintCommandLineFlags -version 2>&1 | head -1)"
+  fi
 } | tee "$OUT/machine.txt"
 PRESSURE_START=$(tcp_pressure_ms)
+: >"$OUT/memory.tsv"
+sample_memory &
+PIDS+=($!)
 
 # ---- the rounds
 
@@ -515,6 +551,18 @@ else
 fi
 PRESSURE_END=$(tcp_pressure_ms)
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/machine.txt"
+echo
+for target in $TARGETS; do
+  if [[ $target == lb4j && $LB4J_MODE == server ]]; then
+    awk -F'\t' '$2 == "lb4j" && $3 != "" { if ($3 > r) r = $3; if ($4 > u) u = $4; if ($5 > c) c = $5;
+        if ($6 > d) d = $6; n++ }
+      END { printf "lb4j during the rounds (%d samples, peaks): resident %.1f MiB, heap used %.1f MiB, heap committed %.1f MiB, Netty direct %.1f MiB\n", n, r, u, c, d }' \
+      "$OUT/memory.tsv"
+  else
+    awk -F'\t' -v t="$target" '$2 == t && $3 != "" { if ($3 > r) r = $3; n++ }
+      END { printf "%s during the rounds (%d samples, peak): resident %.1f MiB\n", t, n, r }' "$OUT/memory.tsv"
+  fi
+done | tee -a "$OUT/machine.txt"
 if [[ -n $PRESSURE_START && -n $PRESSURE_END && $PRESSURE_END != "$PRESSURE_START" ]]; then
   echo "TCP memory pressure during the run: $((PRESSURE_END - PRESSURE_START)) ms" >>"$OUT/machine.txt"
   echo
