@@ -4,7 +4,6 @@ import io.lb4j.api.ClientIdentity;
 import java.security.cert.CertificateEncodingException;
 import java.security.cert.X509Certificate;
 import java.util.Arrays;
-import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
  * Remembers the identities of recent client certificates, since the same clients reconnect with
@@ -19,10 +18,7 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  */
 final class IdentityCache {
 
-  private static final int HASHED_TAIL = 32;
-
-  private final AtomicReferenceArray<Entry> slots;
-  private final int mask;
+  private final CertificateSlots<Entry> slots;
 
   /**
    * Creates a cache.
@@ -30,11 +26,7 @@ final class IdentityCache {
    * @param slots the number of certificates remembered at most, a power of two
    */
   IdentityCache(int slots) {
-    if (slots <= 0 || Integer.bitCount(slots) != 1) {
-      throw new IllegalArgumentException("slots must be a positive power of two but was " + slots);
-    }
-    this.slots = new AtomicReferenceArray<>(slots);
-    this.mask = slots - 1;
+    this.slots = new CertificateSlots<>(slots);
   }
 
   /**
@@ -49,7 +41,7 @@ final class IdentityCache {
     } catch (CertificateEncodingException e) {
       throw new IllegalArgumentException("certificate cannot be encoded: " + e.getMessage(), e);
     }
-    int slot = slotOf(der);
+    int slot = slots.slotOf(der);
     Entry entry = slots.get(slot);
     if (entry != null && Arrays.equals(entry.der, der)) {
       return entry.identity;
@@ -57,17 +49,6 @@ final class IdentityCache {
     ClientIdentity identity = ClientIdentity.fromCertificate(certificate);
     slots.set(slot, new Entry(der, identity));
     return identity;
-  }
-
-  // A certificate ends with its signature, which is as good as random: hashing its last bytes
-  // spreads certificates evenly without reading all of them.
-  private int slotOf(byte[] der) {
-    int hash = 1;
-    for (int i = Math.max(0, der.length - HASHED_TAIL); i < der.length; i++) {
-      hash = 31 * hash + der[i];
-    }
-    hash ^= hash >>> 16;
-    return hash & mask;
   }
 
   private static final class Entry {

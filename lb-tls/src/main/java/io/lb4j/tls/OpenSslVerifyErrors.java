@@ -25,23 +25,21 @@ import javax.net.ssl.X509ExtendedTrustManager;
  * itself is the JDK's, unchanged; only the alert is chosen, and the original exception stays the
  * cause, so the refusal's detail still says why.
  */
-final class OpenSslVerifyErrors extends X509ExtendedTrustManager {
+final class OpenSslVerifyErrors extends ClientTrustDecorator {
 
   private static final String CLIENT_AUTH = "1.3.6.1.5.5.7.3.2";
   private static final String ANY_EXTENDED_KEY_USAGE = "2.5.29.37.0";
   private static final int DIGITAL_SIGNATURE = 0;
 
-  private final X509ExtendedTrustManager pkix;
-
   OpenSslVerifyErrors(X509ExtendedTrustManager pkix) {
-    this.pkix = pkix;
+    super(pkix);
   }
 
   @Override
   public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine)
       throws CertificateException {
     try {
-      pkix.checkClientTrusted(chain, authType, engine);
+      super.checkClientTrusted(chain, authType, engine);
     } catch (CertificateException e) {
       throw withErrorCode(chain, e);
     }
@@ -51,7 +49,7 @@ final class OpenSslVerifyErrors extends X509ExtendedTrustManager {
   public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket)
       throws CertificateException {
     try {
-      pkix.checkClientTrusted(chain, authType, socket);
+      super.checkClientTrusted(chain, authType, socket);
     } catch (CertificateException e) {
       throw withErrorCode(chain, e);
     }
@@ -61,33 +59,10 @@ final class OpenSslVerifyErrors extends X509ExtendedTrustManager {
   public void checkClientTrusted(X509Certificate[] chain, String authType)
       throws CertificateException {
     try {
-      pkix.checkClientTrusted(chain, authType);
+      super.checkClientTrusted(chain, authType);
     } catch (CertificateException e) {
       throw withErrorCode(chain, e);
     }
-  }
-
-  @Override
-  public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine)
-      throws CertificateException {
-    throw new CertificateException("a server-side context does not verify servers");
-  }
-
-  @Override
-  public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket)
-      throws CertificateException {
-    throw new CertificateException("a server-side context does not verify servers");
-  }
-
-  @Override
-  public void checkServerTrusted(X509Certificate[] chain, String authType)
-      throws CertificateException {
-    throw new CertificateException("a server-side context does not verify servers");
-  }
-
-  @Override
-  public X509Certificate[] getAcceptedIssuers() {
-    return pkix.getAcceptedIssuers();
   }
 
   private static CertificateException withErrorCode(

@@ -1,12 +1,10 @@
 package io.lb4j.tls;
 
-import java.net.Socket;
 import java.security.cert.CertificateEncodingException;
 import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
 import java.util.Arrays;
 import java.util.Objects;
-import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.function.LongSupplier;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLSession;
@@ -27,13 +25,9 @@ import javax.net.ssl.X509ExtendedTrustManager;
  * <p>Each slot holds one chain; a newcomer that hashes to a taken slot replaces it, so memory is
  * bounded by the slot count and a lookup is a volatile read and a byte comparison. Thread-safe.
  */
-final class RememberedVerifications extends X509ExtendedTrustManager {
+final class RememberedVerifications extends ClientTrustDecorator {
 
-  private static final int HASHED_TAIL = 32;
-
-  private final X509ExtendedTrustManager pkix;
-  private final AtomicReferenceArray<Entry> slots;
-  private final int mask;
+  private final CertificateSlots<Entry> slots;
   private final LongSupplier epochMillis;
 
   /**
@@ -43,12 +37,8 @@ final class RememberedVerifications extends X509ExtendedTrustManager {
    * @param epochMillis the wall clock that dates are compared with
    */
   RememberedVerifications(X509ExtendedTrustManager pkix, int slots, LongSupplier epochMillis) {
-    if (slots <= 0 || Integer.bitCount(slots) != 1) {
-      throw new IllegalArgumentException("slots must be a positive power of two but was " + slots);
-    }
-    this.pkix = Objects.requireNonNull(pkix, "pkix");
-    this.slots = new AtomicReferenceArray<>(slots);
-    this.mask = slots - 1;
+    super(pkix);
+    this.slots = new CertificateSlots<>(slots);
     this.epochMillis = Objects.requireNonNull(epochMillis, "epochMillis");
   }
 
@@ -56,52 +46,17 @@ final class RememberedVerifications extends X509ExtendedTrustManager {
   public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine)
       throws CertificateException {
     byte[][] encoded = encoded(chain);
-    String protocol = engine == null ? null : protocolOf(engine.getHandshakeSession());
     if (encoded == null) {
-      pkix.checkClientTrusted(chain, authType, engine);
+      next.checkClientTrusted(chain, authType, engine);
       return;
     }
-    int slot = slotOf(encoded[0]);
+    String protocol = engine == null ? null : protocolOf(engine.getHandshakeSession());
+    int slot = slots.slotOf(encoded[0]);
     if (isRemembered(slots.get(slot), encoded, authType, protocol)) {
       return;
     }
-    pkix.checkClientTrusted(chain, authType, engine);
+    next.checkClientTrusted(chain, authType, engine);
     slots.set(slot, new Entry(encoded, authType, protocol, earliestNotAfter(chain)));
-  }
-
-  @Override
-  public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket)
-      throws CertificateException {
-    pkix.checkClientTrusted(chain, authType, socket);
-  }
-
-  @Override
-  public void checkClientTrusted(X509Certificate[] chain, String authType)
-      throws CertificateException {
-    pkix.checkClientTrusted(chain, authType);
-  }
-
-  @Override
-  public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine)
-      throws CertificateException {
-    pkix.checkServerTrusted(chain, authType, engine);
-  }
-
-  @Override
-  public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket)
-      throws CertificateException {
-    pkix.checkServerTrusted(chain, authType, socket);
-  }
-
-  @Override
-  public void checkServerTrusted(X509Certificate[] chain, String authType)
-      throws CertificateException {
-    pkix.checkServerTrusted(chain, authType);
-  }
-
-  @Override
-  public X509Certificate[] getAcceptedIssuers() {
-    return pkix.getAcceptedIssuers();
   }
 
   private boolean isRemembered(Entry entry, byte[][] chain, String authType, String protocol) {
@@ -138,16 +93,6 @@ final class RememberedVerifications extends X509ExtendedTrustManager {
       earliest = Math.min(earliest, certificate.getNotAfter().getTime());
     }
     return earliest;
-  }
-
-  // A certificate ends with its signature, which is as good as random.
-  private int slotOf(byte[] leaf) {
-    int hash = 1;
-    for (int i = Math.max(0, leaf.length - HASHED_TAIL); i < leaf.length; i++) {
-      hash = 31 * hash + leaf[i];
-    }
-    hash ^= hash >>> 16;
-    return hash & mask;
   }
 
   private static final class Entry {

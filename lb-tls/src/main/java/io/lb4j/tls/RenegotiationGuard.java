@@ -1,6 +1,5 @@
 package io.lb4j.tls;
 
-import java.net.Socket;
 import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
 import javax.net.ssl.SSLEngine;
@@ -20,12 +19,10 @@ import javax.net.ssl.X509ExtendedTrustManager;
  * it finishes; TLS 1.3 cannot renegotiate at all). So refusing here fails every full
  * renegotiation, per engine. BoringSSL never renegotiates as a server and needs no guard.
  */
-final class RenegotiationGuard extends X509ExtendedTrustManager {
-
-  private final X509ExtendedTrustManager pkix;
+final class RenegotiationGuard extends ClientTrustDecorator {
 
   RenegotiationGuard(X509ExtendedTrustManager pkix) {
-    this.pkix = pkix;
+    super(pkix);
   }
 
   @Override
@@ -34,42 +31,7 @@ final class RenegotiationGuard extends X509ExtendedTrustManager {
     if (engine != null && isEstablished(engine.getSession())) {
       throw new CertificateException("renegotiation is not allowed");
     }
-    pkix.checkClientTrusted(chain, authType, engine);
-  }
-
-  @Override
-  public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket)
-      throws CertificateException {
-    pkix.checkClientTrusted(chain, authType, socket);
-  }
-
-  @Override
-  public void checkClientTrusted(X509Certificate[] chain, String authType)
-      throws CertificateException {
-    pkix.checkClientTrusted(chain, authType);
-  }
-
-  @Override
-  public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine)
-      throws CertificateException {
-    throw new CertificateException("a server-side context does not verify servers");
-  }
-
-  @Override
-  public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket)
-      throws CertificateException {
-    throw new CertificateException("a server-side context does not verify servers");
-  }
-
-  @Override
-  public void checkServerTrusted(X509Certificate[] chain, String authType)
-      throws CertificateException {
-    throw new CertificateException("a server-side context does not verify servers");
-  }
-
-  @Override
-  public X509Certificate[] getAcceptedIssuers() {
-    return pkix.getAcceptedIssuers();
+    super.checkClientTrusted(chain, authType, engine);
   }
 
   private static boolean isEstablished(SSLSession current) {
