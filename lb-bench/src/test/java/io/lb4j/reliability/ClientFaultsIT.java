@@ -4,16 +4,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.lb4j.api.CloseReason;
-import io.lb4j.api.ConnectionEvent;
 import io.lb4j.api.RefusalReason;
 import io.lb4j.api.Refuse;
 import io.lb4j.api.Upstream;
 import io.lb4j.bench.soak.CheckedStreams;
 import io.lb4j.bench.soak.MalformedTls;
-import io.lb4j.bench.soak.StreamResult;
 import io.lb4j.bench.soak.StreamResult.Outcome;
+import io.lb4j.bench.soak.StreamResult;
 import io.lb4j.impl.LoadBalancer;
 import io.lb4j.testkit.data.TestData;
+import io.lb4j.testkit.junit.Closer;
 import io.lb4j.testkit.netty.NettyLeakDetector;
 import io.lb4j.testkit.upstream.EchoUpstream;
 import io.lb4j.testkit.upstream.SinkUpstream;
@@ -21,7 +21,6 @@ import io.lb4j.testkit.upstream.Upstreams;
 import io.lb4j.tls.PemTlsContextFactory;
 import io.lb4j.tls.TlsEngine;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
@@ -34,10 +33,10 @@ import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import javax.net.ssl.SSLSocket;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -56,29 +55,17 @@ class ClientFaultsIT {
   @TempDir Path dir;
   private MutualTls mtls;
   private PemTlsContextFactory factory;
-  private final List<AutoCloseable> closeables = new ArrayList<>();
+  @RegisterExtension final Closer closer = new Closer();
   private final Events events = new Events();
 
   @BeforeEach
   void writeMaterial() {
     mtls = new MutualTls(dir);
-    factory = track(mtls.factory(TlsEngine.AUTO));
-  }
-
-  @AfterEach
-  void closeAll() throws Exception {
-    for (int i = closeables.size() - 1; i >= 0; i--) {
-      closeables.get(i).close();
-    }
-  }
-
-  private <T extends AutoCloseable> T track(T c) {
-    closeables.add(c);
-    return c;
+    factory = closer.track(mtls.factory(TlsEngine.AUTO));
   }
 
   private LoadBalancer start(Upstream upstream, Duration handshakeTimeout) {
-    return track(
+    return closer.track(
         LoadBalancer.builder()
             .upstream(upstream, ANY)
             .tls(factory)
@@ -103,33 +90,10 @@ class ClientFaultsIT {
     }
   }
 
-  private static Socket plainSocket(InetSocketAddress address) throws IOException {
-    Socket s = new Socket();
-    s.setTcpNoDelay(true);
-    s.connect(address, 10_000);
-    s.setSoTimeout((int) READ_TIMEOUT.toMillis());
-    return s;
-  }
-
-  /** Reads until the server closes: true for an end of stream or a reset, false never (throws). */
-  private static void readUntilClosed(Socket socket) throws IOException {
-    InputStream in = socket.getInputStream();
-    byte[] buf = new byte[4096];
-    try {
-      while (in.read(buf) >= 0) {
-        // an alert may come first
-      }
-    } catch (SocketTimeoutException hung) {
-      throw hung;
-    } catch (IOException reset) {
-      // a reset is a close too
-    }
-  }
-
   @Test
   void clientsThatResetMidStreamAreReleasedWhileOthersComplete() throws Exception {
-    EchoUpstream a = track(Upstreams.echo());
-    EchoUpstream b = track(Upstreams.echo());
+    EchoUpstream a = closer.track(Upstreams.echo());
+    EchoUpstream b = closer.track(Upstreams.echo());
     LoadBalancer lb = start(upstream(a, b), Duration.ofSeconds(10));
     InetSocketAddress address = lb.boundAddress("api");
     int clients = Scale.of(40, 400);
@@ -188,7 +152,7 @@ class ClientFaultsIT {
 
   @Test
   void clientsThatVanishDuringTheHandshakeAreRefusedAndReleased() throws Exception {
-    SinkUpstream sink = track(Upstreams.sink());
+    SinkUpstream sink = closer.track(Upstreams.sink());
     LoadBalancer lb = start(upstream(sink), Duration.ofSeconds(10));
     InetSocketAddress address = lb.boundAddress("api");
     List<byte[]> hellos = MalformedTls.realClientHellos();
@@ -199,20 +163,20 @@ class ClientFaultsIT {
       List<Future<Void>> futures = threads.submitAll(total, i -> () -> {
         Vanishing how = Vanishing.values()[i % Vanishing.values().length];
         byte[] hello = hellos.get(i % hellos.size());
-        Socket socket = plainSocket(address);
+        Socket socket = PlainSockets.open(address, READ_TIMEOUT);
         switch (how) {
           case RESET_RIGHT_AFTER_CONNECT -> { }
           case HALF_A_CLIENT_HELLO_THEN_FIN -> {
             socket.getOutputStream().write(hello, 0, hello.length / 2);
             socket.shutdownOutput();
-            readUntilClosed(socket);
+            PlainSockets.readUntilClosed(socket);
           }
           case CLIENT_HELLO_THEN_RESET -> socket.getOutputStream().write(hello);
           case CLIENT_HELLO_THEN_FIN_AFTER_THE_SERVER_ANSWERED -> {
             socket.getOutputStream().write(hello);
             assertThat(socket.getInputStream().read()).as("the server's first byte").isEqualTo(22);
             socket.shutdownOutput();
-            readUntilClosed(socket);
+            PlainSockets.readUntilClosed(socket);
           }
           default -> throw new AssertionError(how);
         }
@@ -236,7 +200,7 @@ class ClientFaultsIT {
   @Test
   void thousandSilentConnectionsAreClosedAtTheHandshakeTimeoutWhileAGoodClientIsServed()
       throws Exception {
-    EchoUpstream echo = track(Upstreams.echo());
+    EchoUpstream echo = closer.track(Upstreams.echo());
     // Long enough that the good client is served well within it, so that it is served while every
     // silent connection is still open; short enough for a test.
     Duration handshakeTimeout = Duration.ofSeconds(6);
@@ -249,7 +213,7 @@ class ClientFaultsIT {
     List<Socket> sockets = new ArrayList<>(silent);
     try {
       for (int i = 0; i < silent; i++) {
-        sockets.add(plainSocket(address));
+        sockets.add(PlainSockets.open(address, READ_TIMEOUT));
       }
       await().atMost(Duration.ofSeconds(30)).until(() -> lb.openConnections() == silent);
 
@@ -262,7 +226,7 @@ class ClientFaultsIT {
           .isEmpty();
 
       for (Socket s : sockets) {
-        readUntilClosed(s);
+        PlainSockets.readUntilClosed(s);
       }
     } finally {
       for (Socket s : sockets) {
@@ -281,7 +245,7 @@ class ClientFaultsIT {
 
   @Test
   void floodOfFailingHandshakesDoesNotStopServedClients() throws Exception {
-    EchoUpstream echo = track(Upstreams.echo());
+    EchoUpstream echo = closer.track(Upstreams.echo());
     LoadBalancer lb = start(upstream(echo), Duration.ofSeconds(10));
     InetSocketAddress address = lb.boundAddress("api");
     int servedThreads = 4;
@@ -358,14 +322,14 @@ class ClientFaultsIT {
 
   private static boolean helloThenGarbageWasServed(InetSocketAddress address, byte[] hello)
       throws IOException {
-    try (Socket socket = plainSocket(address)) {
+    try (Socket socket = PlainSockets.open(address, READ_TIMEOUT)) {
       socket.getOutputStream().write(hello);
       if (socket.getInputStream().read() != 22) {
         return false;
       }
       socket.getOutputStream().write(new byte[] {22, 3, 3, 0, 4, 1, 2, 3, 4});
       socket.shutdownOutput();
-      readUntilClosed(socket);
+      PlainSockets.readUntilClosed(socket);
       return false;
     } catch (SocketTimeoutException hung) {
       throw hung;

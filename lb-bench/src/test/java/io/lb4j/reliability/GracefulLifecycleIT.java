@@ -11,6 +11,7 @@ import io.lb4j.bench.soak.StreamResult.Outcome;
 import io.lb4j.impl.LoadBalancer;
 import io.lb4j.impl.balancing.HostStatus;
 import io.lb4j.reliability.Crowd.Streamed;
+import io.lb4j.testkit.junit.Closer;
 import io.lb4j.testkit.netty.NettyLeakDetector;
 import io.lb4j.testkit.pki.IssuedCertificate;
 import io.lb4j.testkit.upstream.EchoUpstream;
@@ -23,15 +24,14 @@ import java.net.Socket;
 import java.nio.file.Path;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLSocket;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -51,25 +51,13 @@ class GracefulLifecycleIT {
   @TempDir Path dir;
   private MutualTls mtls;
   private PemTlsContextFactory factory;
-  private final List<AutoCloseable> closeables = new ArrayList<>();
+  @RegisterExtension final Closer closer = new Closer();
   private final Events events = new Events();
 
   @BeforeEach
   void writeMaterial() {
     mtls = new MutualTls(dir);
-    factory = track(mtls.factory(TlsEngine.AUTO));
-  }
-
-  @AfterEach
-  void closeAll() throws Exception {
-    for (int i = closeables.size() - 1; i >= 0; i--) {
-      closeables.get(i).close();
-    }
-  }
-
-  private <T extends AutoCloseable> T track(T c) {
-    closeables.add(c);
-    return c;
+    factory = closer.track(mtls.factory(TlsEngine.AUTO));
   }
 
   private LoadBalancer.Builder builder(Upstream upstream) {
@@ -87,11 +75,11 @@ class GracefulLifecycleIT {
 
   @Test
   void hostListUpdateWhileStreamingDropsNoEstablishedConnection() throws Exception {
-    EchoUpstream leaving = track(Upstreams.echo());
-    EchoUpstream staying = track(Upstreams.echo());
-    EchoUpstream arriving = track(Upstreams.echo());
+    EchoUpstream leaving = closer.track(Upstreams.echo());
+    EchoUpstream staying = closer.track(Upstreams.echo());
+    EchoUpstream arriving = closer.track(Upstreams.echo());
     Upstream before = upstream(leaving, staying);
-    LoadBalancer lb = track(builder(before).build().start());
+    LoadBalancer lb = closer.track(builder(before).build().start());
     InetSocketAddress address = lb.boundAddress("api");
     long length = 256 * 1024;
 
@@ -129,9 +117,9 @@ class GracefulLifecycleIT {
 
   @Test
   void certificateReloadsWhileStreamingDropNoEstablishedConnection() throws Exception {
-    EchoUpstream a = track(Upstreams.echo());
-    EchoUpstream b = track(Upstreams.echo());
-    LoadBalancer lb = track(builder(upstream(a, b)).build().start());
+    EchoUpstream a = closer.track(Upstreams.echo());
+    EchoUpstream b = closer.track(Upstreams.echo());
+    LoadBalancer lb = closer.track(builder(upstream(a, b)).build().start());
     InetSocketAddress address = lb.boundAddress("api");
     int reloads = 5;
 
@@ -175,9 +163,9 @@ class GracefulLifecycleIT {
   @Test
   void clientCaReloadThatDistrustsStreamingClientsKeepsTheirConnectionsAndRefusesNewOnes()
       throws Exception {
-    EchoUpstream a = track(Upstreams.echo());
-    EchoUpstream b = track(Upstreams.echo());
-    LoadBalancer lb = track(builder(upstream(a, b)).build().start());
+    EchoUpstream a = closer.track(Upstreams.echo());
+    EchoUpstream b = closer.track(Upstreams.echo());
+    LoadBalancer lb = closer.track(builder(upstream(a, b)).build().start());
     InetSocketAddress address = lb.boundAddress("api");
 
     List<Streamed> results;
@@ -212,8 +200,8 @@ class GracefulLifecycleIT {
 
   @Test
   void closeDrainsStreamsThatFinishWithinTheDrainTimeout() throws Exception {
-    EchoUpstream a = track(Upstreams.echo());
-    EchoUpstream b = track(Upstreams.echo());
+    EchoUpstream a = closer.track(Upstreams.echo());
+    EchoUpstream b = closer.track(Upstreams.echo());
     LoadBalancer lb = builder(upstream(a, b)).drainTimeout(Duration.ofMinutes(2)).build().start();
     InetSocketAddress address = lb.boundAddress("api");
     long length = 256 * 1024;
@@ -243,8 +231,8 @@ class GracefulLifecycleIT {
 
   @Test
   void closeEndsStreamsStillOpenAtTheDrainTimeoutAndReturns() throws Exception {
-    EchoUpstream a = track(Upstreams.echo());
-    EchoUpstream b = track(Upstreams.echo());
+    EchoUpstream a = closer.track(Upstreams.echo());
+    EchoUpstream b = closer.track(Upstreams.echo());
     LoadBalancer lb = builder(upstream(a, b)).drainTimeout(Duration.ofSeconds(2)).build().start();
     InetSocketAddress address = lb.boundAddress("api");
 

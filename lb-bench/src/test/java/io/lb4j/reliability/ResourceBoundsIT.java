@@ -13,12 +13,13 @@ import io.lb4j.bench.soak.MalformedTls;
 import io.lb4j.bench.soak.ResourceSampler;
 import io.lb4j.bench.soak.Resources;
 import io.lb4j.bench.soak.Seeds;
-import io.lb4j.bench.soak.StreamResult;
 import io.lb4j.bench.soak.StreamResult.Outcome;
+import io.lb4j.bench.soak.StreamResult;
 import io.lb4j.impl.Forwarder;
 import io.lb4j.impl.LoadBalancer;
 import io.lb4j.ratelimit.ClientLimit;
 import io.lb4j.ratelimit.LocalRateLimiter;
+import io.lb4j.testkit.junit.Closer;
 import io.lb4j.testkit.netty.NettyLeakDetector;
 import io.lb4j.testkit.upstream.EchoUpstream;
 import io.lb4j.testkit.upstream.SourceUpstream;
@@ -27,7 +28,6 @@ import io.lb4j.testkit.upstream.Upstreams;
 import io.lb4j.tls.PemTlsContextFactory;
 import io.lb4j.tls.TlsEngine;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
@@ -45,7 +45,6 @@ import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
 import javax.net.ssl.SSLSocket;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -65,19 +64,7 @@ class ResourceBoundsIT {
   private static final InetSocketAddress ANY = new InetSocketAddress("127.0.0.1", 0);
 
   @TempDir Path dir;
-  private final List<AutoCloseable> closeables = new ArrayList<>();
-
-  @AfterEach
-  void closeAll() throws Exception {
-    for (int i = closeables.size() - 1; i >= 0; i--) {
-      closeables.get(i).close();
-    }
-  }
-
-  private <T extends AutoCloseable> T track(T c) {
-    closeables.add(c);
-    return c;
-  }
+  @RegisterExtension final Closer closer = new Closer();
 
   // Per slow connection, lb4j may hold what its client channel has queued up to Netty's write
   // high-water mark (64 KiB), the one read from the host that crossed it (Netty's adaptive
@@ -109,17 +96,17 @@ class ResourceBoundsIT {
     int readers = 1000;
     long offered = 512 * 1024;
     MutualTls mtls = new MutualTls(dir);
-    PemTlsContextFactory factory = track(mtls.factory(TlsEngine.AUTO));
+    PemTlsContextFactory factory = closer.track(mtls.factory(TlsEngine.AUTO));
     // Ends with a FIN and stays open until the client leaves.
     SourceUpstream source =
-        track(Upstreams.source(offered, SourceUpstream.Ending.SHUTDOWN_OUTPUT));
+        closer.track(Upstreams.source(offered, SourceUpstream.Ending.SHUTDOWN_OUTPUT));
     Events events = new Events();
-    Forwarder forwarder = track(Forwarder.builder(
+    Forwarder forwarder = closer.track(Forwarder.builder(
             Upstream.builder("source").hosts(List.of(source.host())).build())
         .tls(factory)
         .listener(events)
         .build());
-    ServerSocketChannel listener = track(ServerSocketChannel.open());
+    ServerSocketChannel listener = closer.track(ServerSocketChannel.open());
     listener.bind(new InetSocketAddress("127.0.0.1", 0), 1024);
     InetSocketAddress address = (InetSocketAddress) listener.getLocalAddress();
     Thread acceptor = new Thread(() -> {
@@ -261,18 +248,18 @@ class ResourceBoundsIT {
       throws Exception {
     int total = Scale.of(12_000);
     MutualTls mtls = new MutualTls(dir);
-    PemTlsContextFactory factory = track(mtls.factory(TlsEngine.AUTO));
-    EchoUpstream echoA = track(Upstreams.echo());
-    EchoUpstream echoB = track(Upstreams.echo());
-    SourceUpstream source = track(Upstreams.source(4096, SourceUpstream.Ending.CLOSE));
-    TestUpstream resetting = track(Upstreams.resetAfter(50));
+    PemTlsContextFactory factory = closer.track(mtls.factory(TlsEngine.AUTO));
+    EchoUpstream echoA = closer.track(Upstreams.echo());
+    EchoUpstream echoB = closer.track(Upstreams.echo());
+    SourceUpstream source = closer.track(Upstreams.source(4096, SourceUpstream.Ending.CLOSE));
+    TestUpstream resetting = closer.track(Upstreams.resetAfter(50));
     Events plainEvents = new Events();
     Events tlsEvents = new Events();
     // A cap on concurrent connections, per identity, that the churn never reaches unless the
     // limiter's slots leak: every path that ends a connection must give its slot back.
     RateLimiter plainCap = LocalRateLimiter.builder().defaults(ClientLimit.concurrent(CAP)).build();
     RateLimiter tlsCap = LocalRateLimiter.builder().defaults(ClientLimit.concurrent(CAP)).build();
-    LoadBalancer plain = track(LoadBalancer.builder()
+    LoadBalancer plain = closer.track(LoadBalancer.builder()
         .upstream(Upstream.builder("echo").hosts(List.of(echoA.host(), echoB.host())).build(), ANY)
         .upstream(Upstream.builder("source").hosts(List.of(source.host())).build(), ANY)
         .upstream(Upstream.builder("resetting").hosts(List.of(resetting.host())).build(), ANY)
@@ -281,7 +268,7 @@ class ResourceBoundsIT {
         .listener(plainEvents)
         .build()
         .start());
-    LoadBalancer tls = track(LoadBalancer.builder()
+    LoadBalancer tls = closer.track(LoadBalancer.builder()
         .upstream(Upstream.builder("echo").hosts(List.of(echoA.host(), echoB.host())).build(), ANY)
         .tls(factory)
         // Generous: under a loaded machine a JDK client can take seconds over its own handshake.
@@ -361,7 +348,8 @@ class ResourceBoundsIT {
       Resources after = settled.get();
       LEAKS.assertNoLeaks();
       // Every slot of the concurrency caps is free again: exactly CAP connections are admitted.
-      assertCapIsWhole(() -> plainSocket(plain.boundAddress("echo")), plainEvents);
+      assertCapIsWhole(
+          () -> PlainSockets.open(plain.boundAddress("echo"), READ_TIMEOUT), plainEvents);
       assertCapIsWhole(() -> MutualTls.open(mtls.trusted(), tls.boundAddress("echo"), READ_TIMEOUT),
           tlsEvents);
       Figures.record("connection churn of mixed outcomes",
@@ -410,28 +398,6 @@ class ResourceBoundsIT {
     return m;
   }
 
-  private static Socket plainSocket(InetSocketAddress address) throws IOException {
-    Socket s = new Socket();
-    s.setTcpNoDelay(true);
-    s.connect(address, 10_000);
-    s.setSoTimeout((int) READ_TIMEOUT.toMillis());
-    return s;
-  }
-
-  private static void readUntilClosed(Socket socket) throws IOException {
-    InputStream in = socket.getInputStream();
-    byte[] buf = new byte[4096];
-    try {
-      while (in.read(buf) >= 0) {
-        // whatever comes before the close
-      }
-    } catch (SocketTimeoutException hung) {
-      throw hung;
-    } catch (IOException reset) {
-      // a reset is a close too
-    }
-  }
-
   /** Asserts a served stream completed; if not, says why lb4j ended it (the socket is still open). */
   private static void assertCompleted(StreamResult r, Socket s, Events events) {
     if (r.outcome() == Outcome.COMPLETED) {
@@ -459,33 +425,33 @@ class ResourceBoundsIT {
       MalformedTls malformed, List<byte[]> hellos, int i, Events events) throws IOException {
     switch (kind) {
       case ECHO -> {
-        try (Socket s = plainSocket(address)) {
+        try (Socket s = PlainSockets.open(address, READ_TIMEOUT)) {
           assertCompleted(CheckedStreams.echo(s, 100, 100), s, events);
         }
       }
       case DOWNLOAD -> {
-        try (Socket s = plainSocket(address)) {
+        try (Socket s = PlainSockets.open(address, READ_TIMEOUT)) {
           assertCompleted(CheckedStreams.download(s, 4096), s, events);
         }
       }
       case CLIENT_RESET -> {
-        Socket s = plainSocket(address);
+        Socket s = PlainSockets.open(address, READ_TIMEOUT);
         s.getOutputStream().write(new byte[100]);
         s.setSoLinger(true, 0);
         s.close();
       }
       case UPSTREAM_RESET, NO_HOST -> {
-        try (Socket s = plainSocket(address)) {
+        try (Socket s = PlainSockets.open(address, READ_TIMEOUT)) {
           try {
             s.getOutputStream().write(new byte[100]);
           } catch (IOException closedAlready) {
             // a refused client may be closed before it writes
           }
-          readUntilClosed(s);
+          PlainSockets.readUntilClosed(s);
         }
       }
       case CLIENT_LEAVES -> {
-        Socket s = plainSocket(address);
+        Socket s = PlainSockets.open(address, READ_TIMEOUT);
         s.close();
       }
       case TLS_ECHO -> {
@@ -506,18 +472,18 @@ class ResourceBoundsIT {
       }
       case TLS_MALFORMED -> {
         MalformedTls.Case c = malformed.get(i);
-        try (Socket s = plainSocket(address)) {
+        try (Socket s = PlainSockets.open(address, READ_TIMEOUT)) {
           try {
             s.getOutputStream().write(c.bytes());
             s.shutdownOutput();
           } catch (IOException closedEarly) {
             // refused while writing
           }
-          readUntilClosed(s);
+          PlainSockets.readUntilClosed(s);
         }
       }
       case TLS_HELLO_THEN_RESET -> {
-        Socket s = plainSocket(address);
+        Socket s = PlainSockets.open(address, READ_TIMEOUT);
         s.getOutputStream().write(hellos.get(i % hellos.size()));
         s.setSoLinger(true, 0);
         s.close();

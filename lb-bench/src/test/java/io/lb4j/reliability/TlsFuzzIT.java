@@ -118,14 +118,6 @@ class TlsFuzzIT {
         .collect(java.util.stream.Collectors.joining(", ")) + (counts.size() > 6 ? ", " + (counts.size() - 6) + " more kinds" : "");
   }
 
-  private static Socket connect(InetSocketAddress address) throws IOException {
-    Socket s = new Socket();
-    s.setTcpNoDelay(true);
-    s.connect(address, 10_000);
-    s.setSoTimeout((int) READ_TIMEOUT.toMillis());
-    return s;
-  }
-
   /** How lb4j ended a case's connection, as the client saw it. */
   private enum Ended { CLOSED_AFTER_ANSWERING, CLOSED_SILENTLY, RESET, CLIENT_RESET }
 
@@ -149,7 +141,7 @@ class TlsFuzzIT {
   }
 
   private static Ended play(InetSocketAddress address, MalformedTls.Case c) throws IOException {
-    try (Socket socket = connect(address)) {
+    try (Socket socket = PlainSockets.open(address, READ_TIMEOUT)) {
       try {
         socket.getOutputStream().write(c.bytes());
         if (c.ending() == MalformedTls.Ending.FIN) {
@@ -229,7 +221,7 @@ class TlsFuzzIT {
       List<Future<String>> futures = threads.submitAll(count, i -> () -> {
         Random random = Seeds.random(SEED, i);
         String protocol = i % 2 == 0 ? "TLSv1.2" : "TLSv1.3";
-        try (Socket socket = connect(address)) {
+        try (Socket socket = PlainSockets.open(address, READ_TIMEOUT)) {
           String damage = SecondFlight.sendDamaged(mtls.trusted(), protocol, socket, random);
           readUntilClosed(socket, "case " + i + " of seed " + SEED + ": " + damage);
           return damage;

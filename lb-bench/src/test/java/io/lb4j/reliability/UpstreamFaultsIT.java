@@ -3,41 +3,40 @@ package io.lb4j.reliability;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.lb4j.api.BalancingStrategy;
 import io.lb4j.api.CloseReason;
 import io.lb4j.api.ConnectionEvent;
 import io.lb4j.api.HealthCheck;
 import io.lb4j.api.Host;
 import io.lb4j.api.Upstream;
-import io.lb4j.api.BalancingStrategy;
 import io.lb4j.bench.soak.CheckedStreams;
 import io.lb4j.bench.soak.ResourceSampler;
 import io.lb4j.bench.soak.Resources;
-import io.lb4j.bench.soak.StreamResult;
 import io.lb4j.bench.soak.StreamResult.Outcome;
+import io.lb4j.bench.soak.StreamResult;
 import io.lb4j.impl.LoadBalancer;
 import io.lb4j.reliability.Crowd.Streamed;
+import io.lb4j.testkit.junit.Closer;
 import io.lb4j.testkit.netty.NettyLeakDetector;
 import io.lb4j.testkit.upstream.EchoUpstream;
 import io.lb4j.testkit.upstream.SourceUpstream;
 import io.lb4j.testkit.upstream.TestUpstream;
 import io.lb4j.testkit.upstream.Upstreams;
+import io.lb4j.tls.PemTlsContextFactory;
+import io.lb4j.tls.TlsEngine;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLSocket;
-import io.lb4j.tls.PemTlsContextFactory;
-import io.lb4j.tls.TlsEngine;
-import org.junit.jupiter.api.extension.RegisterExtension;
-import org.junit.jupiter.api.io.TempDir;
-import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Hosts that fail while clients stream through lb4j (plain TCP, where TLS adds nothing to a
@@ -61,27 +60,15 @@ class UpstreamFaultsIT {
   private static final Duration CLIENT_READ_TIMEOUT = Duration.ofSeconds(30);
   private static final InetSocketAddress ANY = new InetSocketAddress("127.0.0.1", 0);
 
-  private final List<AutoCloseable> closeables = new ArrayList<>();
+  @RegisterExtension final Closer closer = new Closer();
   private final Events events = new Events();
-
-  @AfterEach
-  void closeAll() throws Exception {
-    for (int i = closeables.size() - 1; i >= 0; i--) {
-      closeables.get(i).close();
-    }
-  }
-
-  private <T extends AutoCloseable> T track(T c) {
-    closeables.add(c);
-    return c;
-  }
 
   private LoadBalancer start(Upstream.Builder upstream) {
     return start(upstream, IDLE);
   }
 
   private LoadBalancer start(Upstream.Builder upstream, Duration idle) {
-    return track(
+    return closer.track(
         LoadBalancer.builder()
             .upstream(upstream.idleTimeout(idle).build(), ANY)
             .listener(events)
@@ -114,9 +101,9 @@ class UpstreamFaultsIT {
 
   @Test
   void hostThatResetsMidStreamCutsOnlyItsOwnClients() throws Exception {
-    TestUpstream resetting = track(Upstreams.resetAfter(4 * 1024));
-    EchoUpstream a = track(Upstreams.echo());
-    EchoUpstream b = track(Upstreams.echo());
+    TestUpstream resetting = closer.track(Upstreams.resetAfter(4 * 1024));
+    EchoUpstream a = closer.track(Upstreams.echo());
+    EchoUpstream b = closer.track(Upstreams.echo());
     LoadBalancer lb = start(upstream(resetting, a, b));
     int clients = Scale.of(30, 300);
     long length = 512 * 1024;
@@ -146,8 +133,8 @@ class UpstreamFaultsIT {
 
   @Test
   void hostThatNeverAnswersIsCutAtTheIdleTimeoutWhileOthersComplete() throws Exception {
-    TestUpstream hung = track(Upstreams.blackHole());
-    EchoUpstream echo = track(Upstreams.echo());
+    TestUpstream hung = closer.track(Upstreams.blackHole());
+    EchoUpstream echo = closer.track(Upstreams.echo());
     LoadBalancer lb = start(upstream(hung, echo), SHORT_IDLE);
     int clients = Scale.of(20, 200);
     long length = 512 * 1024;
@@ -176,8 +163,8 @@ class UpstreamFaultsIT {
 
   @Test
   void killedHostCutsItsOpenConnectionsWhileOthersComplete() throws Exception {
-    EchoUpstream killed = track(Upstreams.echo());
-    EchoUpstream survivor = track(Upstreams.echo());
+    EchoUpstream killed = closer.track(Upstreams.echo());
+    EchoUpstream survivor = closer.track(Upstreams.echo());
     LoadBalancer lb = start(upstream(killed, survivor));
     int clients = Scale.of(40, 400);
     long length = 1024 * 1024;
@@ -216,12 +203,12 @@ class UpstreamFaultsIT {
     // lb4j tries the echo host. Meanwhile the clients (mTLS, writing right behind their handshake)
     // send as fast as lb4j reads: lb4j holds a bounded amount and writes it, in order, once the
     // second connect is up.
-    TestUpstream silent = track(Upstreams.unresponsive());
-    EchoUpstream echo = track(Upstreams.echo());
+    TestUpstream silent = closer.track(Upstreams.unresponsive());
+    EchoUpstream echo = closer.track(Upstreams.echo());
     MutualTls mtls = new MutualTls(dir);
-    PemTlsContextFactory factory = track(mtls.factory(TlsEngine.AUTO));
+    PemTlsContextFactory factory = closer.track(mtls.factory(TlsEngine.AUTO));
     BalancingStrategy firstListed = (candidates, connection) -> 0;
-    LoadBalancer lb = track(LoadBalancer.builder()
+    LoadBalancer lb = closer.track(LoadBalancer.builder()
         .upstream(upstream(silent, echo)
             .strategy(firstListed)
             .connectTimeout(Duration.ofSeconds(2))
@@ -276,10 +263,11 @@ class UpstreamFaultsIT {
   @Test
   void clientOfAKilledHostStillReceivesEveryByteLb4jForwardedIntact(@TempDir Path dir)
       throws Exception {
-    SourceUpstream source = track(Upstreams.source(256L << 20, SourceUpstream.Ending.SHUTDOWN_OUTPUT));
+    SourceUpstream source =
+        closer.track(Upstreams.source(256L << 20, SourceUpstream.Ending.SHUTDOWN_OUTPUT));
     MutualTls mtls = new MutualTls(dir);
-    PemTlsContextFactory factory = track(mtls.factory(TlsEngine.AUTO));
-    LoadBalancer lb = track(LoadBalancer.builder()
+    PemTlsContextFactory factory = closer.track(mtls.factory(TlsEngine.AUTO));
+    LoadBalancer lb = closer.track(LoadBalancer.builder()
         .upstream(upstream(source).idleTimeout(IDLE).build(), ANY)
         .tls(factory)
         .listener(events)
@@ -306,8 +294,8 @@ class UpstreamFaultsIT {
 
   @Test
   void hostThatComesBackIsServedAgainAndNoClientIsRefusedMeanwhile() throws Exception {
-    EchoUpstream flaky = track(Upstreams.echo());
-    EchoUpstream steady = track(Upstreams.echo());
+    EchoUpstream flaky = closer.track(Upstreams.echo());
+    EchoUpstream steady = closer.track(Upstreams.echo());
     LoadBalancer lb = start(upstream(flaky, steady)
         .healthCheck(HealthCheck.of(Duration.ofMillis(100), Duration.ofMillis(200), 1, 1)));
     InetSocketAddress address = lb.boundAddress("api");

@@ -9,40 +9,27 @@ import io.lb4j.api.Decision;
 import io.lb4j.api.RateLimiter;
 import io.lb4j.api.RefusalReason;
 import io.lb4j.api.Refuse;
+import io.lb4j.testkit.junit.Closer;
 import io.lb4j.testkit.netty.NettyLeakDetector;
 import io.lb4j.testkit.upstream.SinkUpstream;
 import io.lb4j.testkit.upstream.Upstreams;
 import java.net.Socket;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Refused clients send nothing upstream; admitted ones are released to the limiter once. */
 @ExtendWith(NettyLeakDetector.class)
 @Timeout(60)
 class AdmissionTest {
 
-  private final List<AutoCloseable> closeables = new ArrayList<>();
+  @RegisterExtension final Closer closer = new Closer();
   private final RecordingListener events = new RecordingListener();
-
-  @AfterEach
-  void closeAll() throws Exception {
-    for (int i = closeables.size() - 1; i >= 0; i--) {
-      closeables.get(i).close();
-    }
-  }
-
-  private <T extends AutoCloseable> T track(T c) {
-    closeables.add(c);
-    return c;
-  }
 
   private static void sendAndExpectClose(Socket s) throws Exception {
     s.setSoTimeout(10_000);
@@ -60,9 +47,9 @@ class AdmissionTest {
 
   @Test
   void unauthorizedClientIsRefusedAndUpstreamSeesNothing() throws Exception {
-    SinkUpstream sink = track(Upstreams.sink());
+    SinkUpstream sink = closer.track(Upstreams.sink());
     LoadBalancer lb =
-        track(
+        closer.track(
             LoadBalancer.builder()
                 .upstream(Fixtures.upstream("sink", sink).build(), Fixtures.ANY_PORT)
                 .authorizer((identity, upstream) -> Decision.refuse(RefusalReason.UNAUTHORIZED, "nobody may"))
@@ -81,10 +68,10 @@ class AdmissionTest {
 
   @Test
   void rateLimitedClientIsRefusedAndUpstreamSeesNothing() throws Exception {
-    SinkUpstream sink = track(Upstreams.sink());
+    SinkUpstream sink = closer.track(Upstreams.sink());
     CountingLimiter limiter = new CountingLimiter(1);
     LoadBalancer lb =
-        track(
+        closer.track(
             LoadBalancer.builder()
                 .upstream(Fixtures.upstream("sink", sink).build(), Fixtures.ANY_PORT)
                 .rateLimiter(limiter)
@@ -108,13 +95,13 @@ class AdmissionTest {
 
   @Test
   void limiterThatAnswersLaterOnAnotherThreadStillAdmits() throws Exception {
-    SinkUpstream sink = track(Upstreams.sink());
+    SinkUpstream sink = closer.track(Upstreams.sink());
     RateLimiter slow =
         (identity, upstream) ->
             CompletableFuture.supplyAsync(
                 Decision::admit, CompletableFuture.delayedExecutor(50, java.util.concurrent.TimeUnit.MILLISECONDS));
     LoadBalancer lb =
-        track(
+        closer.track(
             LoadBalancer.builder()
                 .upstream(Fixtures.upstream("sink", sink).build(), Fixtures.ANY_PORT)
                 .rateLimiter(slow)
@@ -129,7 +116,7 @@ class AdmissionTest {
 
   @Test
   void limiterAdmissionForClientThatResetIsGivenBack() throws Exception {
-    SinkUpstream sink = track(Upstreams.sink());
+    SinkUpstream sink = closer.track(Upstreams.sink());
     CompletableFuture<io.lb4j.api.Decision> answer = new CompletableFuture<>();
     AtomicInteger released = new AtomicInteger();
     RateLimiter pending =
@@ -145,7 +132,7 @@ class AdmissionTest {
           }
         };
     LoadBalancer lb =
-        track(
+        closer.track(
             LoadBalancer.builder()
                 .upstream(Fixtures.upstream("sink", sink).build(), Fixtures.ANY_PORT)
                 .rateLimiter(pending)
@@ -164,11 +151,11 @@ class AdmissionTest {
 
   @Test
   void connectionIsReleasedToTheLimiterThatAdmittedItAfterASwap() throws Exception {
-    SinkUpstream sink = track(Upstreams.sink());
+    SinkUpstream sink = closer.track(Upstreams.sink());
     CountingLimiter first = new CountingLimiter(10);
     CountingLimiter second = new CountingLimiter(10);
     LoadBalancer lb =
-        track(
+        closer.track(
             LoadBalancer.builder()
                 .upstream(Fixtures.upstream("sink", sink).build(), Fixtures.ANY_PORT)
                 .rateLimiter(first)
@@ -187,13 +174,13 @@ class AdmissionTest {
 
   @Test
   void tlsFactoryThatCannotMakeAnEngineRefusesTheClientWithAnEvent() throws Exception {
-    SinkUpstream sink = track(Upstreams.sink());
+    SinkUpstream sink = closer.track(Upstreams.sink());
     io.lb4j.api.TlsContextFactory broken =
         () -> {
           throw new IllegalStateException("no material loaded");
         };
     LoadBalancer lb =
-        track(
+        closer.track(
             LoadBalancer.builder()
                 .upstream(Fixtures.upstream("sink", sink).build(), Fixtures.ANY_PORT)
                 .tls(broken)

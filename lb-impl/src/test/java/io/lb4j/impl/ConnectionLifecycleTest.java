@@ -8,6 +8,7 @@ import io.lb4j.api.CloseReason;
 import io.lb4j.api.ConnectionEvent;
 import io.lb4j.api.Upstream;
 import io.lb4j.impl.balancing.HostStatus;
+import io.lb4j.testkit.junit.Closer;
 import io.lb4j.testkit.netty.NettyLeakDetector;
 import io.lb4j.testkit.upstream.EchoUpstream;
 import io.lb4j.testkit.upstream.SourceUpstream;
@@ -25,37 +26,25 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.function.Function;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Connections end once, release everything, and respect the idle and drain timeouts. */
 @ExtendWith(NettyLeakDetector.class)
 @Timeout(120)
 class ConnectionLifecycleTest {
 
-  private final List<AutoCloseable> closeables = new ArrayList<>();
+  @RegisterExtension final Closer closer = new Closer();
   private final RecordingListener events = new RecordingListener();
-
-  @AfterEach
-  void closeAll() throws Exception {
-    for (int i = closeables.size() - 1; i >= 0; i--) {
-      closeables.get(i).close();
-    }
-  }
-
-  private <T extends AutoCloseable> T track(T c) {
-    closeables.add(c);
-    return c;
-  }
 
   @Test
   void tenThousandShortConnectionsOfEveryEndingLeaveNothingBehind() throws Exception {
-    EchoUpstream echo = track(Upstreams.echo());
-    SourceUpstream source = track(Upstreams.source(1024, SourceUpstream.Ending.CLOSE));
+    EchoUpstream echo = closer.track(Upstreams.echo());
+    SourceUpstream source = closer.track(Upstreams.source(1024, SourceUpstream.Ending.CLOSE));
     LoadBalancer lb =
-        track(
+        closer.track(
             LoadBalancer.builder()
                 .upstream(Fixtures.upstream("echo", echo).build(), Fixtures.ANY_PORT)
                 .upstream(Fixtures.upstream("source", source).build(), Fixtures.ANY_PORT)
@@ -134,8 +123,8 @@ class ConnectionLifecycleTest {
 
   @Test
   void everyConnectionReportsOneCloseEventWithItsBytesAndHost() throws Exception {
-    EchoUpstream echo = track(Upstreams.echo());
-    LoadBalancer lb = track(Fixtures.start(Fixtures.upstream("echo", echo).build(), events));
+    EchoUpstream echo = closer.track(Upstreams.echo());
+    LoadBalancer lb = closer.track(Fixtures.start(Fixtures.upstream("echo", echo).build(), events));
     try (Socket s = Clients.connect(lb.boundAddress("echo"))) {
       s.getOutputStream().write(new byte[1234]);
       Clients.receive(s.getInputStream(), 1234);
@@ -152,9 +141,9 @@ class ConnectionLifecycleTest {
 
   @Test
   void idleConnectionIsClosedAtIdleTimeout() throws Exception {
-    EchoUpstream echo = track(Upstreams.echo());
+    EchoUpstream echo = closer.track(Upstreams.echo());
     Upstream upstream = Fixtures.upstream("echo", echo).idleTimeout(Duration.ofMillis(300)).build();
-    LoadBalancer lb = track(Fixtures.start(upstream, events));
+    LoadBalancer lb = closer.track(Fixtures.start(upstream, events));
     try (Socket s = Clients.connect(lb.boundAddress("echo"))) {
       s.getOutputStream().write(1);
       InputStream in = s.getInputStream();
@@ -168,7 +157,7 @@ class ConnectionLifecycleTest {
 
   @Test
   void closeLetsOpenConnectionFinishWithinDrainTimeout() throws Exception {
-    EchoUpstream echo = track(Upstreams.echo());
+    EchoUpstream echo = closer.track(Upstreams.echo());
     LoadBalancer lb =
         LoadBalancer.builder()
             .upstream(Fixtures.upstream("echo", echo).build(), Fixtures.ANY_PORT)
@@ -198,7 +187,7 @@ class ConnectionLifecycleTest {
 
   @Test
   void closeEndsConnectionsStillOpenAfterDrainTimeout() throws Exception {
-    EchoUpstream echo = track(Upstreams.echo());
+    EchoUpstream echo = closer.track(Upstreams.echo());
     LoadBalancer lb =
         LoadBalancer.builder()
             .upstream(Fixtures.upstream("echo", echo).build(), Fixtures.ANY_PORT)
@@ -219,8 +208,9 @@ class ConnectionLifecycleTest {
 
   @Test
   void startFailsWithClearMessageWhenPortIsTaken() throws Exception {
-    EchoUpstream echo = track(Upstreams.echo());
-    LoadBalancer first = track(Fixtures.start(Fixtures.upstream("echo", echo).build(), events));
+    EchoUpstream echo = closer.track(Upstreams.echo());
+    LoadBalancer first =
+        closer.track(Fixtures.start(Fixtures.upstream("echo", echo).build(), events));
     InetSocketAddress taken = first.boundAddress("echo");
     LoadBalancer second =
         LoadBalancer.builder().upstream(Fixtures.upstream("echo", echo).build(), taken).build();
@@ -231,9 +221,9 @@ class ConnectionLifecycleTest {
 
   @Test
   void hostStatusNamesEveryHost() throws Exception {
-    EchoUpstream a = track(Upstreams.echo());
-    EchoUpstream b = track(Upstreams.echo());
-    LoadBalancer lb = track(Fixtures.start(Fixtures.upstream("echo", a, b).build(), events));
+    EchoUpstream a = closer.track(Upstreams.echo());
+    EchoUpstream b = closer.track(Upstreams.echo());
+    LoadBalancer lb = closer.track(Fixtures.start(Fixtures.upstream("echo", a, b).build(), events));
     Map<io.lb4j.api.Host, HostStatus> status =
         lb.hostStatus("echo").stream().collect(Collectors.toMap(HostStatus::host, Function.identity()));
     assertThat(status).containsOnlyKeys(a.host(), b.host());

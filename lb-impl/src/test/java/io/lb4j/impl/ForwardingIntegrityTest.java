@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.lb4j.testkit.data.TestData;
+import io.lb4j.testkit.junit.Closer;
 import io.lb4j.testkit.netty.NettyLeakDetector;
 import io.lb4j.testkit.upstream.EchoUpstream;
 import io.lb4j.testkit.upstream.SourceUpstream;
@@ -22,10 +23,10 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicLong;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Bytes arrive intact, in order, both ways, with half-close and back-pressure. */
 @ExtendWith(NettyLeakDetector.class)
@@ -34,24 +35,12 @@ class ForwardingIntegrityTest {
 
   private static final long GIB = 1L << 30;
 
-  private final List<AutoCloseable> closeables = new ArrayList<>();
+  @RegisterExtension final Closer closer = new Closer();
   private final RecordingListener events = new RecordingListener();
 
-  @AfterEach
-  void closeAll() throws Exception {
-    for (int i = closeables.size() - 1; i >= 0; i--) {
-      closeables.get(i).close();
-    }
-  }
-
-  private <T extends AutoCloseable> T track(T c) {
-    closeables.add(c);
-    return c;
-  }
-
   private InetSocketAddress echoBalancer() {
-    EchoUpstream echo = track(Upstreams.echo());
-    LoadBalancer lb = track(Fixtures.start(Fixtures.upstream("echo", echo).build(), events));
+    EchoUpstream echo = closer.track(Upstreams.echo());
+    LoadBalancer lb = closer.track(Fixtures.start(Fixtures.upstream("echo", echo).build(), events));
     return lb.boundAddress("echo");
   }
 
@@ -114,8 +103,9 @@ class ForwardingIntegrityTest {
   void upstreamHalfCloseStillCarriesClientBytes() throws Exception {
     long fromUpstream = 1L << 20;
     SourceUpstream source =
-        track(Upstreams.source(fromUpstream, SourceUpstream.Ending.SHUTDOWN_OUTPUT));
-    LoadBalancer lb = track(Fixtures.start(Fixtures.upstream("source", source).build(), events));
+        closer.track(Upstreams.source(fromUpstream, SourceUpstream.Ending.SHUTDOWN_OUTPUT));
+    LoadBalancer lb =
+        closer.track(Fixtures.start(Fixtures.upstream("source", source).build(), events));
     long fromClient = 3L << 20;
     try (Socket socket = Clients.connect(lb.boundAddress("source"))) {
       InputStream in = socket.getInputStream();
@@ -150,7 +140,7 @@ class ForwardingIntegrityTest {
       writer.setDaemon(true);
       writer.start();
       LoadBalancer lb =
-          track(
+          closer.track(
               Fixtures.start(
                   Fixtures.upstream("firehose", List.of(io.lb4j.api.Host.of("127.0.0.1", firehose.getLocalPort())))
                       .build(),

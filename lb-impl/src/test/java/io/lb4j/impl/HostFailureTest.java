@@ -10,6 +10,7 @@ import io.lb4j.api.RefusalReason;
 import io.lb4j.api.Refuse;
 import io.lb4j.api.Upstream;
 import io.lb4j.impl.balancing.HostStatus;
+import io.lb4j.testkit.junit.Closer;
 import io.lb4j.testkit.netty.NettyLeakDetector;
 import io.lb4j.testkit.upstream.EchoUpstream;
 import io.lb4j.testkit.upstream.TestUpstream;
@@ -19,30 +20,18 @@ import java.net.Socket;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Dead hosts are skipped, marked down and brought back; host lists change while running. */
 @ExtendWith(NettyLeakDetector.class)
 @Timeout(120)
 class HostFailureTest {
 
-  private final List<AutoCloseable> closeables = new ArrayList<>();
+  @RegisterExtension final Closer closer = new Closer();
   private final RecordingListener events = new RecordingListener();
-
-  @AfterEach
-  void closeAll() throws Exception {
-    for (int i = closeables.size() - 1; i >= 0; i--) {
-      closeables.get(i).close();
-    }
-  }
-
-  private <T extends AutoCloseable> T track(T c) {
-    closeables.add(c);
-    return c;
-  }
 
   private static void echoOnce(InetSocketAddress address) throws Exception {
     try (Socket s = Clients.connect(address)) {
@@ -57,9 +46,9 @@ class HostFailureTest {
 
   @Test
   void everyClientReachesLiveHostWhileOthersRefuseOrNeverAnswer() throws Exception {
-    EchoUpstream live = track(Upstreams.echo());
-    EchoUpstream killed = track(Upstreams.echo());
-    TestUpstream silent = track(Upstreams.unresponsive());
+    EchoUpstream live = closer.track(Upstreams.echo());
+    EchoUpstream killed = closer.track(Upstreams.echo());
+    TestUpstream silent = closer.track(Upstreams.unresponsive());
     killed.stop();
     Upstream upstream =
         Fixtures.upstream("echo", killed, silent, live)
@@ -67,7 +56,7 @@ class HostFailureTest {
             .connectAttempts(3)
             .healthCheck(HealthCheck.of(Duration.ofMillis(100), Duration.ofMillis(200), 1, 1))
             .build();
-    LoadBalancer lb = track(Fixtures.start(upstream, events));
+    LoadBalancer lb = closer.track(Fixtures.start(upstream, events));
     InetSocketAddress address = lb.boundAddress("echo");
 
     for (int i = 0; i < 20; i++) {
@@ -84,13 +73,13 @@ class HostFailureTest {
 
   @Test
   void passivelyMarkedHostIsSkippedWithoutHealthChecks() throws Exception {
-    EchoUpstream live = track(Upstreams.echo());
+    EchoUpstream live = closer.track(Upstreams.echo());
     Host refusing = Upstreams.refusing();
     Upstream upstream =
         Fixtures.upstream("echo", List.of(refusing, live.host()))
             .passiveDownTime(Duration.ofMinutes(10))
             .build();
-    LoadBalancer lb = track(Fixtures.start(upstream, events));
+    LoadBalancer lb = closer.track(Fixtures.start(upstream, events));
     for (int i = 0; i < 10; i++) {
       echoOnce(lb.boundAddress("echo"));
     }
@@ -103,7 +92,7 @@ class HostFailureTest {
   void clientIsRefusedWithNoHostWhenEveryHostIsDead() throws Exception {
     Upstream upstream =
         Fixtures.upstream("dead", List.of(Upstreams.refusing(), Upstreams.refusing())).build();
-    LoadBalancer lb = track(Fixtures.start(upstream, events));
+    LoadBalancer lb = closer.track(Fixtures.start(upstream, events));
     try (Socket s = Clients.connect(lb.boundAddress("dead"))) {
       s.setSoTimeout(10_000);
       assertThat(s.getInputStream().read()).isEqualTo(-1);
@@ -116,7 +105,7 @@ class HostFailureTest {
 
   @Test
   void upstreamWithNoHostsRefusesWithNoHost() throws Exception {
-    LoadBalancer lb = track(Fixtures.start(Upstream.builder("empty").build(), events));
+    LoadBalancer lb = closer.track(Fixtures.start(Upstream.builder("empty").build(), events));
     try (Socket s = Clients.connect(lb.boundAddress("empty"))) {
       s.setSoTimeout(10_000);
       assertThat(s.getInputStream().read()).isEqualTo(-1);
@@ -127,10 +116,11 @@ class HostFailureTest {
 
   @Test
   void thirtyLongLivedConnectionsSpreadEvenlyAndRefillTheEmptiedHost() throws Exception {
-    EchoUpstream a = track(Upstreams.echo());
-    EchoUpstream b = track(Upstreams.echo());
-    EchoUpstream c = track(Upstreams.echo());
-    LoadBalancer lb = track(Fixtures.start(Fixtures.upstream("echo", a, b, c).build(), events));
+    EchoUpstream a = closer.track(Upstreams.echo());
+    EchoUpstream b = closer.track(Upstreams.echo());
+    EchoUpstream c = closer.track(Upstreams.echo());
+    LoadBalancer lb =
+        closer.track(Fixtures.start(Fixtures.upstream("echo", a, b, c).build(), events));
     InetSocketAddress address = lb.boundAddress("echo");
     List<Socket> open = new ArrayList<>();
     try {
@@ -178,11 +168,11 @@ class HostFailureTest {
 
   @Test
   void removedHostDrainsAndTakesNoNewConnections() throws Exception {
-    EchoUpstream stays = track(Upstreams.echo());
-    EchoUpstream leaves = track(Upstreams.echo());
-    EchoUpstream arrives = track(Upstreams.echo());
+    EchoUpstream stays = closer.track(Upstreams.echo());
+    EchoUpstream leaves = closer.track(Upstreams.echo());
+    EchoUpstream arrives = closer.track(Upstreams.echo());
     Upstream before = Fixtures.upstream("echo", stays, leaves).build();
-    LoadBalancer lb = track(Fixtures.start(before, events));
+    LoadBalancer lb = closer.track(Fixtures.start(before, events));
     InetSocketAddress address = lb.boundAddress("echo");
     Socket first = connectAndEcho(address);
     Socket second = connectAndEcho(address);
