@@ -18,6 +18,7 @@ import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -30,6 +31,19 @@ class AdmissionTest {
 
   @RegisterExtension final Closer closer = new Closer();
   private final RecordingListener events = new RecordingListener();
+
+  /** A started load balancer in front of {@code sink}, reporting to {@link #events}. */
+  private LoadBalancer sinkBalancer(
+      SinkUpstream sink, UnaryOperator<LoadBalancer.Builder> configure) {
+    return closer.track(
+        configure
+            .apply(
+                LoadBalancer.builder()
+                    .upstream(Fixtures.upstream("sink", sink).build(), Fixtures.ANY_PORT)
+                    .listener(events))
+            .build()
+            .start());
+  }
 
   private static void sendAndExpectClose(Socket s) throws Exception {
     s.setSoTimeout(10_000);
@@ -49,13 +63,10 @@ class AdmissionTest {
   void unauthorizedClientIsRefusedAndUpstreamSeesNothing() throws Exception {
     SinkUpstream sink = closer.track(Upstreams.sink());
     LoadBalancer lb =
-        closer.track(
-            LoadBalancer.builder()
-                .upstream(Fixtures.upstream("sink", sink).build(), Fixtures.ANY_PORT)
-                .authorizer((identity, upstream) -> Decision.refuse(RefusalReason.UNAUTHORIZED, "nobody may"))
-                .listener(events)
-                .build()
-                .start());
+        sinkBalancer(
+            sink,
+            b -> b.authorizer(
+                (identity, upstream) -> Decision.refuse(RefusalReason.UNAUTHORIZED, "nobody may")));
     try (Socket s = Clients.connect(lb.boundAddress("sink"))) {
       sendAndExpectClose(s);
     }
@@ -70,14 +81,7 @@ class AdmissionTest {
   void rateLimitedClientIsRefusedAndUpstreamSeesNothing() throws Exception {
     SinkUpstream sink = closer.track(Upstreams.sink());
     CountingLimiter limiter = new CountingLimiter(1);
-    LoadBalancer lb =
-        closer.track(
-            LoadBalancer.builder()
-                .upstream(Fixtures.upstream("sink", sink).build(), Fixtures.ANY_PORT)
-                .rateLimiter(limiter)
-                .listener(events)
-                .build()
-                .start());
+    LoadBalancer lb = sinkBalancer(sink, b -> b.rateLimiter(limiter));
     try (Socket admitted = Clients.connect(lb.boundAddress("sink"))) {
       await().until(() -> sink.openConnections() == 1);
       try (Socket refused = Clients.connect(lb.boundAddress("sink"))) {
@@ -100,14 +104,7 @@ class AdmissionTest {
         (identity, upstream) ->
             CompletableFuture.supplyAsync(
                 Decision::admit, CompletableFuture.delayedExecutor(50, java.util.concurrent.TimeUnit.MILLISECONDS));
-    LoadBalancer lb =
-        closer.track(
-            LoadBalancer.builder()
-                .upstream(Fixtures.upstream("sink", sink).build(), Fixtures.ANY_PORT)
-                .rateLimiter(slow)
-                .listener(events)
-                .build()
-                .start());
+    LoadBalancer lb = sinkBalancer(sink, b -> b.rateLimiter(slow));
     try (Socket s = Clients.connect(lb.boundAddress("sink"))) {
       s.getOutputStream().write(new byte[500]);
       await().until(() -> sink.bytesReceived() == 500);
@@ -131,14 +128,7 @@ class AdmissionTest {
             released.incrementAndGet();
           }
         };
-    LoadBalancer lb =
-        closer.track(
-            LoadBalancer.builder()
-                .upstream(Fixtures.upstream("sink", sink).build(), Fixtures.ANY_PORT)
-                .rateLimiter(pending)
-                .listener(events)
-                .build()
-                .start());
+    LoadBalancer lb = sinkBalancer(sink, b -> b.rateLimiter(pending));
     Socket s = Clients.connect(lb.boundAddress("sink"));
     await().until(() -> events.accepted.get() == 1);
     s.setSoLinger(true, 0);
@@ -154,14 +144,7 @@ class AdmissionTest {
     SinkUpstream sink = closer.track(Upstreams.sink());
     CountingLimiter first = new CountingLimiter(10);
     CountingLimiter second = new CountingLimiter(10);
-    LoadBalancer lb =
-        closer.track(
-            LoadBalancer.builder()
-                .upstream(Fixtures.upstream("sink", sink).build(), Fixtures.ANY_PORT)
-                .rateLimiter(first)
-                .listener(events)
-                .build()
-                .start());
+    LoadBalancer lb = sinkBalancer(sink, b -> b.rateLimiter(first));
     try (Socket s = Clients.connect(lb.boundAddress("sink"))) {
       await().until(() -> sink.openConnections() == 1);
       lb.rateLimiter(second);
@@ -179,14 +162,7 @@ class AdmissionTest {
         () -> {
           throw new IllegalStateException("no material loaded");
         };
-    LoadBalancer lb =
-        closer.track(
-            LoadBalancer.builder()
-                .upstream(Fixtures.upstream("sink", sink).build(), Fixtures.ANY_PORT)
-                .tls(broken)
-                .listener(events)
-                .build()
-                .start());
+    LoadBalancer lb = sinkBalancer(sink, b -> b.tls(broken));
     try (Socket s = Clients.connect(lb.boundAddress("sink"))) {
       sendAndExpectClose(s);
     }
