@@ -13,6 +13,7 @@ import io.lb4j.bench.soak.Seeds;
 import io.lb4j.bench.soak.StreamResult;
 import io.lb4j.bench.soak.StreamResult.Outcome;
 import io.lb4j.impl.LoadBalancer;
+import io.lb4j.testkit.junit.Closer;
 import io.lb4j.testkit.netty.NettyLeakDetector;
 import io.lb4j.testkit.upstream.EchoUpstream;
 import io.lb4j.testkit.upstream.Upstreams;
@@ -32,7 +33,6 @@ import java.util.Random;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.LongAdder;
 import javax.net.ssl.SSLSocket;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -68,32 +68,20 @@ class TlsFuzzIT {
   private EchoUpstream echo;
   private LoadBalancer lb;
   private final Events events = new Events();
-
-  @AfterEach
-  void stop() {
-    if (lb != null) {
-      lb.close();
-    }
-    if (factory != null) {
-      factory.close();
-    }
-    if (echo != null) {
-      echo.close();
-    }
-  }
+  @RegisterExtension final Closer closer = new Closer();
 
   private InetSocketAddress start(TlsEngine engine) {
     mtls = new MutualTls(dir);
-    factory = mtls.factory(engine);
-    echo = Upstreams.echo();
-    lb = LoadBalancer.builder()
+    factory = closer.track(mtls.factory(engine));
+    echo = closer.track(Upstreams.echo());
+    lb = closer.track(LoadBalancer.builder()
         .upstream(Upstream.builder("api").hosts(List.of(echo.host())).build(),
             new InetSocketAddress("127.0.0.1", 0))
         .tls(factory)
         .handshakeTimeout(HANDSHAKE_TIMEOUT)
         .listener(events)
         .build()
-        .start();
+        .start());
     return lb.boundAddress("api");
   }
 
