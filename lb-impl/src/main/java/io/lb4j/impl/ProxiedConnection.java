@@ -40,6 +40,7 @@ import java.util.concurrent.TimeUnit;
 import javax.net.ssl.ExtendedSSLSession;
 import javax.net.ssl.SNIHostName;
 import javax.net.ssl.SNIServerName;
+import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -83,6 +84,8 @@ final class ProxiedConnection extends ChannelInboundHandlerAdapter {
   private ArrayDeque<ByteBuf> early;
   private int earlyBytes;
 
+  /** An engine that must be asked after reads whether the client's close_notify came (TlsHalfClose). */
+  private SSLEngine closeNotifyWatched;
   private boolean clientInputShut;
   private boolean upstreamInputShut;
   /** Everything for that side was flushed and its output shut. */
@@ -122,7 +125,11 @@ final class ProxiedConnection extends ChannelInboundHandlerAdapter {
     client.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
     if (core.tls() != null) {
       try {
-        SslHandler ssl = new SslHandler(core.tls().newEngine());
+        SSLEngine engine = core.tls().newEngine();
+        if (TlsHalfClose.keepOutputOpen(engine)) {
+          closeNotifyWatched = engine;
+        }
+        SslHandler ssl = new SslHandler(engine);
         ssl.setHandshakeTimeoutMillis(core.settings().handshakeTimeout().toMillis());
         client.pipeline().addLast("tls", ssl);
       } catch (RuntimeException e) {
@@ -413,6 +420,12 @@ final class ProxiedConnection extends ChannelInboundHandlerAdapter {
   public void channelReadComplete(ChannelHandlerContext ctx) {
     if (state == State.FORWARDING) {
       upstream.flush();
+    }
+    if (closeNotifyWatched != null
+        && !clientInputShut
+        && state != State.CLOSED
+        && TlsHalfClose.closeNotifyReceived(closeNotifyWatched)) {
+      onClientInputShut();
     }
   }
 

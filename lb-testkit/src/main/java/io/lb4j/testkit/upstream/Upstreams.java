@@ -52,6 +52,25 @@ public final class Upstreams {
   }
 
   /**
+   * Starts an upstream that answers only after the client's end of input: it keeps every byte of a
+   * connection until the client half-closes, then writes them all back in order, ends its side
+   * and closes. A connection that sends more than {@code limit} bytes is reset.
+   *
+   * @param limit the most bytes kept per connection, positive
+   * @return a running upstream of that kind
+   * @throws IllegalArgumentException if {@code limit} is not positive
+   * @throws java.io.UncheckedIOException if no loopback port can be bound
+   */
+  public static TestUpstream replyAtEnd(int limit) {
+    if (limit <= 0) {
+      throw new IllegalArgumentException("limit must be positive but was " + limit);
+    }
+    ReplyAtEndServer server = new ReplyAtEndServer(limit);
+    server.start();
+    return server;
+  }
+
+  /**
    * Starts an upstream that sends, on each connection, the first {@code bytes} bytes of
    * {@link io.lb4j.testkit.data.TestData} and then ends its side as {@code ending} says, reading
    * and counting whatever the client sends meanwhile.
