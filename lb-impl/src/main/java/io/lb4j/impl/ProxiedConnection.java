@@ -86,6 +86,8 @@ final class ProxiedConnection extends ChannelInboundHandlerAdapter {
 
   /** An engine that must be asked after reads whether the client's close_notify came (TlsHalfClose). */
   private SSLEngine closeNotifyWatched;
+  /** Ahead of the TLS handler for other engines, until the handshake settles on TLS 1.3. */
+  private Tls12AlertWatch alertWatch;
   private boolean clientInputShut;
   private boolean upstreamInputShut;
   /** Everything for that side was flushed and its output shut. */
@@ -126,11 +128,15 @@ final class ProxiedConnection extends ChannelInboundHandlerAdapter {
     if (core.tls() != null) {
       try {
         SSLEngine engine = core.tls().newEngine();
-        if (TlsHalfClose.keepOutputOpen(engine)) {
-          closeNotifyWatched = engine;
-        }
+        boolean openSsl = TlsHalfClose.keepOutputOpen(engine);
         SslHandler ssl = new SslHandler(engine);
         ssl.setHandshakeTimeoutMillis(core.settings().handshakeTimeout().toMillis());
+        if (openSsl) {
+          closeNotifyWatched = engine;
+        } else {
+          alertWatch = Tls12AlertWatch.ahead(ssl);
+          client.pipeline().addLast("tls12-alerts", alertWatch);
+        }
         client.pipeline().addLast("tls", ssl);
       } catch (RuntimeException e) {
         // A factory that cannot make an engine refuses this client once it is active, with an
@@ -187,7 +193,9 @@ final class ProxiedConnection extends ChannelInboundHandlerAdapter {
   public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
     if (evt instanceof SslHandshakeCompletionEvent done) {
       onHandshake(ctx, done);
-    } else if (evt instanceof ChannelInputShutdownEvent || evt == SslCloseCompletionEvent.SUCCESS) {
+    } else if (evt instanceof ChannelInputShutdownEvent
+        || evt == SslCloseCompletionEvent.SUCCESS
+        || evt == Tls12AlertWatch.CLIENT_ENDED) {
       // A TLS client's close_notify ends its stream as a FIN does: nothing more can come.
       onClientInputShut();
     } else if (evt instanceof IdleStateEvent) {
@@ -211,6 +219,11 @@ final class ProxiedConnection extends ChannelInboundHandlerAdapter {
       return;
     }
     SSLSession session = ctx.pipeline().get(SslHandler.class).engine().getSession();
+    if (alertWatch != null && !"TLSv1.2".equals(session.getProtocol())) {
+      // A TLS 1.3 close_notify ends only the client's direction on every engine: no watch needed.
+      ctx.pipeline().remove(alertWatch);
+      alertWatch = null;
+    }
     ClientIdentity identity;
     try {
       identity = core.tls().identify(session);

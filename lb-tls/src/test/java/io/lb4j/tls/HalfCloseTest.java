@@ -124,6 +124,48 @@ class HalfCloseTest {
     assertWholeReply(received, request);
   }
 
+  static Stream<Arguments> engineAndProtocol() {
+    return Stream.of(
+        Arguments.of(TlsEngine.OPENSSL, "TLSv1.3"),
+        Arguments.of(TlsEngine.OPENSSL, "TLSv1.2"),
+        Arguments.of(TlsEngine.JDK, "TLSv1.3"),
+        Arguments.of(TlsEngine.JDK, "TLSv1.2"));
+  }
+
+  /**
+   * A client's close_notify alone, with no FIN behind it (an {@link SSLSocket} layered over a
+   * plain socket does not shut the socket), still ends its direction: the host, which answers only
+   * after the end of input, gets its FIN and its reply reaches the client.
+   */
+  @ParameterizedTest(name = "{0} {1}")
+  @MethodSource("engineAndProtocol")
+  void closeNotifyWithoutFinEndsTheClientsDirection(TlsEngine engine, String protocol)
+      throws Exception {
+    InetSocketAddress address = start(engine, HostKind.REPLY_AT_END, ANSWERED_AT_END);
+    byte[] request = request(ANSWERED_AT_END, 17);
+
+    Received received;
+    try (java.net.Socket plain = new java.net.Socket()) {
+      plain.connect(address, 5_000);
+      plain.setSoTimeout(60_000);
+      try (SSLSocket socket =
+          (SSLSocket)
+              PKI.clientContext(ALICE)
+                  .getSocketFactory()
+                  .createSocket(plain, "localhost", address.getPort(), false)) {
+        socket.setEnabledProtocols(new String[] {protocol});
+        CompletableFuture<Received> reading = readAll(socket.getInputStream());
+        socket.getOutputStream().write(request);
+        socket.getOutputStream().flush();
+        socket.shutdownOutput();
+        assertThat(plain.isOutputShutdown()).as("no FIN from the client").isFalse();
+        received = reading.get(60, TimeUnit.SECONDS);
+      }
+    }
+
+    assertWholeReply(received, request);
+  }
+
   @ParameterizedTest(name = "{0} {1} {2}")
   @MethodSource("cases")
   void socatClientThatEndsItsInputReceivesTheWholeReply(
