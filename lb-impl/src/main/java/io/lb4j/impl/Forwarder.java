@@ -59,8 +59,9 @@ public final class Forwarder implements AutoCloseable {
             }
           }
         };
-    b.listener(completing);
-    this.settings = b.settings();
+    // Heard after the user's listeners, so a caller woken by closed() finds them called; added to
+    // this forwarder's settings only, never to the builder, which may build again.
+    this.settings = b.settings(completing);
     this.group =
         Transport.NIO.newGroup(settings.ioThreads(), new DefaultThreadFactory("lb4j-forward", true));
     this.core = new ForwardingCore(settings, Transport.NIO, group, List.of(upstream));
