@@ -120,7 +120,8 @@ public final class Forwarder implements AutoCloseable {
     pending.put(id, done);
     // Notified on whichever thread fails it: an event loop that close() stopped rejects the
     // registration on this thread, and could not run a listener notification either.
-    ChannelPromise registration = new DefaultChannelPromise(channel, ImmediateEventExecutor.INSTANCE);
+    ChannelPromise registration =
+        new DefaultChannelPromise(channel, ImmediateEventExecutor.INSTANCE);
     registration.addListener(
         (ChannelFutureListener)
             f -> {

@@ -140,7 +140,8 @@ final class ForwardingCore {
       refusal = SHUTTING_DOWN;
     } else {
       log.debug("forwarded channel {} could not be registered with an event loop", info, cause);
-      error = new IOException("forwarded channel could not be registered with an event loop", cause);
+      error =
+          new IOException("forwarded channel could not be registered with an event loop", cause);
     }
     listenerOnAccepted(info);
     if (refusal != null) {

@@ -78,8 +78,10 @@ class ForwarderLifecycleTest {
     toFirst.close();
     ConnectionEvent firstEvent = eventOf(viaFirst);
 
-    assertThat(firstEvent.connection().clientAddress().getPort()).isEqualTo(toFirst.getLocalPort());
-    assertThat(secondEvent.connection().clientAddress().getPort()).isEqualTo(toSecond.getLocalPort());
+    assertThat(firstEvent.connection().clientAddress().getPort())
+        .isEqualTo(toFirst.getLocalPort());
+    assertThat(secondEvent.connection().clientAddress().getPort())
+        .isEqualTo(toSecond.getLocalPort());
     assertThat(events.closedEvents()).containsExactlyInAnyOrder(firstEvent, secondEvent);
   }
 
@@ -137,7 +139,9 @@ class ForwarderLifecycleTest {
     ConnectionEvent event = eventOf(connection);
     assertThat(event.reason()).isEqualTo(CloseReason.REFUSED);
     assertThat(event.refusal().reason()).isEqualTo(RefusalReason.SHUTTING_DOWN);
-    assertThat(events.refusals).extracting(Refuse::reason).containsExactly(RefusalReason.SHUTTING_DOWN);
+    assertThat(events.refusals)
+        .extracting(Refuse::reason)
+        .containsExactly(RefusalReason.SHUTTING_DOWN);
     assertThat(events.closedEvents()).containsExactly(event);
     assertThat(forwarder.pendingHandles()).isZero();
     assertThat(client.getInputStream().read()).isEqualTo(-1);
