@@ -8,9 +8,14 @@ import io.lb4j.api.RateLimiter;
 import io.lb4j.api.Upstream;
 import io.lb4j.impl.balancing.HostStatus;
 import io.lb4j.impl.transport.Transport;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelPromise;
+import io.netty.channel.DefaultChannelPromise;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.ImmediateEventExecutor;
+import java.io.IOException;
 import java.nio.channels.SocketChannel;
 import java.util.List;
 import java.util.Map;
@@ -18,6 +23,7 @@ import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
 
 /**
  * Forwards connections that the caller accepted itself, for an application that owns its accept
@@ -59,8 +65,9 @@ public final class Forwarder implements AutoCloseable {
             }
           }
         };
-    b.listener(completing);
-    this.settings = b.settings();
+    // Heard after the user's listeners, so a caller woken by closed() finds them called; added to
+    // this forwarder's settings only, never to the builder, which may build again.
+    this.settings = b.settings(completing);
     this.group =
         Transport.NIO.newGroup(settings.ioThreads(), new DefaultThreadFactory("lb4j-forward", true));
     this.core = new ForwardingCore(settings, Transport.NIO, group, List.of(upstream));
@@ -81,26 +88,48 @@ public final class Forwarder implements AutoCloseable {
    * Takes over an accepted, connected socket and forwards it. From here on the forwarder owns the
    * channel and closes it when the connection ends.
    *
+   * <p>The returned handle's {@link ForwardedConnection#closed()} completes exactly once, however
+   * the connection ends, and the listeners hear of it as of any connection: also when no event
+   * loop would take the channel (the event's reason is {@code CLIENT_ERROR}, its error says why),
+   * and when {@link #close()} runs while this call is under way (the connection is refused with
+   * {@code SHUTTING_DOWN}, or drained like the others if it was accepted before the close began).
+   *
    * @param accepted a connected socket channel; it is switched to non-blocking mode
    * @return a handle on the forwarded connection
-   * @throws IllegalStateException if the forwarder is closed (the channel is closed too)
+   * @throws IllegalStateException if {@link #close()} was called before this call (the channel is
+   *     closed too, and no event is emitted)
+   * @throws IllegalArgumentException if {@code accepted} is not connected (it is closed too)
    */
   public ForwardedConnection forward(SocketChannel accepted) {
     Objects.requireNonNull(accepted, "accepted");
     if (closed) {
-      try {
-        accepted.close();
-      } catch (java.io.IOException ignored) {
-        // Closing a socket we refuse: nothing more to do about a failure.
-      }
+      closeQuietly(accepted);
       throw new IllegalStateException("forwarder is closed");
     }
+    if (!accepted.isConnected()) {
+      // Such a channel would never become active, so its connection would never end.
+      closeQuietly(accepted);
+      throw new IllegalArgumentException("accepted channel is not connected");
+    }
+    long handedOverAt = core.nanoTime();
     NioSocketChannel channel = new NioSocketChannel(accepted);
     ProxiedConnection connection = core.accept(channel, route);
     long id = connection.info().id();
     CompletableFuture<ConnectionEvent> done = new CompletableFuture<>();
+    // Before the registration: the connection may end on its event loop before register returns.
     pending.put(id, done);
-    group.next().register(channel);
+    // Notified on whichever thread fails it: an event loop that close() stopped rejects the
+    // registration on this thread, and could not run a listener notification either.
+    ChannelPromise registration =
+        new DefaultChannelPromise(channel, ImmediateEventExecutor.INSTANCE);
+    registration.addListener(
+        (ChannelFutureListener)
+            f -> {
+              if (!f.isSuccess()) {
+                core.neverRegistered(connection, channel, handedOverAt, f.cause());
+              }
+            });
+    group.next().register(registration);
     return new ForwardedConnection() {
       @Override
       public long id() {
@@ -114,9 +143,25 @@ public final class Forwarder implements AutoCloseable {
 
       @Override
       public void close() {
-        connection.closeFromOutside(CloseReason.SHUTDOWN);
+        if (done.isDone()) {
+          return;
+        }
+        try {
+          connection.closeFromOutside(CloseReason.SHUTDOWN);
+        } catch (RejectedExecutionException e) {
+          // The event loop has stopped: it ended this connection before it did, or never took
+          // the channel, and reported it either way.
+        }
       }
     };
+  }
+
+  private static void closeQuietly(SocketChannel channel) {
+    try {
+      channel.close();
+    } catch (IOException ignored) {
+      // Closing a socket we refuse: nothing more to do about a failure.
+    }
   }
 
   /**
@@ -164,6 +209,11 @@ public final class Forwarder implements AutoCloseable {
     }
     closed = true;
     core.shutdown(settings.drainTimeout());
+  }
+
+  /** Returns the number of handles whose connection has not ended yet, for tests. */
+  int pendingHandles() {
+    return pending.size();
   }
 
   /** Builds a {@link Forwarder}. Not thread-safe. */

@@ -11,7 +11,8 @@ import java.util.function.LongSupplier;
 
 /**
  * The settings that {@link LoadBalancer.Builder} and {@link Forwarder.Builder} share. Each setter
- * checks its argument at once. Not thread-safe.
+ * checks its argument at once. A builder may build several times; each built object gets its own
+ * copy of the settings, and building does not change the builder. Not thread-safe.
  *
  * @param <B> the concrete builder, returned by every setter
  */
@@ -133,10 +134,26 @@ public abstract class ForwardingBuilder<B extends ForwardingBuilder<B>> {
     return self();
   }
 
+  /**
+   * Returns what was set so far, as a value of its own: later setter calls do not change it, so a
+   * builder may build any number of times.
+   */
   Settings settings() {
+    return settings(ConnectionListener.NONE);
+  }
+
+  /**
+   * Returns what was set so far, with {@code own} heard after the listeners the user added. The
+   * builder itself is not changed, so two objects built from it never hear each other's events.
+   */
+  Settings settings(ConnectionListener own) {
     int threads = ioThreads > 0 ? ioThreads : Runtime.getRuntime().availableProcessors();
+    ConnectionListener heard =
+        own == ConnectionListener.NONE
+            ? listener
+            : listener == ConnectionListener.NONE ? own : ConnectionListener.both(listener, own);
     return new Settings(
-        tls, handshakeTimeout, authorizer, rateLimiter, listener, drainTimeout, threads, nanoClock);
+        tls, handshakeTimeout, authorizer, rateLimiter, heard, drainTimeout, threads, nanoClock);
   }
 
   static Duration positive(Duration value, String name) {

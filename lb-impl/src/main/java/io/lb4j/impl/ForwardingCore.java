@@ -5,8 +5,10 @@ import io.lb4j.api.CloseReason;
 import io.lb4j.api.ConnectionEvent;
 import io.lb4j.api.ConnectionInfo;
 import io.lb4j.api.ConnectionListener;
+import io.lb4j.api.Decision;
 import io.lb4j.api.Host;
 import io.lb4j.api.RateLimiter;
+import io.lb4j.api.RefusalReason;
 import io.lb4j.api.Refuse;
 import io.lb4j.api.TlsContextFactory;
 import io.lb4j.api.Upstream;
@@ -16,6 +18,9 @@ import io.lb4j.impl.health.HealthChecker;
 import io.lb4j.impl.transport.Transport;
 import io.netty.channel.Channel;
 import io.netty.channel.EventLoopGroup;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.util.ReferenceCountUtil;
+import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -34,6 +39,9 @@ import org.slf4j.LoggerFactory;
 final class ForwardingCore {
 
   private static final Logger log = LoggerFactory.getLogger(ForwardingCore.class);
+
+  private static final Refuse SHUTTING_DOWN =
+      Decision.refuse(RefusalReason.SHUTTING_DOWN, "lb4j is shutting down");
 
   private final Settings settings;
   private final Transport transport;
@@ -104,6 +112,53 @@ final class ForwardingCore {
     ProxiedConnection c = new ProxiedConnection(this, client, route, ids.incrementAndGet());
     c.install();
     return c;
+  }
+
+  /**
+   * Ends a connection whose channel never reached an event loop, so that its handler never ran and
+   * never will: the listener hears its accept, its refusal when lb4j is shutting down, and its
+   * close, on the calling thread. The channel is closed already; a TLS engine made for it is freed
+   * here. Called once per such connection, from any thread.
+   *
+   * @param c the connection {@link #accept} made for {@code client}
+   * @param client its channel, closed by the failed registration
+   * @param acceptedAt {@link #nanoTime()} when it was handed over
+   * @param cause why the registration failed
+   */
+  void neverRegistered(ProxiedConnection c, Channel client, long acceptedAt, Throwable cause) {
+    SslHandler ssl = client.pipeline().get(SslHandler.class);
+    if (ssl != null) {
+      // Its handlerAdded never ran, so neither will the handlerRemoved that frees the engine.
+      ReferenceCountUtil.release(ssl.engine());
+    }
+    ConnectionInfo info = c.info();
+    Refuse refusal = null;
+    Throwable error = null;
+    if (closing) {
+      // The event loop turned the channel away because close() stopped it: the same refusal as a
+      // connection that arrives while shutting down.
+      refusal = SHUTTING_DOWN;
+    } else {
+      log.debug("forwarded channel {} could not be registered with an event loop", info, cause);
+      error =
+          new IOException("forwarded channel could not be registered with an event loop", cause);
+    }
+    listenerOnAccepted(info);
+    if (refusal != null) {
+      listenerOnRefused(info, refusal);
+    }
+    unregistered(
+        c,
+        new ConnectionEvent(
+            info,
+            null,
+            0,
+            0,
+            Duration.ofNanos(nanoTime() - acceptedAt),
+            Duration.ZERO,
+            refusal == null ? CloseReason.CLIENT_ERROR : CloseReason.REFUSED,
+            refusal,
+            error));
   }
 
   void registered(ProxiedConnection c) {

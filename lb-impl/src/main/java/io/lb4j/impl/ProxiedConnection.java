@@ -36,6 +36,7 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.List;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.ExtendedSSLSession;
 import javax.net.ssl.SNIHostName;
@@ -291,18 +292,39 @@ final class ProxiedConnection extends ChannelInboundHandlerAdapter {
         (decision, error) -> {
           if (client.eventLoop().inEventLoop()) {
             onRateLimit(limiter, decision, error);
-          } else {
+            return;
+          }
+          try {
             client.eventLoop().execute(() -> onRateLimit(limiter, decision, error));
+          } catch (RejectedExecutionException stopped) {
+            // A late answer (a slow shared store during shutdown) after the event loop stopped.
+            // The loop ran every task it took before stopping, so this connection ended there
+            // without this admission; only the slot is left to give back, here, once.
+            if (isAdmission(decision, error)) {
+              giveBack(limiter, identity, upstreamName);
+            }
           }
         });
   }
 
+  private static boolean isAdmission(Decision decision, Throwable error) {
+    return error == null && decision != null && decision.admitted();
+  }
+
+  private void giveBack(RateLimiter limiter, ClientIdentity identity, String upstreamName) {
+    try {
+      limiter.release(identity, upstreamName);
+    } catch (RuntimeException e) {
+      log.error("rate limiter release threw for {}", info, e);
+    }
+  }
+
   private void onRateLimit(RateLimiter limiter, Decision decision, Throwable error) {
-    boolean admitted = error == null && decision != null && decision.admitted();
+    boolean admitted = isAdmission(decision, error);
     if (state != State.ADMITTING) {
       // Closed while the limiter was deciding: give back what it granted.
       if (admitted) {
-        limiter.release(info.identity(), info.upstream());
+        giveBack(limiter, info.identity(), info.upstream());
       }
       return;
     }

@@ -15,8 +15,10 @@ import io.lb4j.testkit.upstream.SinkUpstream;
 import io.lb4j.testkit.upstream.Upstreams;
 import java.net.Socket;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
@@ -169,6 +171,40 @@ class AdmissionTest {
     await().until(() -> events.closed.size() == 1);
     assertThat(events.refusals).extracting(Refuse::reason).containsExactly(RefusalReason.TLS_FAILED);
     assertThat(events.closed.peek().refusal().detail()).contains("no material loaded");
+    assertThat(sink.acceptedConnections()).isZero();
+  }
+
+  @Test
+  void limiterAdmissionsThatArriveAfterShutdownAreGivenBackOnce() throws Exception {
+    SinkUpstream sink = closer.track(Upstreams.sink());
+    List<CompletableFuture<Decision>> answers = new CopyOnWriteArrayList<>();
+    AtomicInteger released = new AtomicInteger();
+    RateLimiter slowStore =
+        new RateLimiter() {
+          @Override
+          public CompletionStage<Decision> acquire(ClientIdentity identity, String upstream) {
+            CompletableFuture<Decision> answer = new CompletableFuture<>();
+            answers.add(answer);
+            return answer;
+          }
+
+          @Override
+          public void release(ClientIdentity identity, String upstream) {
+            released.incrementAndGet();
+          }
+        };
+    LoadBalancer lb = sinkBalancer(sink, b -> b.rateLimiter(slowStore).drainTimeout(Duration.ZERO));
+    closer.track(Clients.connect(lb.boundAddress("sink")));
+    closer.track(Clients.connect(lb.boundAddress("sink")));
+    await().until(() -> answers.size() == 2);
+    lb.close(); // returns once the event loops have terminated
+
+    answers.forEach(answer -> answer.complete(Decision.admit()));
+
+    assertThat(released).hasValue(2);
+    assertThat(events.closedEvents())
+        .extracting(io.lb4j.api.ConnectionEvent::reason)
+        .containsExactly(CloseReason.SHUTDOWN, CloseReason.SHUTDOWN);
     assertThat(sink.acceptedConnections()).isZero();
   }
 
