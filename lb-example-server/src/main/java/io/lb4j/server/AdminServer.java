@@ -9,6 +9,7 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -17,12 +18,15 @@ import org.slf4j.LoggerFactory;
 /**
  * The admin listener: {@code GET /metrics} answers the Prometheus text format, {@code GET /healthz}
  * answers 200 {@code ok} while the server serves and 503 {@code draining} once it shuts down. Runs
- * on one daemon thread of its own, away from the event loops.
+ * on a few daemon threads of its own, away from the event loops, so a slow scrape never holds up
+ * a health probe; neither endpoint waits on the load balancer's drain.
  */
 final class AdminServer implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(AdminServer.class);
   private static final String PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8";
+  /** A probe, and a scrape or two from more than one Prometheus, at the same time. */
+  private static final int THREADS = 4;
 
   private final HttpServer http;
   private final ExecutorService executor;
@@ -47,8 +51,9 @@ final class AdminServer implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    ExecutorService executor = Executors.newSingleThreadExecutor(r -> {
-      Thread t = new Thread(r, "lb4j-admin");
+    AtomicInteger threads = new AtomicInteger();
+    ExecutorService executor = Executors.newFixedThreadPool(THREADS, r -> {
+      Thread t = new Thread(r, "lb4j-admin-" + threads.incrementAndGet());
       t.setDaemon(true);
       return t;
     });

@@ -64,6 +64,8 @@ final class LbServer implements AutoCloseable {
   private final AdminServer admin;
   private final ScheduledExecutorService poller;
   private volatile boolean serving;
+  /** Set once close() begins: the listeners stop accepting and open connections drain. */
+  private volatile boolean draining;
   /** Whether the load balancer has started, and so can be asked for host status; also while draining. */
   private volatile boolean lbStarted;
   private boolean closed;
@@ -103,7 +105,8 @@ final class LbServer implements AutoCloseable {
         this.updateLimits = local::updateLimits;
       }
       this.appliedLimits = limits;
-      this.metrics = new ServerMetrics(config.upstreams().stream().map(UpstreamConfig::name).toList());
+      this.metrics = new ServerMetrics(
+          config.upstreams().stream().map(UpstreamConfig::name).toList(), () -> draining);
 
       LoadBalancer.Builder b = LoadBalancer.builder();
       for (UpstreamConfig u : config.upstreams()) {
@@ -433,8 +436,9 @@ final class LbServer implements AutoCloseable {
 
   /**
    * Stops accepting, lets open connections finish for the drain timeout, closes the rest, then
-   * stops the admin listener and everything else. {@code /healthz} answers 503 from the start.
-   * Idempotent; blocks until done.
+   * stops the admin listener and everything else. All through the drain {@code /healthz} answers
+   * 503 and {@code /metrics} answers with {@code lb4j_draining} at 1 and the open connections
+   * falling: neither waits for the drain. Idempotent; blocks until done.
    */
   @Override
   public void close() {
@@ -444,6 +448,7 @@ final class LbServer implements AutoCloseable {
       }
       closed = true;
     }
+    draining = true;
     serving = false;
     poller.shutdownNow();
     try {

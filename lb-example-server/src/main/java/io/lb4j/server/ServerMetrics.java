@@ -23,6 +23,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.BooleanSupplier;
 
 /**
  * The server's metrics, in a Prometheus registry: counters and timers fed by connection events,
@@ -50,7 +51,13 @@ final class ServerMetrics implements ConnectionListener {
   private final MultiGauge active;
   private final MultiGauge up;
 
-  ServerMetrics(List<String> upstreams) {
+  /**
+   * Makes every meter that does not need the running load balancer.
+   *
+   * @param upstreams the names of the upstreams served
+   * @param draining whether the server is stopping; read at each scrape, from the scraping thread
+   */
+  ServerMetrics(List<String> upstreams, BooleanSupplier draining) {
     Map<String, UpstreamMeters> meters = new HashMap<>();
     for (String name : upstreams) {
       meters.put(name, new UpstreamMeters(registry, name));
@@ -62,6 +69,12 @@ final class ServerMetrics implements ConnectionListener {
         .register(registry);
     this.up = MultiGauge.builder("lb4j.host.up")
         .description("1 while a host may take connections (healthy, not draining), else 0")
+        .register(registry);
+    // A strong reference: the gauge is the only holder of this supplier, and Micrometer's default
+    // weak one would let it be collected and the gauge read NaN.
+    Gauge.builder("lb4j.draining", draining, d -> d.getAsBoolean() ? 1 : 0)
+        .description("1 while the server stops: it accepts no new connections, open ones drain; else 0")
+        .strongReference(true)
         .register(registry);
     // The JVM's heap and non-heap pools, and the direct memory Netty holds (its pooled buffers
     // live outside the JDK's buffer-pool accounting).

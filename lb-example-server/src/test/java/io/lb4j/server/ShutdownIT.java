@@ -87,6 +87,43 @@ class ShutdownIT {
   }
 
   @Test
+  void adminEndpointsAnswerWithinASecondAllThroughTheDrainUntilTheProcessExits() throws Exception {
+    Running server = serve("1h");
+    AdminProbe probe = new AdminProbe(server.admin(), Duration.ofSeconds(1));
+    SSLSocket alice = f.connect(server.listener(), f.alice, null);
+    assertThat(TlsClient.roundTrip(alice, "before\n")).isEqualTo("before\n");
+
+    server.process().terminateAsync();
+    server.process().awaitStdout("stopping: draining open connections", Duration.ofSeconds(30));
+
+    // Paced like a scrape and a probe, for a while: the drain would hold them for the hour.
+    await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(10))
+        .pollInterval(Duration.ofMillis(200)).until(() -> {
+          AdminProbe.Answers answers = probe.ask();
+          assertThat(answers).as("the admin listener answers while connections drain").isNotNull();
+          assertThat(answers.healthz()).isEqualTo("503 draining\n");
+          assertThat(answers.metricsStatus()).isEqualTo(200);
+          assertThat(answers.sample("lb4j_draining")).isEqualTo(1.0);
+          assertThat(answers.sample("lb4j_connections_open")).isEqualTo(1.0);
+          return true;
+        });
+    assertThat(server.process().isAlive()).isTrue();
+
+    alice.close();
+    await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50)).until(() -> {
+      AdminProbe.Answers answers = probe.ask();
+      if (answers == null) {
+        return true;
+      }
+      assertThat(answers.healthz()).isEqualTo("503 draining\n");
+      assertThat(answers.metricsStatus()).isEqualTo(200);
+      assertThat(answers.sample("lb4j_draining")).isEqualTo(1.0);
+      return false;
+    });
+    assertThat(server.process().waitFor(Duration.ofSeconds(60))).isEqualTo(143);
+  }
+
+  @Test
   void connectionStillOpenAtTheDrainTimeoutIsClosed() throws Exception {
     Running server = serve("1s");
     SSLSocket alice = f.connect(server.listener(), f.alice, null);

@@ -13,12 +13,15 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -41,6 +44,10 @@ import org.slf4j.LoggerFactory;
  * <p>Thread-safe. {@link #start()} binds every listener or none; {@link #close()} stops accepting,
  * lets open connections finish for the drain timeout, then closes them. Host lists, the
  * authorizer and the rate limiter can be replaced while running without dropping connections.
+ *
+ * <p>Status reads ({@link #hostStatus}, {@link #openConnections}, {@link #boundAddress}) take no
+ * lock: they read the current state, so they answer at once while {@link #close()} drains on
+ * another thread, which is when a metrics scrape or a health probe needs them most.
  */
 public final class LoadBalancer implements AutoCloseable {
 
@@ -50,12 +57,41 @@ public final class LoadBalancer implements AutoCloseable {
   private final List<Upstream> upstreams;
   private final List<Listener> listeners;
   private final Transport transport;
-  private final Map<String, Channel> bound = new LinkedHashMap<>();
-  private final Object lifecycle = new Object();
-  private EventLoopGroup group;
-  private ForwardingCore core;
-  private boolean started;
-  private boolean closed;
+  /**
+   * Serialises the moves between phases. Held through {@link #start()}'s binding (bounded by the
+   * bind itself) and for the instant {@link #close()} moves to draining, never through a drain;
+   * status reads never take it.
+   */
+  private final Object transitions = new Object();
+  /** Written only holding {@link #transitions}; read by anyone, without a lock. */
+  private volatile State state = State.NEW;
+  /** Completes once a close has drained and stopped everything (or had nothing to stop). */
+  private final CompletableFuture<Void> stopped = new CompletableFuture<>();
+
+  /** Where a load balancer is in its life; it moves only forward, in this order. */
+  private enum Phase {
+    NEW,
+    RUNNING,
+    DRAINING,
+    CLOSED
+  }
+
+  /**
+   * An immutable view of the lifecycle, replaced whole at each move so a reader sees one
+   * consistent phase, core and set of listeners.
+   *
+   * @param phase where it is
+   * @param core null before start and when close came first
+   * @param bound the listening channel of each upstream, by name; empty unless running
+   */
+  private record State(Phase phase, ForwardingCore core, Map<String, Channel> bound) {
+    static final State NEW = new State(Phase.NEW, null, Map.of());
+    static final State CLOSED_UNSTARTED = new State(Phase.CLOSED, null, Map.of());
+
+    State moveTo(Phase next) {
+      return new State(next, core, next == Phase.RUNNING ? bound : Map.of());
+    }
+  }
 
   private LoadBalancer(Builder b) {
     this.settings = b.settings();
@@ -73,30 +109,36 @@ public final class LoadBalancer implements AutoCloseable {
    * Binds every listener and starts the health checks.
    *
    * @return this load balancer
-   * @throws IllegalStateException if it was started before, or a listener cannot bind (the
-   *     message names the address and the cause); then nothing stays bound
+   * @throws IllegalStateException if it was started before, if it was closed (even before it
+   *     started: a closed load balancer stays closed), or if a listener cannot bind (the message
+   *     names the address and the cause; then nothing stays bound and it is closed)
    */
   public LoadBalancer start() {
-    synchronized (lifecycle) {
-      if (started) {
-        throw new IllegalStateException("load balancer was already started");
+    synchronized (transitions) {
+      switch (state.phase()) {
+        case NEW -> {}
+        case RUNNING -> throw new IllegalStateException("load balancer was already started");
+        case DRAINING, CLOSED ->
+            throw new IllegalStateException("load balancer is closed; build a new one");
       }
-      started = true;
-      group = transport.newGroup(settings.ioThreads(), new DefaultThreadFactory("lb4j-io", true));
-      core = new ForwardingCore(settings, transport, group, upstreams);
+      EventLoopGroup group =
+          transport.newGroup(settings.ioThreads(), new DefaultThreadFactory("lb4j-io", true));
+      ForwardingCore core = new ForwardingCore(settings, transport, group, upstreams);
+      Map<String, Channel> bound = new LinkedHashMap<>();
       try {
         for (Listener listener : listeners) {
-          Channel channel = bind(listener.address(), listener.route());
+          Channel channel = bind(group, core, listener.address(), listener.route());
           listener.upstreams().forEach(name -> bound.put(name, channel));
         }
       } catch (RuntimeException e) {
         bound.values().stream().distinct().forEach(Channel::close);
-        bound.clear();
-        group.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS).syncUninterruptibly();
-        closed = true;
+        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        state = State.CLOSED_UNSTARTED;
+        stopped.complete(null);
         throw e;
       }
       core.startHealthChecks();
+      state = new State(Phase.RUNNING, core, Collections.unmodifiableMap(bound));
       log.info(
           "lb4j started on {} ({} transport, {} TLS) for upstreams {}",
           bound.values().stream().distinct().map(Channel::localAddress).toList(),
@@ -107,7 +149,8 @@ public final class LoadBalancer implements AutoCloseable {
     }
   }
 
-  private Channel bind(InetSocketAddress address, Route route) {
+  private Channel bind(
+      EventLoopGroup group, ForwardingCore core, InetSocketAddress address, Route route) {
     ServerBootstrap bootstrap =
         new ServerBootstrap()
             .group(group)
@@ -138,19 +181,18 @@ public final class LoadBalancer implements AutoCloseable {
    * @param upstream the name of an upstream served by that listener
    * @return the bound address
    * @throws IllegalArgumentException if there is no such upstream
-   * @throws IllegalStateException if the load balancer is not running
+   * @throws IllegalStateException if the load balancer is not running: not started, or closing
+   *     (its listeners close as the drain begins)
    */
   public InetSocketAddress boundAddress(String upstream) {
     if (upstreams.stream().noneMatch(u -> u.name().equals(upstream))) {
       throw new IllegalArgumentException("no upstream named '" + upstream + "'");
     }
-    synchronized (lifecycle) {
-      Channel channel = bound.get(upstream);
-      if (channel == null || closed) {
-        throw new IllegalStateException("load balancer is not running");
-      }
-      return (InetSocketAddress) channel.localAddress();
+    Channel channel = state.bound().get(upstream);
+    if (channel == null) {
+      throw new IllegalStateException("load balancer is not running");
     }
+    return (InetSocketAddress) channel.localAddress();
   }
 
   /**
@@ -189,42 +231,71 @@ public final class LoadBalancer implements AutoCloseable {
   /**
    * Returns the hosts of an upstream with their connection counts and health.
    *
+   * <p>Answers at once in any phase after start, a drain included.
+   *
    * @param upstream an upstream's name
    * @return one status per host, including removed hosts still draining
+   * @throws IllegalArgumentException if no upstream of that name is served
+   * @throws IllegalStateException if not started
    */
   public List<HostStatus> hostStatus(String upstream) {
     return running().hostStatus(upstream);
   }
 
-  /** Returns the number of client connections open now, in any state. */
+  /**
+   * Returns the number of client connections open now, in any state. Answers at once in any phase
+   * after start, a drain included.
+   *
+   * @throws IllegalStateException if not started
+   */
   public int openConnections() {
     return running().openConnections();
   }
 
+  /** Returns the core of a started load balancer, running, draining or closed. */
   private ForwardingCore running() {
-    synchronized (lifecycle) {
-      if (core == null) {
-        throw new IllegalStateException("load balancer is not started");
-      }
-      return core;
+    ForwardingCore core = state.core();
+    if (core == null) {
+      throw new IllegalStateException("load balancer is not started");
     }
+    return core;
   }
 
   /**
    * Stops accepting, lets open connections finish for the drain timeout, closes the rest, and
-   * stops the event loops. Blocks until done; idempotent.
+   * stops the event loops. Blocks until done, also when another thread's call is draining;
+   * idempotent. Closed before {@link #start()}, a load balancer stays closed: a later start
+   * fails. The drain holds no lock that status reads or other threads' calls wait on, except a
+   * concurrent close, which waits for the drain to end.
    */
   @Override
   public void close() {
-    synchronized (lifecycle) {
-      if (closed || !started) {
-        closed = true;
-        return;
+    State running;
+    synchronized (transitions) {
+      running = state;
+      switch (running.phase()) {
+        case NEW -> {
+          state = State.CLOSED_UNSTARTED;
+          stopped.complete(null);
+          return;
+        }
+        case RUNNING -> state = running.moveTo(Phase.DRAINING);
+        case DRAINING, CLOSED -> running = null;
       }
-      closed = true;
-      bound.values().stream().distinct().forEach(c -> c.close().syncUninterruptibly());
-      core.shutdown(settings.drainTimeout());
+    }
+    if (running == null) {
+      stopped.join();
+      return;
+    }
+    try {
+      running.bound().values().stream().distinct().forEach(c -> c.close().syncUninterruptibly());
+      running.core().shutdown(settings.drainTimeout());
       log.info("lb4j stopped");
+    } finally {
+      synchronized (transitions) {
+        state = running.moveTo(Phase.CLOSED);
+      }
+      stopped.complete(null);
     }
   }
 
