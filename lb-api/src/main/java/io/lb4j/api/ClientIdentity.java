@@ -11,7 +11,9 @@ import java.util.Collection;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Objects;
-import javax.naming.InvalidNameException;
+import javax.naming.NamingException;
+import javax.naming.directory.Attribute;
+import javax.naming.directory.Attributes;
 import javax.naming.ldap.LdapName;
 import javax.naming.ldap.Rdn;
 import javax.security.auth.x500.X500Principal;
@@ -27,8 +29,27 @@ import javax.security.auth.x500.X500Principal;
  *
  * <p>A connection on a listener without TLS has the {@link #ANONYMOUS} identity.
  *
- * @param commonName the subject's CN, or the empty string when it has none
- * @param groups the subject's organisational units (OU), in certificate order
+ * <p>How {@link #fromCertificate} reads the subject, when it is unusual:
+ *
+ * <ul>
+ *   <li>Several CNs: the most specific wins, the one written first in the subject's RFC 2253 text
+ *       (the last one encoded), as the JDK's host name check picks it. {@code CN=bob, CN=ops}
+ *       is {@code bob}.
+ *   <li>A multi-valued RDN: each of its attributes counts, so {@code OU=ops+CN=bob} is CN
+ *       {@code bob} in group {@code ops}. Its attributes form a set with no order; several of one
+ *       type in it are taken in sorted order.
+ *   <li>No CN: the common name is the empty string; the groups and names still count.
+ *   <li>Escaped or quoted characters are read as the characters they stand for
+ *       ({@code CN=a\,b} is {@code a,b}; {@code CN="x+y"} is {@code x+y}, one attribute;
+ *       {@code CN=\#1} is {@code #1}); non-ASCII names are kept as they are.
+ *   <li>A CN or OU whose value is not a string type (which RFC 2253 text shows in hex,
+ *       {@code #0403...}) cannot be read: {@link #fromCertificate} throws, and the connection is
+ *       refused rather than given a garbled name.
+ * </ul>
+ *
+ * @param commonName the subject's most specific CN, or the empty string when it has none
+ * @param groups the subject's organisational units (OU), in the order of the subject's RFC 2253
+ *     text (most specific RDN first, the reverse of the encoding)
  * @param dnsNames the subject alternative names of type DNS
  * @param uris the subject alternative names of type URI, for example SPIFFE IDs
  * @param sha256Fingerprint lower-case hex SHA-256 of the certificate's DER encoding, or empty
@@ -67,9 +88,14 @@ public record ClientIdentity(
    * Reads the identity out of a certificate. The caller has verified the certificate; this method
    * only reads it.
    *
+   * <p>See the class description for subjects with several CNs, none, multi-valued RDNs or
+   * escaped characters.
+   *
    * @param certificate the client's leaf certificate
    * @return its identity
-   * @throws IllegalArgumentException if the certificate cannot be encoded or its names parsed
+   * @throws NullPointerException if {@code certificate} is null
+   * @throws IllegalArgumentException if the certificate cannot be encoded, its names cannot be
+   *     parsed, or a CN or OU is not a string
    */
   public static ClientIdentity fromCertificate(X509Certificate certificate) {
     Objects.requireNonNull(certificate, "certificate");
@@ -78,19 +104,22 @@ public record ClientIdentity(
     try {
       LdapName subject =
           new LdapName(certificate.getSubjectX500Principal().getName(X500Principal.RFC2253));
-      // LdapName lists RDNs from the last (most significant) to the first; walk it in
-      // certificate order so groups keep the order they were written in.
+      // LdapName numbers RDNs from the rightmost of the text (the first encoded, most general):
+      // walk from the end to read them as the text does, most specific first.
       List<Rdn> rdns = subject.getRdns();
       for (int i = rdns.size() - 1; i >= 0; i--) {
-        Rdn rdn = rdns.get(i);
-        if (rdn.getType().equalsIgnoreCase("CN") && cn.isEmpty()) {
-          cn = String.valueOf(rdn.getValue());
-        } else if (rdn.getType().equalsIgnoreCase("OU")) {
-          ous.add(String.valueOf(rdn.getValue()));
+        // A multi-valued RDN (OU=ops+CN=bob) carries several attributes; Rdn.getType() names only
+        // the first of them, so read them all.
+        Attributes attributes = rdns.get(i).toAttributes();
+        List<String> cns = values(attributes, "CN");
+        if (cn.isEmpty() && !cns.isEmpty()) {
+          cn = cns.get(0);
         }
+        ous.addAll(values(attributes, "OU"));
       }
-    } catch (InvalidNameException e) {
-      throw new IllegalArgumentException("certificate subject cannot be parsed: " + e.getMessage(), e);
+    } catch (NamingException e) {
+      throw new IllegalArgumentException(
+          "certificate subject cannot be parsed: " + e.getMessage(), e);
     }
     List<String> dns = new ArrayList<>(2);
     List<String> uris = new ArrayList<>(1);
@@ -112,6 +141,26 @@ public record ClientIdentity(
     }
     return new ClientIdentity(
         cn, ous, dns, uris, fingerprint(certificate), certificate.getNotAfter().toInstant());
+  }
+
+  // The string values of one attribute type in one RDN, in the order Rdn keeps them (sorted).
+  private static List<String> values(Attributes attributes, String type) throws NamingException {
+    Attribute attribute = attributes.get(type);
+    if (attribute == null) {
+      return List.of();
+    }
+    List<String> values = new ArrayList<>(attribute.size());
+    for (int i = 0; i < attribute.size(); i++) {
+      Object value = attribute.get(i);
+      if (!(value instanceof String text)) {
+        // RFC 2253 text gives a value in hex (#04...) only when it is not a string type.
+        throw new IllegalArgumentException(
+            "certificate subject " + type + " must be a string but was #"
+                + HexFormat.of().formatHex((byte[]) value));
+      }
+      values.add(text);
+    }
+    return values;
   }
 
   /** Returns whether this is the {@link #ANONYMOUS} identity. */

@@ -35,9 +35,11 @@ import java.util.concurrent.atomic.LongAdder;
 import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.extension.TestExecutionExceptionHandler;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.opentest4j.TestAbortedException;
 
 /**
  * Malformed TLS sent to lb4j's mutual-TLS listener, on both engines: thousands of generated cases
@@ -47,8 +49,11 @@ import org.junit.jupiter.params.provider.EnumSource;
  * nothing reaching the upstream; afterwards nothing is held, no buffer leaked, and a good client
  * is served.
  *
- * <p>The seed is printed in the figures and in every failure; {@code -Dlb4j.reliability.seed=N}
- * replays a run.
+ * <p>The cases come from one seed, new each run unless given. It is printed in the figures, and
+ * every failure of a test method carries it at the head of its message ({@code fuzz seed N:
+ * replay with -Dlb4j.fuzz.seed=N}), so a red run can be replayed:
+ * {@code ./mvnw -pl lb-bench -am verify -Dit.test=TlsFuzzIT -Dlb4j.fuzz.seed=N}. The older name
+ * {@code -Dlb4j.reliability.seed=N} is read too when {@code lb4j.fuzz.seed} is not set.
  */
 @ExtendWith(NettyLeakDetector.class)
 class TlsFuzzIT {
@@ -60,7 +65,18 @@ class TlsFuzzIT {
   private static final Duration HANDSHAKE_TIMEOUT = Duration.ofSeconds(3);
   // Far past the handshake timeout: a case still open this long was left hanging by lb4j.
   private static final Duration READ_TIMEOUT = Duration.ofSeconds(20);
-  private static final long SEED = Long.getLong("lb4j.reliability.seed", System.nanoTime());
+  private static final long SEED = Long.getLong("lb4j.fuzz.seed",
+      Long.getLong("lb4j.reliability.seed", System.nanoTime()));
+
+  /** Puts the seed at the head of every failure of a test method, so the run can be replayed. */
+  @RegisterExtension
+  static final TestExecutionExceptionHandler SEED_IN_FAILURES = (context, failure) -> {
+    if (failure instanceof TestAbortedException) {
+      throw failure; // a skip names its own reason
+    }
+    throw new AssertionError("fuzz seed " + SEED + ": replay with -Dlb4j.fuzz.seed=" + SEED
+        + "; " + failure, failure);
+  };
 
   @TempDir Path dir;
   private MutualTls mtls;

@@ -21,4 +21,18 @@ final class TlsClientTry {
     }
     return null;
   }
+
+  /**
+   * Echoes up to {@code attempts} messages, expecting the server to cut the connection.
+   *
+   * @throws IOException the failure the first failing message ended with
+   * @throws AssertionError if every message came back
+   */
+  static void echoUntilCutOff(TlsClient client, int attempts) throws IOException {
+    IOException failed = echoUntilFailure(client, attempts);
+    if (failed == null) {
+      throw new AssertionError("all " + attempts + " messages came back: the server never refused");
+    }
+    throw failed;
+  }
 }

@@ -6,6 +6,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import javax.security.auth.x500.X500Principal;
 
 /**
  * What a client certificate from {@link TestPki#client(ClientSpec)} should say: the identity
@@ -19,7 +20,10 @@ import java.util.Optional;
  *     .build());
  * }</pre>
  *
- * <p>The subject is {@code CN=<commonName>, OU=<each group>, O=lb4j test}. Without
+ * <p>The subject is {@code CN=<commonName>, OU=<each group>, O=lb4j test}, unless the spec was
+ * started from a {@linkplain #subject(String) raw subject}, which is written as given: the way to
+ * make the subjects a builder of names cannot, such as a multi-valued RDN
+ * ({@code OU=ops+CN=bob}), several CNs, none, or escaped characters. Without
  * {@link Builder#validity validity} the certificate is valid from an hour before it is issued
  * until a day after; without a {@link Builder#keyType key type} it has an EC P-256 key.
  *
@@ -28,6 +32,7 @@ import java.util.Optional;
 public final class ClientSpec {
 
   private final String commonName;
+  private final String subject;
   private final List<String> groups;
   private final List<String> dnsNames;
   private final List<String> uris;
@@ -38,6 +43,7 @@ public final class ClientSpec {
 
   private ClientSpec(Builder b) {
     this.commonName = b.commonName;
+    this.subject = b.subject;
     this.groups = b.groups;
     this.dnsNames = b.dnsNames;
     this.uris = b.uris;
@@ -56,12 +62,49 @@ public final class ClientSpec {
    * @throws IllegalArgumentException if {@code commonName} is blank
    */
   public static Builder commonName(String commonName) {
-    return new Builder(commonName);
+    return new Builder(notBlank("commonName", commonName), null);
   }
 
-  /** Returns the subject's common name. */
+  /**
+   * Starts a spec whose subject is exactly {@code subject}, a distinguished name in RFC 2253 text
+   * (most specific RDN first; {@code +} joins the attributes of a multi-valued RDN; RFC 1779
+   * quotes are accepted too), as {@link X500Principal#X500Principal(String)}
+   * reads it. Nothing is added: no {@code O=lb4j test}, and no CN unless the text has one.
+   *
+   * <pre>{@code
+   * pki.client(ClientSpec.subject("OU=ops+CN=bob").build());
+   * }</pre>
+   *
+   * @param subject the whole subject, for example {@code "OU=ops+CN=bob, O=lb4j test"}
+   * @return a builder with every other setting at its default; it takes no {@link Builder#groups}
+   * @throws NullPointerException if {@code subject} is null
+   * @throws IllegalArgumentException if {@code subject} is not a distinguished name
+   */
+  public static Builder subject(String subject) {
+    Objects.requireNonNull(subject, "subject");
+    try {
+      new X500Principal(subject);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(
+          "subject must be a distinguished name but was '" + subject + "': " + e.getMessage(), e);
+    }
+    return new Builder(null, subject);
+  }
+
+  /**
+   * Returns the subject's common name as given to {@link #commonName(String)}, or the empty string
+   * for a spec started from a {@linkplain #subject(String) raw subject}.
+   */
   public String commonName() {
-    return commonName;
+    return commonName == null ? "" : commonName;
+  }
+
+  /**
+   * Returns the raw subject this spec was started from, or empty when the subject is made from
+   * the common name and the groups.
+   */
+  public Optional<String> subject() {
+    return Optional.ofNullable(subject);
   }
 
   /** Returns the groups, each an OU attribute of the subject, in the order given. */
@@ -112,7 +155,8 @@ public final class ClientSpec {
     }
     ClientSpec that = (ClientSpec) o;
     return serverAuthOnly == that.serverAuthOnly
-        && commonName.equals(that.commonName)
+        && Objects.equals(commonName, that.commonName)
+        && Objects.equals(subject, that.subject)
         && groups.equals(that.groups)
         && dnsNames.equals(that.dnsNames)
         && uris.equals(that.uris)
@@ -123,13 +167,13 @@ public final class ClientSpec {
 
   @Override
   public int hashCode() {
-    return Objects.hash(commonName, groups, dnsNames, uris, notBefore, notAfter, keyType,
+    return Objects.hash(commonName, subject, groups, dnsNames, uris, notBefore, notAfter, keyType,
         serverAuthOnly);
   }
 
   @Override
   public String toString() {
-    return "ClientSpec[commonName=" + commonName + ", groups=" + groups + ", dnsNames="
+    return "ClientSpec[commonName=" + commonName() + ", subject=" + subject + ", groups=" + groups + ", dnsNames="
         + dnsNames + ", uris=" + uris + ", notBefore=" + notBefore + ", notAfter=" + notAfter
         + ", keyType=" + keyType + ", serverAuthOnly=" + serverAuthOnly + "]";
   }
@@ -141,6 +185,7 @@ public final class ClientSpec {
   public static final class Builder {
 
     private final String commonName;
+    private final String subject;
     private List<String> groups = List.of();
     private List<String> dnsNames = List.of();
     private List<String> uris = List.of();
@@ -149,8 +194,9 @@ public final class ClientSpec {
     private KeyType keyType = KeyType.EC_P256;
     private boolean serverAuthOnly;
 
-    private Builder(String commonName) {
-      this.commonName = notBlank("commonName", commonName);
+    private Builder(String commonName, String subject) {
+      this.commonName = commonName;
+      this.subject = subject;
     }
 
     /**
@@ -160,8 +206,14 @@ public final class ClientSpec {
      * @return this builder
      * @throws NullPointerException if the array or an element is null
      * @throws IllegalArgumentException if a name is blank
+     * @throws IllegalStateException if the spec was started from a raw subject, which already says
+     *     every OU
      */
     public Builder groups(String... groups) {
+      if (subject != null) {
+        throw new IllegalStateException(
+            "groups cannot be added to the raw subject '" + subject + "': write them in it as OU");
+      }
       this.groups = allNotBlank("groups", groups);
       return this;
     }
@@ -259,14 +311,6 @@ public final class ClientSpec {
       return new ClientSpec(this);
     }
 
-    private static String notBlank(String setting, String value) {
-      Objects.requireNonNull(value, setting);
-      if (value.isBlank()) {
-        throw new IllegalArgumentException(setting + " must not be blank but was '" + value + "'");
-      }
-      return value;
-    }
-
     private static List<String> allNotBlank(String setting, String[] values) {
       Objects.requireNonNull(values, setting);
       for (String value : values) {
@@ -274,5 +318,13 @@ public final class ClientSpec {
       }
       return List.of(values);
     }
+  }
+
+  private static String notBlank(String setting, String value) {
+    Objects.requireNonNull(value, setting);
+    if (value.isBlank()) {
+      throw new IllegalArgumentException(setting + " must not be blank but was '" + value + "'");
+    }
+    return value;
   }
 }

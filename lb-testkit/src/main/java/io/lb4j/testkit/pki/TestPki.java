@@ -17,6 +17,7 @@ import java.util.Objects;
 import javax.net.ssl.KeyManager;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
+import javax.security.auth.x500.X500Principal;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x500.X500NameBuilder;
 import org.bouncycastle.asn1.x500.style.BCStyle;
@@ -268,7 +269,10 @@ public final class TestPki {
     for (String uri : spec.uris()) {
       altNames.add(new GeneralName(GeneralName.uniformResourceIdentifier, uri));
     }
-    return issue(spec.keyType(), subject(spec.commonName(), spec.groups()),
+    X500Name subject = spec.subject()
+        .map(raw -> X500Name.getInstance(new X500Principal(raw).getEncoded()))
+        .orElseGet(() -> subject(spec.commonName(), spec.groups()));
+    return issue(spec.keyType(), subject,
         spec.notBefore().orElse(now.minus(BACKDATE)),
         spec.notAfter().orElse(now.plus(CLIENT_LIFETIME)),
         altNames,

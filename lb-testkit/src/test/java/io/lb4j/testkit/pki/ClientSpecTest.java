@@ -62,4 +62,27 @@ class ClientSpecTest {
         .hasMessage("validity must end after it starts but was 2030-01-02T00:00:00Z to "
             + "2030-01-01T00:00:00Z");
   }
+
+  @Test
+  void rawSubjectIsKeptAsGivenWithNoCommonNameOfItsOwn() {
+    ClientSpec spec = ClientSpec.subject("OU=ops+CN=bob").build();
+
+    assertThat(spec.subject()).contains("OU=ops+CN=bob");
+    assertThat(spec.commonName()).isEmpty();
+    assertThat(spec).isNotEqualTo(ClientSpec.subject("OU=ops, CN=bob").build());
+  }
+
+  @Test
+  void rejectsRawSubjectThatIsNotADistinguishedName() {
+    assertThatThrownBy(() -> ClientSpec.subject("bob"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith("subject must be a distinguished name but was 'bob'");
+  }
+
+  @Test
+  void rejectsGroupsBesideARawSubject() {
+    assertThatThrownBy(() -> ClientSpec.subject("CN=bob").groups("ops"))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessage("groups cannot be added to the raw subject 'CN=bob': write them in it as OU");
+  }
 }

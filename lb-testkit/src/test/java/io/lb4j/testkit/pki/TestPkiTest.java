@@ -17,6 +17,9 @@ import java.util.Collection;
 import java.util.List;
 import javax.net.ssl.TrustManagerFactory;
 import javax.net.ssl.X509TrustManager;
+import javax.security.auth.x500.X500Principal;
+import org.bouncycastle.asn1.x500.RDN;
+import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x509.AuthorityKeyIdentifier;
 import org.bouncycastle.asn1.x509.Extension;
 import org.bouncycastle.asn1.x509.SubjectKeyIdentifier;
@@ -127,6 +130,18 @@ class TestPkiTest {
 
     assertThat(alice.certificate().getSubjectX500Principal().getName())
         .isEqualTo("CN=alice,OU=ops,OU=dev,O=lb4j test");
+  }
+
+  @Test
+  void clientWithRawSubjectHasExactlyThatSubjectMultiValuedRdnIncluded() {
+    IssuedCertificate bob = pki.client(ClientSpec.subject("OU=ops+CN=bob, O=x").build());
+
+    X500Principal subject = bob.certificate().getSubjectX500Principal();
+    assertThat(subject).isEqualTo(new X500Principal("OU=ops+CN=bob, O=x"));
+    // Encoded most general first: O=x, then the one RDN holding both OU and CN.
+    assertThat(X500Name.getInstance(subject.getEncoded()).getRDNs())
+        .extracting(RDN::isMultiValued)
+        .containsExactly(false, true);
   }
 
   @Test
