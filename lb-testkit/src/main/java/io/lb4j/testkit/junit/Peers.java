@@ -16,11 +16,12 @@ import org.junit.jupiter.api.Assumptions;
  *     () -> "it does not load here: " + OpenSsl.unavailabilityCause());
  * }</pre>
  *
- * <p>A run is CI when the environment variable {@code CI} is {@code true} (any case), as CI
- * services set it and as {@code .ci/run} is run. Only peers that {@code .ci/run} installs (or that
- * the build brings as a dependency) belong here; a test that needs what CI cannot have (a Docker
- * engine) skips with JUnit's own assumptions. Needs {@code junit-jupiter-api} on the test class
- * path. Thread-safe.
+ * <p>A run is CI when the environment variable {@code CI} is {@code true} (in any case): CI
+ * services set it, and the project's CI runs {@code .ci/run} with it. Only peers that
+ * {@code .ci/run} installs, or that the build brings as a dependency, belong here; what CI does
+ * not have (a Docker engine) is skipped with JUnit's own assumptions, or better replaced by a
+ * local fallback. The environment is read once, when the class loads. Needs
+ * {@code junit-jupiter-api} on the test class path. Thread-safe.
  */
 public final class Peers {
 
