@@ -2,8 +2,8 @@ package io.lb4j.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.lb4j.testkit.junit.Peers;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -91,8 +91,8 @@ class DemoIT {
           .contains("ca.pem", "server.pem", "server-key.pem", "alice.pem", "alice-key.pem",
               "mallory.pem", "mallory-key.pem", "lb.yaml");
 
-      assumeTrue(opensslInstalled(),
-          "openssl is not installed: the printed openssl commands cannot be run here");
+      Peers.assumeAvailable(opensslInstalled(), "the openssl binary",
+          () -> "'openssl version' did not run, so the printed commands cannot be tried here");
 
       Process aliceClient = shell(alice);
       try {

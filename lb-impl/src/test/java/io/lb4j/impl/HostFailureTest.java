@@ -50,11 +50,14 @@ class HostFailureTest {
     EchoUpstream killed = closer.track(Upstreams.echo());
     TestUpstream silent = closer.track(Upstreams.unresponsive());
     killed.stop();
+    // The timeouts only bound how long the silent host is waited for, so they are generous: with
+    // fall 1, a single check of the live host that a loaded machine let time out would take it out
+    // of rotation and refuse every client.
     Upstream upstream =
         Fixtures.upstream("echo", killed, silent, live)
-            .connectTimeout(Duration.ofMillis(300))
+            .connectTimeout(Duration.ofSeconds(1))
             .connectAttempts(3)
-            .healthCheck(HealthCheck.of(Duration.ofMillis(100), Duration.ofMillis(200), 1, 1))
+            .healthCheck(HealthCheck.of(Duration.ofMillis(100), Duration.ofSeconds(2), 1, 1))
             .build();
     LoadBalancer lb = closer.track(Fixtures.start(upstream, events));
     InetSocketAddress address = lb.boundAddress("echo");

@@ -1,7 +1,6 @@
 package io.lb4j.tls;
 
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
-
+import io.lb4j.testkit.junit.Peers;
 import io.lb4j.testkit.pki.IssuedCertificate;
 import io.lb4j.testkit.pki.KeyFormat;
 import io.lb4j.testkit.pki.PemFiles;
@@ -42,11 +41,19 @@ record TlsFixture(Path chain, Path key, Path clientCa) {
     return settings.apply(builder(engine)).build();
   }
 
-  /** Skips (with the reason) a test of the OpenSSL engine where BoringSSL does not load. */
+  /**
+   * Skips (with the reason) a test of the OpenSSL engine where BoringSSL does not load, and fails
+   * it in CI, where the build's netty-tcnative dependency must load.
+   */
   static void assumeAvailable(TlsEngine engine) {
     if (engine == TlsEngine.OPENSSL) {
-      assumeTrue(OpenSsl.isAvailable(),
-          () -> "BoringSSL (netty-tcnative) does not load here: " + OpenSsl.unavailabilityCause());
+      assumeBoringSsl();
     }
+  }
+
+  /** Skips (with the reason) where BoringSSL does not load; fails in CI. */
+  static void assumeBoringSsl() {
+    Peers.assumeAvailable(OpenSsl.isAvailable(), "BoringSSL (netty-tcnative)",
+        () -> "it does not load here: " + OpenSsl.unavailabilityCause());
   }
 }

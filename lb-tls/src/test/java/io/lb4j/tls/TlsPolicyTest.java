@@ -2,9 +2,7 @@ package io.lb4j.tls;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.assertj.core.api.Assumptions.assumeThat;
 
-import io.netty.handler.ssl.OpenSsl;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -96,7 +94,7 @@ class TlsPolicyTest {
 
   @Test
   void refusesNarrowingTls13SuitesOnBoringSsl() {
-    assumeThat(OpenSsl.isAvailable()).as("BoringSSL (netty-tcnative) does not load here").isTrue();
+    TlsFixture.assumeBoringSsl();
     assertThatThrownBy(() -> withAbsentFiles()
             .engine(TlsEngine.OPENSSL)
             .cipherSuites(List.of("TLS_AES_256_GCM_SHA384", "ECDHE-ECDSA-AES128-GCM-SHA256"))

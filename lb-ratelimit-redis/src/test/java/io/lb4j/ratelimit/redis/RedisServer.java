@@ -2,6 +2,7 @@ package io.lb4j.ratelimit.redis;
 
 import static org.awaitility.Awaitility.await;
 
+import io.lb4j.testkit.junit.Peers;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -15,7 +16,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.Assumptions;
 import org.testcontainers.DockerClientFactory;
 
 /**
@@ -25,13 +25,17 @@ import org.testcontainers.DockerClientFactory;
  */
 abstract class RedisServer implements AutoCloseable {
 
-  /** Starts a Redis, or skips the test when there is no way to run one. */
+  /**
+   * Starts a Redis, or skips the test when there is no way to run one; in CI, where {@code .ci/run}
+   * installs {@code redis-server}, fails it instead.
+   */
   static RedisServer start() {
     if (dockerAnswers()) {
       return new ContainerRedisServer();
     }
     Optional<Path> binary = binaryOnPath();
-    Assumptions.assumeTrue(binary.isPresent(), "no Docker engine and no redis-server binary on PATH");
+    Peers.assumeAvailable(binary.isPresent(), "redis-server",
+        () -> "no Docker engine answers and no redis-server binary is on the PATH");
     return new LocalRedisServer(binary.get());
   }
 

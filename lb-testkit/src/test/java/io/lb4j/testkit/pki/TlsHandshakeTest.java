@@ -2,8 +2,8 @@ package io.lb4j.testkit.pki;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
-import static org.assertj.core.api.Assumptions.assumeThat;
 
+import io.lb4j.testkit.junit.Peers;
 import io.netty.handler.ssl.ClientAuth;
 import io.netty.handler.ssl.OpenSsl;
 import io.netty.handler.ssl.SslContext;
@@ -128,9 +128,8 @@ class TlsHandshakeTest {
 
   @Test
   void nettyOpensslProviderLoadsEveryKeyFormat() throws Exception {
-    assumeThat(OpenSsl.isAvailable())
-        .as("netty-tcnative does not load here: %s", OpenSsl.unavailabilityCause())
-        .isTrue();
+    Peers.assumeAvailable(OpenSsl.isAvailable(), "BoringSSL (netty-tcnative)",
+        () -> "it does not load here: " + OpenSsl.unavailabilityCause());
 
     loadWithNetty(SslProvider.OPENSSL);
   }
