@@ -9,6 +9,7 @@ import io.lb4j.api.ConnectionListener;
 import io.lb4j.api.Upstream;
 import io.lb4j.impl.LoadBalancer;
 import io.lb4j.testkit.junit.Closer;
+import io.lb4j.testkit.junit.Peers;
 import io.lb4j.testkit.netty.NettyLeakDetector;
 import io.lb4j.testkit.pki.ClientSpec;
 import io.lb4j.testkit.pki.IssuedCertificate;
@@ -200,14 +201,8 @@ class HalfCloseTest {
   }
 
   private static void assumeSocat() {
-    boolean present =
-        Stream.of(System.getenv().getOrDefault("PATH", "").split(":"))
-            .anyMatch(d -> java.nio.file.Files.isExecutable(Path.of(d, "socat")));
-    if (!present && "true".equals(System.getenv("CI"))) {
-      throw new AssertionError("socat is not installed: .ci/run must install it (CI=true)");
-    }
-    org.junit.jupiter.api.Assumptions.assumeTrue(
-        present, "socat is not installed here (Debian package socat): no socat client case");
+    Peers.assumeAvailable(
+        Peers.onPath("socat"), "socat", () -> "no socat on the PATH (Debian package socat)");
   }
 
   private void assertWholeReply(Received received, byte[] request) {

@@ -55,6 +55,27 @@ public final class Peers {
     PROCESS.check(present, peer, why);
   }
 
+  /**
+   * Tells whether an executable of that name is in one of the {@code PATH} environment variable's
+   * folders, as a shell would find it.
+   *
+   * @param command a command's file name, such as {@code "socat"}, not null
+   * @return {@code true} if some folder of the {@code PATH} holds an executable file of that name
+   */
+  public static boolean onPath(String command) {
+    Objects.requireNonNull(command, "command");
+    String path = System.getenv("PATH");
+    if (path == null) {
+      return false;
+    }
+    for (String folder : path.split(java.io.File.pathSeparator)) {
+      if (!folder.isEmpty() && java.nio.file.Files.isExecutable(java.nio.file.Path.of(folder, command))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** {@link #assumeAvailable}, in this instance's environment. */
   void check(boolean present, String peer, Supplier<String> why) {
     Objects.requireNonNull(peer, "peer");

@@ -52,4 +52,11 @@ class PeersTest {
     }
     assertThat(asked).isFalse();
   }
+
+  @Test
+  void findsACommandOnThePathAndNotOneThatIsNot() {
+    // sh is on the PATH of every machine these tests run on; the other name is on none.
+    assertThat(Peers.onPath("sh")).isTrue();
+    assertThat(Peers.onPath("lb4j-no-such-command-" + System.nanoTime())).isFalse();
+  }
 }
