@@ -322,7 +322,9 @@ final class ProxiedConnection extends ChannelInboundHandlerAdapter {
             .option(ChannelOption.AUTO_READ, false)
             .option(ChannelOption.TCP_NODELAY, true)
             .handler(new UpstreamSide());
-    connecting = bootstrap.connect(new InetSocketAddress(host.name(), host.port()));
+    // A name is resolved on this event loop without blocking it; a lookup that fails fails this
+    // attempt like a refused connect, and the next host is tried.
+    connecting = core.resolver().connect(bootstrap, host);
     connecting.addListener((ChannelFutureListener) this::onConnect);
   }
 
