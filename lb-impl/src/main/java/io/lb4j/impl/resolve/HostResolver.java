@@ -26,6 +26,7 @@ import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
 import java.util.Objects;
 
 /**
@@ -158,8 +159,10 @@ public final class HostResolver implements AutoCloseable {
     private String why(Throwable cause) {
       for (Throwable t = cause; t != null; t = t.getCause() == t ? null : t.getCause()) {
         if (t instanceof DnsErrorCauseException dns) {
-          // The name server's own answer: NXDOMAIN, SERVFAIL, REFUSED...
-          return dns.getCode().toString();
+          // The name server's own answer, by its usual name: NXDOMAIN, SERVFAIL, REFUSED...
+          String code = dns.getCode().toString();
+          int paren = code.indexOf('(');
+          return (paren > 0 ? code.substring(0, paren) : code).toUpperCase(Locale.ROOT);
         }
         if (t instanceof DnsNameResolverTimeoutException) {
           return "no answer from a name server within " + queryTimeoutMillis + " ms";
