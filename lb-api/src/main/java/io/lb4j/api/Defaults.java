@@ -44,5 +44,11 @@ public final class Defaults {
    */
   public static final int EARLY_DATA_LIMIT = 64 * 1024;
 
+  /**
+   * How long one DNS query for a host's name may go unanswered before the next name server is
+   * asked; a lookup that fails is a failed connect attempt of that host.
+   */
+  public static final Duration DNS_QUERY_TIMEOUT = Duration.ofSeconds(2);
+
   private Defaults() {}
 }

@@ -5,7 +5,9 @@ import io.lb4j.api.ConnectionListener;
 import io.lb4j.api.Defaults;
 import io.lb4j.api.RateLimiter;
 import io.lb4j.api.TlsContextFactory;
+import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 import java.util.function.LongSupplier;
 
@@ -26,6 +28,8 @@ public abstract class ForwardingBuilder<B extends ForwardingBuilder<B>> {
   Duration drainTimeout = Defaults.DRAIN_TIMEOUT;
   int ioThreads;
   LongSupplier nanoClock = System::nanoTime;
+  Duration dnsQueryTimeout = Defaults.DNS_QUERY_TIMEOUT;
+  List<InetSocketAddress> nameServers = List.of();
 
   ForwardingBuilder() {}
 
@@ -135,6 +139,43 @@ public abstract class ForwardingBuilder<B extends ForwardingBuilder<B>> {
   }
 
   /**
+   * Sets how long one DNS query for a host's name may go unanswered before the next name server
+   * is asked. A host given by name is looked up when a connection or a health check connects to
+   * it (answers are cached for their TTL); a lookup that fails is a failed connect attempt of that
+   * host. IP literals are never looked up.
+   *
+   * @param timeout a positive duration; default {@link Defaults#DNS_QUERY_TIMEOUT}
+   * @return this builder
+   */
+  public B dnsQueryTimeout(Duration timeout) {
+    this.dnsQueryTimeout = positive(timeout, "dnsQueryTimeout");
+    return self();
+  }
+
+  /**
+   * Sets the DNS servers that host names are looked up at, asked in this order, instead of those
+   * of the system's resolver configuration ({@code /etc/resolv.conf}). The hosts file is read
+   * first either way.
+   *
+   * @param servers IP addresses and ports of DNS servers, none unresolved; an empty list (the
+   *     default) means the system's servers
+   * @return this builder
+   * @throws IllegalArgumentException if a server's address is unresolved or its port is 0
+   */
+  public B nameServers(List<InetSocketAddress> servers) {
+    Objects.requireNonNull(servers, "nameServers");
+    for (InetSocketAddress server : servers) {
+      Objects.requireNonNull(server, "nameServers must not contain null");
+      if (server.isUnresolved() || server.getPort() == 0) {
+        throw new IllegalArgumentException(
+            "nameServers must be IP addresses with a port but was " + server);
+      }
+    }
+    this.nameServers = List.copyOf(servers);
+    return self();
+  }
+
+  /**
    * Returns what was set so far, as a value of its own: later setter calls do not change it, so a
    * builder may build any number of times.
    */
@@ -153,7 +194,8 @@ public abstract class ForwardingBuilder<B extends ForwardingBuilder<B>> {
             ? listener
             : listener == ConnectionListener.NONE ? own : ConnectionListener.both(listener, own);
     return new Settings(
-        tls, handshakeTimeout, authorizer, rateLimiter, heard, drainTimeout, threads, nanoClock);
+        tls, handshakeTimeout, authorizer, rateLimiter, heard, drainTimeout, threads, nanoClock,
+        dnsQueryTimeout, nameServers);
   }
 
   static Duration positive(Duration value, String name) {

@@ -15,6 +15,7 @@ import io.lb4j.api.Upstream;
 import io.lb4j.impl.balancing.HostPool;
 import io.lb4j.impl.balancing.HostStatus;
 import io.lb4j.impl.health.HealthChecker;
+import io.lb4j.impl.resolve.HostResolver;
 import io.lb4j.impl.transport.Transport;
 import io.netty.channel.Channel;
 import io.netty.channel.EventLoopGroup;
@@ -46,6 +47,7 @@ final class ForwardingCore {
   private final Settings settings;
   private final Transport transport;
   private final EventLoopGroup group;
+  private final HostResolver resolver;
   private final Map<String, UpstreamRuntime> upstreams = new ConcurrentHashMap<>();
   private final Set<ProxiedConnection> open = ConcurrentHashMap.newKeySet();
   private final AtomicLong ids = new AtomicLong();
@@ -61,9 +63,13 @@ final class ForwardingCore {
     this.group = group;
     this.authorizer = settings.authorizer();
     this.rateLimiter = settings.rateLimiter();
+    this.resolver =
+        settings.nameServers().isEmpty()
+            ? HostResolver.system(transport, settings.dnsQueryTimeout())
+            : HostResolver.using(transport, settings.dnsQueryTimeout(), settings.nameServers());
     for (Upstream u : initial) {
       HostPool pool = new HostPool(u, settings.nanoClock());
-      HealthChecker health = new HealthChecker(pool, group, transport);
+      HealthChecker health = new HealthChecker(pool, group, transport, resolver);
       upstreams.put(u.name(), new UpstreamRuntime(pool, health));
     }
   }
@@ -84,6 +90,11 @@ final class ForwardingCore {
 
   Transport transport() {
     return transport;
+  }
+
+  /** Resolves the hosts' names; shared by every connection and health check of this core. */
+  HostResolver resolver() {
+    return resolver;
   }
 
   Authorizer authorizer() {
@@ -254,6 +265,7 @@ final class ForwardingCore {
       }
     }
     upstreams.values().forEach(u -> u.health().close());
+    resolver.close();
     group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
   }
 

@@ -81,6 +81,8 @@ final class ProxiedConnection extends ChannelInboundHandlerAdapter {
   private Channel upstream;
   private Host forwardedTo;
   private ChannelFuture connecting;
+  /** The host and cause of the latest failed connect attempt, for the refusal detail. */
+  private String lastConnectFailure;
 
   private ArrayDeque<ByteBuf> early;
   private int earlyBytes;
@@ -349,7 +351,7 @@ final class ProxiedConnection extends ChannelInboundHandlerAdapter {
               attempts == 0
                   ? "no healthy host in upstream " + info.upstream()
                   : "no host of upstream " + info.upstream() + " accepted the connection after "
-                      + attempts + " attempt(s)"));
+                      + attempts + " attempt(s); last: " + lastConnectFailure));
       return;
     }
     attempts++;
@@ -364,8 +366,18 @@ final class ProxiedConnection extends ChannelInboundHandlerAdapter {
             .option(ChannelOption.AUTO_READ, false)
             .option(ChannelOption.TCP_NODELAY, true)
             .handler(new UpstreamSide());
-    connecting = bootstrap.connect(new InetSocketAddress(host.name(), host.port()));
-    connecting.addListener((ChannelFutureListener) this::onConnect);
+    // A name is resolved on this event loop without blocking it; a lookup that fails fails this
+    // attempt like a refused connect, and the next host is tried.
+    connecting = core.resolver().connect(bootstrap, host);
+    connecting.addListener(
+        (ChannelFutureListener)
+            f -> {
+              if (!f.isSuccess()) {
+                // Kept for the refusal when the pool runs out of hosts before the attempts do.
+                lastConnectFailure = host + ": " + describe(f.cause());
+              }
+              onConnect(f);
+            });
   }
 
   private void onConnect(ChannelFuture future) {

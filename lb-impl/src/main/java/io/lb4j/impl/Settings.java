@@ -4,12 +4,14 @@ import io.lb4j.api.Authorizer;
 import io.lb4j.api.ConnectionListener;
 import io.lb4j.api.RateLimiter;
 import io.lb4j.api.TlsContextFactory;
+import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.List;
 import java.util.function.LongSupplier;
 
 /**
  * The settings a {@link LoadBalancer} and a {@link Forwarder} share, as their builders collected
- * them. Immutable.
+ * them. Immutable. An empty {@code nameServers} means the system's resolver configuration.
  */
 record Settings(
     TlsContextFactory tls,
@@ -19,4 +21,6 @@ record Settings(
     ConnectionListener listener,
     Duration drainTimeout,
     int ioThreads,
-    LongSupplier nanoClock) {}
+    LongSupplier nanoClock,
+    Duration dnsQueryTimeout,
+    List<InetSocketAddress> nameServers) {}

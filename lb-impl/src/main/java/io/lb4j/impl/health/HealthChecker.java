@@ -4,6 +4,7 @@ import io.lb4j.api.HealthCheck;
 import io.lb4j.api.Host;
 import io.lb4j.api.Upstream;
 import io.lb4j.impl.balancing.HostPool;
+import io.lb4j.impl.resolve.HostResolver;
 import io.lb4j.impl.transport.Transport;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.ChannelFuture;
@@ -34,7 +35,7 @@ import org.slf4j.LoggerFactory;
  *
  * <pre>{@code
  * HostPool pool = new HostPool(upstream, System::nanoTime);
- * HealthChecker checker = new HealthChecker(pool, group, Transport.best());
+ * HealthChecker checker = new HealthChecker(pool, group, Transport.best(), resolver);
  * checker.start();
  * // later, with new hosts or settings:
  * pool.update(changed);
@@ -45,8 +46,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Each host is checked on one event loop of the group, and a check that outlasts the interval
  * is not overlapped by the next. The first checks of the hosts are spread over one interval, so
- * many hosts are not probed in one burst. Host names are resolved by Netty's default resolver when
- * each check connects.
+ * many hosts are not probed in one burst. Host names are resolved by the given {@link HostResolver}
+ * when each check connects, without blocking the event loop; a name that does not resolve is a
+ * failed check.
  *
  * <p>Thread-safe: {@link #start}, {@link #refresh} and {@link #close} may be called from any
  * thread, but not from inside a check (they are cheap but take this checker's lock).
@@ -60,6 +62,7 @@ public final class HealthChecker implements AutoCloseable {
   private final HostPool pool;
   private final EventLoopGroup group;
   private final Transport transport;
+  private final HostResolver resolver;
   private final Object lock = new Object();
 
   // Guarded by lock.
@@ -74,12 +77,15 @@ public final class HealthChecker implements AutoCloseable {
    * @param pool the pool whose hosts are checked and which receives the results
    * @param group the event loops that run the checks; the caller owns and shuts them down
    * @param transport the channel type to connect with, matching the group
+   * @param resolver resolves the hosts' names; the caller owns and closes it
    * @throws NullPointerException if an argument is null
    */
-  public HealthChecker(HostPool pool, EventLoopGroup group, Transport transport) {
+  public HealthChecker(
+      HostPool pool, EventLoopGroup group, Transport transport, HostResolver resolver) {
     this.pool = Objects.requireNonNull(pool, "pool");
     this.group = Objects.requireNonNull(group, "group");
     this.transport = Objects.requireNonNull(transport, "transport");
+    this.resolver = Objects.requireNonNull(resolver, "resolver");
   }
 
   /**
@@ -231,7 +237,7 @@ public final class HealthChecker implements AutoCloseable {
       }
       ChannelFuture connect;
       try {
-        connect = bootstrap.connect(host.name(), host.port());
+        connect = resolver.connect(bootstrap, host);
       } catch (RuntimeException e) {
         // A task that throws would stop its fixed-rate schedule; count it as a failed check.
         report(false, e);

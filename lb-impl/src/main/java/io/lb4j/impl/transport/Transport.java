@@ -1,15 +1,18 @@
 package io.lb4j.impl.transport;
 
-import io.netty.channel.Channel;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.ServerChannel;
 import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollDatagramChannel;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.DatagramChannel;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import java.util.concurrent.ThreadFactory;
@@ -20,16 +23,21 @@ import java.util.concurrent.ThreadFactory;
  */
 public enum Transport {
   /** Linux native epoll. */
-  EPOLL(EpollSocketChannel.class, EpollServerSocketChannel.class),
+  EPOLL(EpollSocketChannel.class, EpollServerSocketChannel.class, EpollDatagramChannel.class),
   /** The JDK's NIO selector, everywhere. */
-  NIO(NioSocketChannel.class, NioServerSocketChannel.class);
+  NIO(NioSocketChannel.class, NioServerSocketChannel.class, NioDatagramChannel.class);
 
-  private final Class<? extends Channel> socketChannel;
+  private final Class<? extends SocketChannel> socketChannel;
   private final Class<? extends ServerChannel> serverChannel;
+  private final Class<? extends DatagramChannel> datagramChannel;
 
-  Transport(Class<? extends Channel> socketChannel, Class<? extends ServerChannel> serverChannel) {
+  Transport(
+      Class<? extends SocketChannel> socketChannel,
+      Class<? extends ServerChannel> serverChannel,
+      Class<? extends DatagramChannel> datagramChannel) {
     this.socketChannel = socketChannel;
     this.serverChannel = serverChannel;
+    this.datagramChannel = datagramChannel;
   }
 
   /**
@@ -44,13 +52,21 @@ public enum Transport {
   }
 
   /** Returns the class of a client or upstream socket channel of this transport. */
-  public Class<? extends Channel> socketChannel() {
+  public Class<? extends SocketChannel> socketChannel() {
     return socketChannel;
   }
 
   /** Returns the class of a listening channel of this transport. */
   public Class<? extends ServerChannel> serverChannel() {
     return serverChannel;
+  }
+
+  /**
+   * Returns the class of a UDP channel of this transport, which DNS queries use: a channel runs
+   * only on an event loop of its own transport.
+   */
+  public Class<? extends DatagramChannel> datagramChannel() {
+    return datagramChannel;
   }
 
   /**

@@ -8,6 +8,7 @@ import io.lb4j.api.Host;
 import io.lb4j.api.Upstream;
 import io.lb4j.impl.balancing.HostPool;
 import io.lb4j.impl.balancing.HostStatus;
+import io.lb4j.impl.resolve.HostResolver;
 import io.lb4j.impl.transport.Transport;
 import io.netty.channel.EventLoopGroup;
 import io.netty.util.concurrent.DefaultThreadFactory;
@@ -33,6 +34,7 @@ class HealthCheckerTest {
   private final Transport transport = Transport.best();
   private final EventLoopGroup group =
       transport.newGroup(1, new DefaultThreadFactory("health-test", true));
+  private final HostResolver resolver = HostResolver.system(transport, Duration.ofSeconds(2));
   private final List<AutoCloseable> closeAfter = new ArrayList<>();
   private HealthChecker checker;
 
@@ -44,6 +46,7 @@ class HealthCheckerTest {
     for (AutoCloseable c : closeAfter) {
       c.close();
     }
+    resolver.close();
     group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
   }
 
@@ -65,7 +68,7 @@ class HealthCheckerTest {
 
   private HostPool checkedPool(Upstream upstream) {
     HostPool pool = new HostPool(upstream, System::nanoTime);
-    checker = new HealthChecker(pool, group, transport);
+    checker = new HealthChecker(pool, group, transport, resolver);
     checker.start();
     return pool;
   }
@@ -181,7 +184,7 @@ class HealthCheckerTest {
   void refreshBeforeStartChecksNothing() {
     ListeningPort a = listening();
     HostPool pool = new HostPool(upstream(CHECK, a.host()), System::nanoTime);
-    checker = new HealthChecker(pool, group, transport);
+    checker = new HealthChecker(pool, group, transport, resolver);
 
     checker.refresh();
 
