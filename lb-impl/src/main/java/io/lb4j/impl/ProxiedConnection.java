@@ -339,7 +339,17 @@ final class ProxiedConnection extends ChannelInboundHandlerAdapter {
     }
     admittedBy = limiter;
     state = State.CONNECTING;
-    connect();
+    connectOrEnd();
+  }
+
+  /** {@link #connect()}, ending the connection with the error if it throws instead of hanging it. */
+  private void connectOrEnd() {
+    try {
+      connect();
+    } catch (RuntimeException | Error e) {
+      log.error("connecting {} to a host failed unexpectedly; closing it", info, e);
+      end(CloseReason.UPSTREAM_ERROR, null, e);
+    }
   }
 
   private void connect() {
@@ -392,7 +402,7 @@ final class ProxiedConnection extends ChannelInboundHandlerAdapter {
       failed.connectFailed();
       log.debug("connect to {} for {} failed: {}", failed.host(), info, describe(future.cause()));
       if (attempts < pool.upstream().connectAttempts()) {
-        connect();
+        connectOrEnd();
       } else {
         refuse(
             Decision.refuse(

@@ -1,8 +1,8 @@
 package io.lb4j.impl;
 
 import static org.awaitility.Awaitility.await;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.lb4j.testkit.junit.Peers;
 import java.io.IOException;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
@@ -42,7 +42,8 @@ final class Dnsmasq implements AutoCloseable {
    */
   static Dnsmasq answering(String name, int ttlSeconds) throws Exception {
     String binary = binary();
-    assumeTrue(binary != null, "dnsmasq is not installed (apt-get install dnsmasq); DNS test skipped");
+    Peers.assumeAvailable(
+        binary != null, "dnsmasq", () -> "not installed (Debian package dnsmasq); DNS test skipped");
     String failure = null;
     for (int tries = 0; tries < 3; tries++) {
       int port = freeUdpPort();
@@ -79,7 +80,8 @@ final class Dnsmasq implements AutoCloseable {
       failure = Files.readString(log, StandardCharsets.UTF_8).strip();
       Files.deleteIfExists(log);
     }
-    assumeTrue(false, "dnsmasq could not start, DNS test skipped: " + failure);
+    String why = failure;
+    Peers.assumeAvailable(false, "dnsmasq", () -> "could not start, DNS test skipped: " + why);
     throw new AssertionError("unreachable");
   }
 

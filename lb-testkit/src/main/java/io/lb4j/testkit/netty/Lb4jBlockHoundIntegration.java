@@ -27,6 +27,13 @@ public final class Lb4jBlockHoundIntegration implements BlockHoundIntegration {
       builder.markAsBlocking(impl, "lookupAllHostAddr", "(Ljava/lang/String;)[Ljava/net/InetAddress;");
       builder.markAsBlocking(impl, "lookupAllHostAddr", "(Ljava/lang/String;I)[Ljava/net/InetAddress;");
     }
+    // Netty's adaptive allocator, when several threads contend for its shared magazines, grows
+    // their set and frees the old ones under a StampedLock write lock held for a few field
+    // writes. Netty's own integration allows the allocator's thread-local paths but not this
+    // one; it is the allocator's bounded internal step, not a wait on I/O, and was seen here
+    // under the reliability suite's load.
+    builder.allowBlockingCallsInside(
+        "io.netty.buffer.AdaptivePoolingAllocator$MagazineGroup", "tryExpandMagazines");
     builder.blockingMethodCallback(Lb4jBlockHoundIntegration::caught);
   }
 
