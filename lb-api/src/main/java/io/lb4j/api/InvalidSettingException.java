@@ -1,0 +1,154 @@
+package io.lb4j.api;
+
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * A setting given a value it cannot take: which setting, the value, and a one-line message for
+ * people. Every builder and value type of lb4j throws it for a bad value, so a program that reads
+ * its settings from a file (the reference server does) can say where the fault is from
+ * {@link #setting()} alone, without reading the message.
+ *
+ * <pre>{@code
+ * try {
+ *   builder.connectTimeout(Duration.ZERO);
+ * } catch (InvalidSettingException e) {
+ *   // e.setting() is "connectTimeout", e.value() is "PT0S",
+ *   // e.getMessage() is "connectTimeout must be positive but was PT0S"
+ * }
+ * }</pre>
+ *
+ * <p>The static {@code require...} methods are the checks the builders use, each returning the
+ * value it accepted. Immutable and thread-safe.
+ */
+public class InvalidSettingException extends IllegalArgumentException {
+
+  private static final long serialVersionUID = 1L;
+
+  private final String setting;
+  private final String value;
+
+  /**
+   * Creates an exception about one setting.
+   *
+   * @param setting the setting at fault, as the builder or file spells it; not null
+   * @param value the value it was given, as text; null when there is none to show (a missing
+   *     value, or a secret)
+   * @param message the one-line message for people, lower-case, naming the setting
+   */
+  public InvalidSettingException(String setting, String value, String message) {
+    super(message);
+    this.setting = Objects.requireNonNull(setting, "setting");
+    this.value = value;
+  }
+
+  /**
+   * Creates an exception about one setting, caused by another failure.
+   *
+   * @param setting the setting at fault; not null
+   * @param value the value it was given, as text, or null
+   * @param message the one-line message for people
+   * @param cause what went wrong underneath
+   */
+  public InvalidSettingException(String setting, String value, String message, Throwable cause) {
+    super(message, cause);
+    this.setting = Objects.requireNonNull(setting, "setting");
+    this.value = value;
+  }
+
+  /**
+   * Returns the setting at fault, as the builder spells it, for example {@code "connectTimeout"}.
+   *
+   * @return the setting, never null
+   */
+  public String setting() {
+    return setting;
+  }
+
+  /**
+   * Returns the value the setting was given, as text.
+   *
+   * @return the value, or null when there is none to show
+   */
+  public String value() {
+    return value;
+  }
+
+  /**
+   * Fails unless {@code condition} holds.
+   *
+   * @param condition what must hold
+   * @param setting the setting at fault
+   * @param value the value it was given
+   * @param message the one-line message, for example {@code "burst must be at least 1 but was 0"}
+   * @throws InvalidSettingException if {@code condition} is false
+   */
+  public static void requireArgument(
+      boolean condition, String setting, Object value, String message) {
+    if (!condition) {
+      throw new InvalidSettingException(setting, String.valueOf(value), message);
+    }
+  }
+
+  /**
+   * Returns {@code value} if it is positive.
+   *
+   * @param value a duration
+   * @param setting its setting's name
+   * @return {@code value}
+   * @throws NullPointerException if {@code value} is null, naming the setting
+   * @throws InvalidSettingException if {@code value} is zero or negative
+   */
+  public static Duration requirePositive(Duration value, String setting) {
+    Objects.requireNonNull(value, setting);
+    requireArgument(
+        !value.isNegative() && !value.isZero(), setting, value,
+        setting + " must be positive but was " + value);
+    return value;
+  }
+
+  /**
+   * Returns {@code value} if it is zero or positive.
+   *
+   * @param value a duration
+   * @param setting its setting's name
+   * @return {@code value}
+   * @throws NullPointerException if {@code value} is null, naming the setting
+   * @throws InvalidSettingException if {@code value} is negative
+   */
+  public static Duration requireNotNegative(Duration value, String setting) {
+    Objects.requireNonNull(value, setting);
+    requireArgument(
+        !value.isNegative(), setting, value, setting + " must not be negative but was " + value);
+    return value;
+  }
+
+  /**
+   * Returns {@code value} if it is at least {@code minimum}.
+   *
+   * @param value a number
+   * @param minimum the least value allowed
+   * @param setting its setting's name
+   * @return {@code value}
+   * @throws InvalidSettingException if {@code value} is less than {@code minimum}
+   */
+  public static long requireAtLeast(long value, long minimum, String setting) {
+    requireArgument(
+        value >= minimum, setting, value,
+        setting + " must be at least " + minimum + " but was " + value);
+    return value;
+  }
+
+  /**
+   * Returns {@code value} if it is positive.
+   *
+   * @param value a number
+   * @param setting its setting's name
+   * @return {@code value}
+   * @throws InvalidSettingException if {@code value} is zero or negative
+   */
+  public static int requirePositive(int value, String setting) {
+    requireArgument(value > 0, setting, value, setting + " must be positive but was " + value);
+    return value;
+  }
+}
