@@ -34,6 +34,12 @@ public final class Lb4jBlockHoundIntegration implements BlockHoundIntegration {
     // under the reliability suite's load.
     builder.allowBlockingCallsInside(
         "io.netty.buffer.AdaptivePoolingAllocator$MagazineGroup", "tryExpandMagazines");
+    // Caffeine's cache maintenance, which lb4j's per-client limiter runs on the calling thread
+    // (executor(Runnable::run), so no pool is needed), takes the cache's eviction lock; two event
+    // loops admitting clients at once may wait on it for the length of one drain of its buffers.
+    // A bounded critical section of the library's own, not a wait on I/O.
+    builder.allowBlockingCallsInside(
+        "com.github.benmanes.caffeine.cache.BoundedLocalCache", "performCleanUp");
     builder.blockingMethodCallback(Lb4jBlockHoundIntegration::caught);
   }
 
