@@ -50,5 +50,18 @@ public final class Defaults {
    */
   public static final Duration DNS_QUERY_TIMEOUT = Duration.ofSeconds(2);
 
+  /**
+   * How many connections the kernel queues on a listener before lb4j accepts them ({@code listen}'s
+   * backlog); a connection arriving while the queue is full is refused or retried by the client.
+   */
+  public static final int LISTEN_BACKLOG = 1024;
+
+  /**
+   * How often the reference server checks its configuration file and the TLS certificate, key and
+   * CA files for changes. A library user chooses whether and how often a
+   * {@code PemTlsContextFactory} polls its files ({@code watch}); it does not poll by default.
+   */
+  public static final Duration RELOAD_INTERVAL = Duration.ofSeconds(2);
+
   private Defaults() {}
 }

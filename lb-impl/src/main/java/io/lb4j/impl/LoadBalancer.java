@@ -155,7 +155,7 @@ public final class LoadBalancer implements AutoCloseable {
         new ServerBootstrap()
             .group(group)
             .channel(transport.serverChannel())
-            .option(ChannelOption.SO_BACKLOG, 1024)
+            .option(ChannelOption.SO_BACKLOG, io.lb4j.api.Defaults.LISTEN_BACKLOG)
             .option(ChannelOption.SO_REUSEADDR, true)
             .childOption(ChannelOption.TCP_NODELAY, true)
             .childHandler(

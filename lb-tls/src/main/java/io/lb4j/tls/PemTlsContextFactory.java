@@ -1,6 +1,7 @@
 package io.lb4j.tls;
 
 import io.lb4j.api.ClientIdentity;
+import io.lb4j.api.InvalidSettingException;
 import io.lb4j.api.TlsContextFactory;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.handler.ssl.OpenSsl;
@@ -14,8 +15,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
+import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
@@ -74,6 +75,7 @@ public final class PemTlsContextFactory implements TlsContextFactory, AutoClosea
   private final MaterialFiles files;
   private final TlsPolicy.Enabled enabled;
   private final TlsEngine engine;
+  private final Clock clock;
   private final IdentityCache identities = new IdentityCache(IDENTITY_CACHE_SLOTS);
   private final ScheduledExecutorService watcher;
 
@@ -89,12 +91,14 @@ public final class PemTlsContextFactory implements TlsContextFactory, AutoClosea
   private record Active(SslContext context, TlsMaterial material) {}
 
   private PemTlsContextFactory(
-      MaterialFiles files, TlsPolicy.Enabled enabled, TlsEngine engine, Duration watchInterval) {
+      MaterialFiles files, TlsPolicy.Enabled enabled, TlsEngine engine, Duration watchInterval,
+      Clock clock) {
     this.files = files;
     this.enabled = enabled;
     this.engine = engine;
+    this.clock = clock;
     TlsMaterial material = TlsMaterial.parse(files, files.read());
-    this.active = new Active(ServerContexts.build(material, enabled, engine), material);
+    this.active = new Active(ServerContexts.build(material, enabled, engine, clock), material);
     logLoaded("loaded", material);
     if (watchInterval == null) {
       this.watcher = null;
@@ -248,7 +252,7 @@ public final class PemTlsContextFactory implements TlsContextFactory, AutoClosea
   // Called with lock held.
   private void install(MaterialFiles.Snapshot snapshot) {
     TlsMaterial material = TlsMaterial.parse(files, snapshot);
-    SslContext context = ServerContexts.build(material, enabled, engine);
+    SslContext context = ServerContexts.build(material, enabled, engine, clock);
     Active previous = active;
     active = new Active(context, material);
     // Engines made from the previous context hold their own references to it.
@@ -314,7 +318,7 @@ public final class PemTlsContextFactory implements TlsContextFactory, AutoClosea
     LOG.info("TLS material {}: certificate {} valid until {}, {} client CA certificate(s), from {}",
         verb, leaf.getSubjectX500Principal().getName(), leaf.getNotAfter().toInstant(),
         material.clientCas().size(), files.certificateChain());
-    if (leaf.getNotAfter().toInstant().isBefore(Instant.now())) {
+    if (leaf.getNotAfter().toInstant().isBefore(clock.instant())) {
       LOG.warn("the server certificate {} in {} expired at {}; clients will refuse it",
           leaf.getSubjectX500Principal().getName(), files.certificateChain(),
           leaf.getNotAfter().toInstant());
@@ -334,6 +338,7 @@ public final class PemTlsContextFactory implements TlsContextFactory, AutoClosea
     private List<String> cipherSuites = TlsPolicy.CIPHER_SUITES;
     private TlsEngine engine = TlsEngine.AUTO;
     private Duration watch;
+    private Clock clock = Clock.systemUTC();
 
     private Builder() {}
 
@@ -400,16 +405,29 @@ public final class PemTlsContextFactory implements TlsContextFactory, AutoClosea
      * Polls the three files at this interval and reloads them when their contents change and stay
      * unchanged for one more interval (so a file caught mid-write is waited for). A change that
      * does not load is logged once at WARN and the current material stays in use. Default: no
-     * polling; {@link PemTlsContextFactory#reload()} still works.
+     * polling; {@link PemTlsContextFactory#reload()} still works. The reference server polls every
+     * {@link io.lb4j.api.Defaults#RELOAD_INTERVAL}.
      *
      * @throws TlsConfigException if the interval is not positive
      */
     public Builder watch(Duration interval) {
-      Objects.requireNonNull(interval, "watch");
-      if (interval.isNegative() || interval.isZero()) {
-        throw new TlsConfigException("watch", "watch must be positive but was " + interval);
-      }
-      this.watch = interval;
+      this.watch = requirePositive(interval, "watch");
+      return this;
+    }
+
+    /**
+     * Sets the wall clock that lb4j's own certificate-date decisions read: when a remembered
+     * client-chain verification is forgotten (at the chain's earliest not-after) and whether the
+     * server certificate has expired (warned about at each load). Meant for tests, which move it
+     * instead of waiting. The handshake's own chain and date verification is the JDK's and always
+     * reads the system time. Default: {@link Clock#systemUTC()}.
+     *
+     * @param clock the clock; its {@link Clock#millis()} may be read on every full handshake, from
+     *     event-loop threads, so it must be thread-safe and must not block
+     * @throws NullPointerException if {@code clock} is null
+     */
+    public Builder clock(Clock clock) {
+      this.clock = Objects.requireNonNull(clock, "clock");
       return this;
     }
 
@@ -429,7 +447,16 @@ public final class PemTlsContextFactory implements TlsContextFactory, AutoClosea
         checkOpenSslCanHonour(enabled);
       }
       logChoice(engine, chosen);
-      return new PemTlsContextFactory(files, enabled, chosen, watch);
+      return new PemTlsContextFactory(files, enabled, chosen, watch, clock);
+    }
+
+    // The shared check and its wording, thrown the way every TLS setting's error is thrown.
+    private static Duration requirePositive(Duration value, String setting) {
+      try {
+        return InvalidSettingException.requirePositive(value, setting);
+      } catch (InvalidSettingException e) {
+        throw new TlsConfigException(setting, e.getMessage(), e);
+      }
     }
 
     private static Path required(Path path, String setting) {

@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
 import java.security.cert.X509Certificate;
+import java.time.Clock;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
@@ -34,14 +35,16 @@ final class ServerContexts {
    * and suites (an engine that silently dropped or added one would otherwise go unnoticed).
    *
    * @param engine {@link TlsEngine#OPENSSL} or {@link TlsEngine#JDK}
+   * @param clock the wall clock that remembered verifications are dated by
    * @return a context; with OpenSSL it is reference-counted and the caller releases it
    * @throws TlsConfigException if the engine refuses the material or the policy
    */
-  static SslContext build(TlsMaterial material, TlsPolicy.Enabled enabled, TlsEngine engine) {
+  static SslContext build(
+      TlsMaterial material, TlsPolicy.Enabled enabled, TlsEngine engine, Clock clock) {
     // Verified chains are remembered per context: a reload of the CAs starts afresh.
     X509ExtendedTrustManager pkix =
         new RememberedVerifications(
-            pkixTrustManager(material.clientCas()), REMEMBERED_CHAINS, System::currentTimeMillis);
+            pkixTrustManager(material.clientCas()), REMEMBERED_CHAINS, clock::millis);
     // The OpenSSL provider is reference-counted so a reload frees the old context's native memory
     // as soon as its last engine closes, instead of whenever a finalizer runs. Given the key and
     // chain directly, Netty precomputes the native key material once per context

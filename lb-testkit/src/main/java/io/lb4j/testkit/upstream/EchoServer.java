@@ -38,11 +38,6 @@ final class EchoServer extends LoopbackServer implements EchoUpstream {
     }
 
     @Override
-    void onOpen() {
-      interest(SelectionKey.OP_READ);
-    }
-
-    @Override
     void onReadable() throws IOException {
       if (channel.read(pending) < 0) {
         inputEnded = true;

@@ -308,8 +308,13 @@ abstract class LoopbackServer implements TestUpstream {
       this.channel = channel;
     }
 
-    /** Called once the channel is registered (with no interest); sets interest or acts. */
-    abstract void onOpen() throws IOException;
+    /**
+     * Called once the channel is registered (with no interest); sets interest or acts. By default
+     * the connection waits to read, as most upstreams begin by reading.
+     */
+    void onOpen() throws IOException {
+      interest(SelectionKey.OP_READ);
+    }
 
     void onReadable() throws IOException {}
 

@@ -31,11 +31,6 @@ final class ReplyAtEndServer extends LoopbackServer {
     }
 
     @Override
-    void onOpen() {
-      interest(SelectionKey.OP_READ);
-    }
-
-    @Override
     void onReadable() throws IOException {
       if (!kept.hasRemaining()) {
         if (kept.capacity() >= limit) {

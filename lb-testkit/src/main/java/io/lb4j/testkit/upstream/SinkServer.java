@@ -3,7 +3,6 @@ package io.lb4j.testkit.upstream;
 import io.lb4j.testkit.data.TestData;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
 import java.util.ArrayList;
 import java.util.List;
@@ -55,11 +54,6 @@ final class SinkServer extends LoopbackServer implements SinkUpstream {
       super(channel);
       this.scratch = scratch;
       this.tally = tally;
-    }
-
-    @Override
-    void onOpen() {
-      interest(SelectionKey.OP_READ);
     }
 
     @Override

@@ -33,9 +33,7 @@ public final class Upstreams {
    * @throws java.io.UncheckedIOException if no loopback port can be bound
    */
   public static EchoUpstream echo() {
-    EchoServer server = new EchoServer();
-    server.start();
-    return server;
+    return started(new EchoServer());
   }
 
   /**
@@ -46,9 +44,7 @@ public final class Upstreams {
    * @throws java.io.UncheckedIOException if no loopback port can be bound
    */
   public static SinkUpstream sink() {
-    SinkServer server = new SinkServer();
-    server.start();
-    return server;
+    return started(new SinkServer());
   }
 
   /**
@@ -65,9 +61,7 @@ public final class Upstreams {
     if (limit <= 0) {
       throw new IllegalArgumentException("limit must be positive but was " + limit);
     }
-    ReplyAtEndServer server = new ReplyAtEndServer(limit);
-    server.start();
-    return server;
+    return started(new ReplyAtEndServer(limit));
   }
 
   /**
@@ -87,9 +81,7 @@ public final class Upstreams {
       throw new IllegalArgumentException("bytes must not be negative but was " + bytes);
     }
     Objects.requireNonNull(ending, "ending");
-    SourceServer server = new SourceServer(bytes, ending);
-    server.start();
-    return server;
+    return started(new SourceServer(bytes, ending));
   }
 
   /**
@@ -100,9 +92,7 @@ public final class Upstreams {
    * @throws java.io.UncheckedIOException if no loopback port can be bound
    */
   public static TestUpstream blackHole() {
-    BlackHoleServer server = new BlackHoleServer();
-    server.start();
-    return server;
+    return started(new BlackHoleServer());
   }
 
   /**
@@ -119,9 +109,7 @@ public final class Upstreams {
     if (n < 0) {
       throw new IllegalArgumentException("n must not be negative but was " + n);
     }
-    ResetAfterServer server = new ResetAfterServer(n);
-    server.start();
-    return server;
+    return started(new ResetAfterServer(n));
   }
 
   /**
@@ -150,5 +138,10 @@ public final class Upstreams {
    */
   public static Host refusing() {
     return RefusingPorts.reserve();
+  }
+
+  private static <S extends LoopbackServer> S started(S server) {
+    server.start();
+    return server;
   }
 }
