@@ -11,40 +11,33 @@ import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.codec.ByteArrayCodec;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** A limiter on the application's own Lettuce connection, which stays the application's. */
 class ApplicationConnectionTest {
 
   private static final double SLOW = 1.0 / 3600;
 
-  private RedisServer redis;
+  @RegisterExtension final RedisUnderTest redis = new RedisUnderTest();
   private RedisClient client;
   private StatefulRedisConnection<byte[], byte[]> connection;
-  private final List<RedisRateLimiter> limiters = new ArrayList<>();
 
   @BeforeEach
-  void startRedis() {
-    redis = RedisServer.start();
+  void connect() {
     client = RedisClient.create(redis.uri());
     connection = client.connect(ByteArrayCodec.INSTANCE);
   }
 
   @AfterEach
-  void stopAll() {
-    limiters.forEach(RedisRateLimiter::close);
+  void disconnect() {
     if (connection != null) {
       connection.close();
     }
     if (client != null) {
       client.shutdown();
-    }
-    if (redis != null) {
-      redis.close();
     }
   }
 
@@ -55,8 +48,7 @@ class ApplicationConnectionTest {
         .defaults(ClientLimit.rate(SLOW, 10))
         .failureMode(FailureMode.FAIL_CLOSED)
         .build();
-    limiters.add(limiter);
-    return limiter;
+    return redis.track(limiter);
   }
 
   @Test

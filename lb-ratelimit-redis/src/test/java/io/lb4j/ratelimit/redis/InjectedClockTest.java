@@ -9,31 +9,14 @@ import io.lb4j.ratelimit.ClientLimit;
 import io.lb4j.ratelimit.ClientLimits;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Everything time-dependent in the Redis limiter reads the clocks it was given. */
 class InjectedClockTest {
 
-  private RedisServer redis;
-  private final List<RedisRateLimiter> limiters = new ArrayList<>();
-
-  @BeforeEach
-  void startRedis() {
-    redis = RedisServer.start();
-  }
-
-  @AfterEach
-  void stopAll() {
-    limiters.forEach(RedisRateLimiter::close);
-    if (redis != null) {
-      redis.close();
-    }
-  }
+  @RegisterExtension final RedisUnderTest redis = new RedisUnderTest();
 
   private RedisRateLimiter limiter(RedisRateLimiter.Builder builder) {
     RedisRateLimiter limiter = builder
@@ -41,8 +24,7 @@ class InjectedClockTest {
         .keyPrefix("test:")
         .commandTimeout(Duration.ofSeconds(10))
         .build();
-    limiters.add(limiter);
-    return limiter;
+    return redis.track(limiter);
   }
 
   @Test
