@@ -64,4 +64,30 @@ public final class Defaults {
   public static final Duration RELOAD_INTERVAL = Duration.ofSeconds(2);
 
   private Defaults() {}
+
+  // ---- rate limiting (lb-ratelimit, lb-ratelimit-redis)
+
+  /**
+   * How long a rate limiter remembers a client with no open connection and no new one; a client
+   * whose bucket takes longer to refill is remembered until it would be full.
+   */
+  public static final Duration RATE_LIMIT_EXPIRE_AFTER_IDLE = Duration.ofMinutes(10);
+
+  /**
+   * How many idle clients a rate limiter remembers at most (about 35 MB with buckets); clients with
+   * open connections are kept on top of these.
+   */
+  public static final long RATE_LIMIT_MAXIMUM_CLIENTS = 100_000;
+
+  /** The prefix of the keys under which the Redis-backed rate limiter stores its buckets. */
+  public static final String RATE_LIMIT_REDIS_KEY_PREFIX = "lb4j:ratelimit:";
+
+  /** How long one rate-limit decision may wait for Redis before it counts as a Redis failure. */
+  public static final Duration RATE_LIMIT_REDIS_COMMAND_TIMEOUT = Duration.ofMillis(250);
+
+  /**
+   * Whether the Redis-backed rate limiter admits (true) or refuses (false) connections with a rate
+   * limit while Redis cannot be reached.
+   */
+  public static final boolean RATE_LIMIT_REDIS_FAIL_OPEN = true;
 }

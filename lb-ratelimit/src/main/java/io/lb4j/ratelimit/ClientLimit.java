@@ -1,5 +1,8 @@
 package io.lb4j.ratelimit;
 
+import static io.lb4j.api.InvalidSettingException.requireArgument;
+
+import io.lb4j.api.InvalidSettingException;
 import java.math.BigDecimal;
 import java.time.Duration;
 
@@ -43,35 +46,28 @@ public record ClientLimit(double connectionsPerSecond, long burst, int maxConcur
   /**
    * Checks the limits.
    *
-   * @throws IllegalArgumentException if a value is negative, not finite, out of range, or if
-   *     {@code burst} is 0 while {@code connectionsPerSecond} is positive (or the other way round)
+   * @throws InvalidSettingException if a value is negative, not finite, out of range, or if
+   *     {@code burst} is 0 while {@code connectionsPerSecond} is positive (or the other way round);
+   *     its {@link InvalidSettingException#setting() setting} is {@code "connectionsPerSecond"},
+   *     {@code "burst"} or {@code "maxConcurrent"}
    */
   public ClientLimit {
-    if (!Double.isFinite(connectionsPerSecond) || connectionsPerSecond < 0) {
-      throw new IllegalArgumentException(
-          "connectionsPerSecond must be finite and not negative but was " + connectionsPerSecond);
-    }
-    if (connectionsPerSecond > 0
-        && (connectionsPerSecond < MIN_RATE || connectionsPerSecond > MAX_RATE)) {
-      throw new IllegalArgumentException(
-          "connectionsPerSecond must be 0 (no rate limit) or between " + MIN_RATE + " and "
-              + MAX_RATE + " but was " + connectionsPerSecond);
-    }
-    if (burst < 0) {
-      throw new IllegalArgumentException("burst must not be negative but was " + burst);
-    }
-    if (connectionsPerSecond > 0 && burst == 0) {
-      throw new IllegalArgumentException(
-          "burst must be positive when connectionsPerSecond is " + connectionsPerSecond
-              + " but was 0");
-    }
-    if (connectionsPerSecond == 0 && burst != 0) {
-      throw new IllegalArgumentException(
-          "burst must be 0 when connectionsPerSecond is 0 (no rate limit) but was " + burst);
-    }
-    if (maxConcurrent < 0) {
-      throw new IllegalArgumentException("maxConcurrent must not be negative but was " + maxConcurrent);
-    }
+    requireArgument(Double.isFinite(connectionsPerSecond) && connectionsPerSecond >= 0,
+        "connectionsPerSecond", connectionsPerSecond,
+        "connectionsPerSecond must be finite and not negative but was " + connectionsPerSecond);
+    requireArgument(connectionsPerSecond == 0
+            || (connectionsPerSecond >= MIN_RATE && connectionsPerSecond <= MAX_RATE),
+        "connectionsPerSecond", connectionsPerSecond,
+        "connectionsPerSecond must be 0 (no rate limit) or between " + MIN_RATE + " and "
+            + MAX_RATE + " but was " + connectionsPerSecond);
+    requireArgument(burst >= 0, "burst", burst, "burst must not be negative but was " + burst);
+    requireArgument(connectionsPerSecond == 0 || burst > 0, "burst", burst,
+        "burst must be positive when connectionsPerSecond is " + connectionsPerSecond
+            + " but was 0");
+    requireArgument(connectionsPerSecond > 0 || burst == 0, "burst", burst,
+        "burst must be 0 when connectionsPerSecond is 0 (no rate limit) but was " + burst);
+    requireArgument(maxConcurrent >= 0, "maxConcurrent", maxConcurrent,
+        "maxConcurrent must not be negative but was " + maxConcurrent);
   }
 
   /** Returns the limit that limits nothing: no rate limit and no concurrency cap. */
@@ -85,13 +81,12 @@ public record ClientLimit(double connectionsPerSecond, long burst, int maxConcur
    * @param connectionsPerSecond the refill rate, between {@value #MIN_RATE} and {@value #MAX_RATE}
    * @param burst the bucket's size, positive
    * @return the limit
-   * @throws IllegalArgumentException if a value is out of range
+   * @throws InvalidSettingException if a value is out of range, naming {@code
+   *     "connectionsPerSecond"} or {@code "burst"}
    */
   public static ClientLimit rate(double connectionsPerSecond, long burst) {
-    if (connectionsPerSecond == 0) {
-      throw new IllegalArgumentException(
-          "connectionsPerSecond must be positive but was 0 (use unlimited() for no rate limit)");
-    }
+    requireArgument(connectionsPerSecond != 0, "connectionsPerSecond", connectionsPerSecond,
+        "connectionsPerSecond must be positive but was 0 (use unlimited() for no rate limit)");
     return new ClientLimit(connectionsPerSecond, burst, 0);
   }
 
@@ -100,14 +95,12 @@ public record ClientLimit(double connectionsPerSecond, long burst, int maxConcur
    *
    * @param maxConcurrent how many connections may be open at once, positive
    * @return the limit
-   * @throws IllegalArgumentException if {@code maxConcurrent} is not positive
+   * @throws InvalidSettingException if {@code maxConcurrent} is not positive, naming
+   *     {@code "maxConcurrent"}
    */
   public static ClientLimit concurrent(int maxConcurrent) {
-    if (maxConcurrent <= 0) {
-      throw new IllegalArgumentException(
-          "maxConcurrent must be positive but was " + maxConcurrent
-              + " (use unlimited() for no cap)");
-    }
+    requireArgument(maxConcurrent > 0, "maxConcurrent", maxConcurrent,
+        "maxConcurrent must be positive but was " + maxConcurrent + " (use unlimited() for no cap)");
     return new ClientLimit(0, 0, maxConcurrent);
   }
 
@@ -117,7 +110,7 @@ public record ClientLimit(double connectionsPerSecond, long burst, int maxConcur
    * @param connectionsPerSecond the refill rate; 0 (with a burst of 0) for no rate limit
    * @param burst the bucket's size
    * @return the new limit
-   * @throws IllegalArgumentException as the constructor does
+   * @throws InvalidSettingException as the constructor does
    */
   public ClientLimit withRate(double connectionsPerSecond, long burst) {
     return new ClientLimit(connectionsPerSecond, burst, maxConcurrent);
@@ -133,7 +126,8 @@ public record ClientLimit(double connectionsPerSecond, long burst, int maxConcur
    *
    * @param maxConcurrent the cap; 0 for none
    * @return the new limit
-   * @throws IllegalArgumentException if {@code maxConcurrent} is negative
+   * @throws InvalidSettingException if {@code maxConcurrent} is negative, naming
+   *     {@code "maxConcurrent"}
    */
   public ClientLimit withMaxConcurrent(int maxConcurrent) {
     return new ClientLimit(connectionsPerSecond, burst, maxConcurrent);

@@ -13,6 +13,7 @@ final class RedisHealth {
 
   private static final Logger log = LoggerFactory.getLogger(RedisRateLimiter.class);
 
+  /** Where Redis is, as {@link BucketStore#where()} says it. */
   private final String where;
   private final FailureMode failureMode;
   private final AtomicBoolean available = new AtomicBoolean(true);
@@ -26,7 +27,7 @@ final class RedisHealth {
   void failed(Throwable cause) {
     failures.increment();
     if (available.get() && available.compareAndSet(true, false)) {
-      log.warn("redis at {} unreachable, rate limits {} until it is back: {}",
+      log.warn("redis {} unreachable, rate limits {} until it is back: {}",
           where, failureMode == FailureMode.FAIL_OPEN ? "fail open (admit)" : "fail closed (refuse)",
           describe(cause));
     }
@@ -34,7 +35,7 @@ final class RedisHealth {
 
   void answered() {
     if (!available.get() && available.compareAndSet(false, true)) {
-      log.info("redis at {} reachable again, rate limits are shared again", where);
+      log.info("redis {} reachable again, rate limits are shared again", where);
     }
   }
 

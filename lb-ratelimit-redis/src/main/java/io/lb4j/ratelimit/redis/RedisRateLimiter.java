@@ -1,15 +1,23 @@
 package io.lb4j.ratelimit.redis;
 
+import static io.lb4j.api.InvalidSettingException.requireArgument;
+import static io.lb4j.api.InvalidSettingException.requirePositive;
+
+import io.lb4j.api.Defaults;
+import io.lb4j.api.InvalidSettingException;
 import io.lb4j.api.RateLimiter;
 import io.lb4j.ratelimit.ClientLimit;
 import io.lb4j.ratelimit.ClientLimits;
+import io.lb4j.ratelimit.ClientRateLimiter;
+import io.lb4j.ratelimit.ClientRateLimiterBuilder;
 import io.lb4j.ratelimit.LocalRateLimiter;
+import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisURI;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.codec.ByteArrayCodec;
+import java.time.Clock;
 import java.time.Duration;
-import java.util.HashMap;
-import java.util.Map;
 import java.util.Objects;
-import java.util.function.LongSupplier;
 
 /**
  * A {@link RateLimiter} whose token buckets live in Redis, so that every lb4j instance pointing at
@@ -32,51 +40,68 @@ import java.util.function.LongSupplier;
  * client is stored under the key {@code keyPrefix + commonName} and is shared cluster-wide;
  * <b>the concurrency cap stays local</b>: each instance counts only its own open connections (a
  * shared count would leak slots whenever an instance dies with connections open). A cap of 20
- * on three instances lets a client hold up to 60 connections in all.
+ * on three instances lets a client hold up to 60 connections in all. The counters of
+ * {@link ClientRateLimiter} are this instance's.
  *
  * <p>A connection refused by the local cap never reaches Redis; one refused by the shared bucket
  * gives its local slot back. Buckets are created full, refill as in {@link LocalRateLimiter}, and
  * expire from Redis once they would be full again. The time of the buckets is each instance's
- * wall clock, so instances should run NTP.
+ * wall clock ({@link Builder#wallClock}), so instances should run NTP.
+ *
+ * <h2>The connection to Redis, and who closes it</h2>
+ * Given a {@link Builder#redisUri URI}, the limiter opens its own Lettuce client, threads and
+ * connection, and {@link #close()} closes all of them. Given the application's own
+ * {@link Builder#connection connection}, the limiter only sends commands on it: it never changes
+ * its options and never closes it, not even in {@link #close()}; the application closes it after
+ * the limiter.
  *
  * <h2>When Redis cannot be reached</h2>
  * A command that fails (refused, reset, disconnected) or does not answer within
  * {@link Builder#commandTimeout} follows the {@link FailureMode}. The first failure after a
  * success logs one WARN line, the first success after failures one INFO line; every failure is
- * counted ({@link #redisFailures()}). The Redis client reconnects by itself, retrying at least
- * once a second, and limiting resumes with its first answer.
+ * counted ({@link #redisFailures()}). A connection the limiter opened reconnects by itself,
+ * retrying at least once a second, and limiting resumes with its first answer.
  *
  * <h2>Threading</h2>
  * Thread-safe. {@code acquire} never blocks: with a rate limit it returns a stage that Redis's
  * answer completes, on a thread of the Redis client. Clients without a rate limit are decided
  * locally, at once.
  */
-public sealed interface RedisRateLimiter extends RateLimiter, AutoCloseable permits LettuceRateLimiter {
+public sealed interface RedisRateLimiter extends ClientRateLimiter, AutoCloseable
+    permits LettuceRateLimiter {
 
-  /** The key prefix when the builder is not told. */
-  String DEFAULT_KEY_PREFIX = "lb4j:ratelimit:";
+  /**
+   * The key prefix when the builder is not told.
+   *
+   * @deprecated the default lives in {@link Defaults#RATE_LIMIT_REDIS_KEY_PREFIX}
+   */
+  @Deprecated
+  String DEFAULT_KEY_PREFIX = Defaults.RATE_LIMIT_REDIS_KEY_PREFIX;
 
-  /** How long one decision may wait for Redis when the builder is not told. */
-  Duration DEFAULT_COMMAND_TIMEOUT = Duration.ofMillis(250);
+  /**
+   * How long one decision may wait for Redis when the builder is not told.
+   *
+   * @deprecated the default lives in {@link Defaults#RATE_LIMIT_REDIS_COMMAND_TIMEOUT}
+   */
+  @Deprecated
+  Duration DEFAULT_COMMAND_TIMEOUT = Defaults.RATE_LIMIT_REDIS_COMMAND_TIMEOUT;
 
-  /** Returns a new builder; {@link Builder#redisUri} must be set. */
+  /** Returns a new builder; {@link Builder#redisUri} or {@link Builder#connection} must be set. */
   static Builder builder() {
     return new Builder();
   }
-
-  /** Returns the limits in force. */
-  ClientLimits limits();
 
   /**
    * Replaces the limits of this instance while running, as {@link LocalRateLimiter#updateLimits}
    * does. A client whose limit is unchanged keeps its shared bucket; a changed limit reaches the
    * shared bucket with that client's next connection through this instance, keeping the tokens it
    * had (capped at the new burst). Instances that still have the old limit then use the new one
-   * too: the most recently changed limit wins.
+   * too: the most recently changed limit wins, by this instance's {@link Builder#wallClock}.
    *
    * @param limits the new limits
    * @throws NullPointerException if {@code limits} is null
    */
+  @Override
   void updateLimits(ClientLimits limits);
 
   /** Returns whether the last Redis command answered (true before the first command). */
@@ -85,86 +110,102 @@ public sealed interface RedisRateLimiter extends RateLimiter, AutoCloseable perm
   /** Returns how many decisions could not reach Redis since this limiter was built. */
   long redisFailures();
 
-  /** Returns how many connections the shared token bucket refused through this instance. */
-  long rateRefusals();
-
-  /** Returns how many connections this instance's concurrency cap refused. */
-  long concurrencyRefusals();
-
-  /** Returns how many clients this instance's concurrency caps remember; see {@link LocalRateLimiter#retainedClients()}. */
-  long retainedClients();
-
   /**
-   * Returns how many admitted connections of this client are open through this instance.
-   *
-   * @param commonName the client's CN
-   * @return the count, never negative
+   * Stops using Redis; later decisions fail as if Redis were unreachable. Closes the connection,
+   * client and threads the limiter opened from a {@link Builder#redisUri URI}; a connection the
+   * application {@link Builder#connection handed in} stays open.
    */
-  int connectionsInUse(String commonName);
-
-  /** Closes the connection to Redis and the client's threads. Later decisions fail as if Redis were unreachable. */
   @Override
   void close();
 
   /**
-   * Builds a {@link RedisRateLimiter}. Each setter checks its value at once. Not thread-safe.
+   * Builds a {@link RedisRateLimiter}: the settings every {@link ClientRateLimiter} shares (the
+   * limits; the clock, idle time and bound of the local state), and where Redis is. Each setter
+   * checks its value at once and throws {@link InvalidSettingException} naming the setting. Not
+   * thread-safe.
    */
-  final class Builder {
+  final class Builder extends ClientRateLimiterBuilder<Builder> {
 
     private RedisURI redisUri;
-    private String keyPrefix = DEFAULT_KEY_PREFIX;
-    private FailureMode failureMode = FailureMode.FAIL_OPEN;
-    private Duration commandTimeout = DEFAULT_COMMAND_TIMEOUT;
-    private ClientLimit defaults = ClientLimit.unlimited();
-    private final Map<String, ClientLimit> overrides = new HashMap<>();
-    private final LocalRateLimiter.Builder caps = LocalRateLimiter.builder();
-    private LongSupplier nanoClock = System::nanoTime;
-    private Duration expireAfterIdle = LocalRateLimiter.DEFAULT_EXPIRE_AFTER_IDLE;
-    private long maximumClients = LocalRateLimiter.DEFAULT_MAXIMUM_CLIENTS;
+    private StatefulRedisConnection<byte[], byte[]> connection;
+    private String keyPrefix = Defaults.RATE_LIMIT_REDIS_KEY_PREFIX;
+    private FailureMode failureMode =
+        Defaults.RATE_LIMIT_REDIS_FAIL_OPEN ? FailureMode.FAIL_OPEN : FailureMode.FAIL_CLOSED;
+    private Duration commandTimeout = Defaults.RATE_LIMIT_REDIS_COMMAND_TIMEOUT;
+    private Clock wallClock = Clock.systemUTC();
 
     private Builder() {}
 
     /**
      * Sets where Redis is, as Lettuce reads it: {@code redis://host:port/db},
-     * {@code rediss://...} for TLS, with a password as {@code redis://:secret@host}. Required.
+     * {@code rediss://...} for TLS, with a password as {@code redis://:secret@host}. The limiter
+     * opens its own client and connection to it and closes them in {@link #close()}. Replaces a
+     * {@link #connection} set before.
      *
      * @param redisUri the URI
      * @return this builder
-     * @throws IllegalArgumentException if it is not a Redis URI
+     * @throws NullPointerException if {@code redisUri} is null
+     * @throws InvalidSettingException if it is not a Redis URI, with setting {@code "redisUri"}
      */
     public Builder redisUri(String redisUri) {
       Objects.requireNonNull(redisUri, "redisUri");
       try {
         this.redisUri = RedisURI.create(redisUri);
       } catch (RuntimeException e) {
-        throw new IllegalArgumentException(
+        throw new InvalidSettingException("redisUri", redisUri,
             "redisUri must be a redis:// or rediss:// URI but was " + redisUri, e);
       }
+      this.connection = null;
       return this;
     }
 
     /**
-     * Sets the prefix of the buckets' keys; {@value RedisRateLimiter#DEFAULT_KEY_PREFIX} by
-     * default. Instances share buckets exactly when they share Redis and prefix.
+     * Uses the application's own connection instead of opening one, as Bucket4j's Lettuce
+     * integration does: open it with {@link ByteArrayCodec}, for example
+     * {@code redisClient.connect(ByteArrayCodec.INSTANCE)}. The limiter neither changes its
+     * options nor closes it; the application closes it (and its client) after closing the
+     * limiter. Replaces a {@link #redisUri} set before.
+     *
+     * <p>What happens during an outage is then the connection's: Lettuce's default queues
+     * commands while disconnected, so each decision waits up to {@link #commandTimeout} before it
+     * follows the failure mode; {@link ClientOptions.DisconnectedBehavior#REJECT_COMMANDS} (what
+     * the limiter sets on its own connections) makes it fail at once.
+     *
+     * @param connection an open connection with byte-array keys and values
+     * @return this builder
+     * @throws NullPointerException if {@code connection} is null
+     */
+    public Builder connection(StatefulRedisConnection<byte[], byte[]> connection) {
+      this.connection = Objects.requireNonNull(connection, "connection");
+      this.redisUri = null;
+      return this;
+    }
+
+    /**
+     * Sets the prefix of the buckets' keys; {@link Defaults#RATE_LIMIT_REDIS_KEY_PREFIX}
+     * ({@code "lb4j:ratelimit:"}) by default. Instances share buckets exactly when they share
+     * Redis and prefix.
      *
      * @param keyPrefix not empty
      * @return this builder
-     * @throws IllegalArgumentException if empty
+     * @throws NullPointerException if {@code keyPrefix} is null
+     * @throws InvalidSettingException if empty, with setting {@code "keyPrefix"}
      */
     public Builder keyPrefix(String keyPrefix) {
       Objects.requireNonNull(keyPrefix, "keyPrefix");
-      if (keyPrefix.isEmpty()) {
-        throw new IllegalArgumentException("keyPrefix must not be empty but was \"\"");
-      }
+      requireArgument(!keyPrefix.isEmpty(), "keyPrefix", keyPrefix,
+          "keyPrefix must not be empty but was \"\"");
       this.keyPrefix = keyPrefix;
       return this;
     }
 
     /**
-     * Sets what happens while Redis cannot be reached; {@link FailureMode#FAIL_OPEN} by default.
+     * Sets what happens while Redis cannot be reached; {@link FailureMode#FAIL_OPEN} by default
+     * ({@link Defaults#RATE_LIMIT_REDIS_FAIL_OPEN}).
      *
      * @param failureMode open or closed
      * @return this builder
+     * @throws NullPointerException if {@code failureMode} is null
      */
     public Builder failureMode(FailureMode failureMode) {
       this.failureMode = Objects.requireNonNull(failureMode, "failureMode");
@@ -172,115 +213,54 @@ public sealed interface RedisRateLimiter extends RateLimiter, AutoCloseable perm
     }
 
     /**
-     * Sets how long one decision may wait for Redis before it counts as a failure; 250 ms by
-     * default. A decision takes two or three round trips. Connecting waits at least a second.
+     * Sets how long one decision may wait for Redis before it counts as a failure;
+     * {@link Defaults#RATE_LIMIT_REDIS_COMMAND_TIMEOUT} (250 ms) by default. A decision takes two
+     * or three round trips. Connecting a limiter's own connection waits at least a second.
      *
      * @param commandTimeout positive
      * @return this builder
-     * @throws IllegalArgumentException if not positive
+     * @throws NullPointerException if {@code commandTimeout} is null
+     * @throws InvalidSettingException if not positive, with setting {@code "commandTimeout"}
      */
     public Builder commandTimeout(Duration commandTimeout) {
-      Objects.requireNonNull(commandTimeout, "commandTimeout");
-      if (commandTimeout.isNegative() || commandTimeout.isZero()) {
-        throw new IllegalArgumentException("commandTimeout must be positive but was " + commandTimeout);
-      }
-      this.commandTimeout = commandTimeout;
+      this.commandTimeout = requirePositive(commandTimeout, "commandTimeout");
       return this;
     }
 
     /**
-     * Sets the limit of every client without an override; unlimited by default.
+     * Sets the wall clock of the shared buckets and of the versions of changed limits;
+     * {@link Clock#systemUTC()} by default. Instances sharing a Redis must agree on the time (NTP);
+     * tests pass a clock they move. Its time zone is not used.
      *
-     * @param limit the default limit
+     * @param wallClock the clock; must be thread-safe
      * @return this builder
+     * @throws NullPointerException if {@code wallClock} is null
      */
-    public Builder defaults(ClientLimit limit) {
-      this.defaults = Objects.requireNonNull(limit, "defaults");
+    public Builder wallClock(Clock wallClock) {
+      this.wallClock = Objects.requireNonNull(wallClock, "wallClock");
       return this;
     }
 
     /**
-     * Sets the whole limit of one client, replacing the default for it.
+     * Returns a new limiter. With a {@link #redisUri}, waits up to about a second (or the command
+     * timeout, if longer) to connect to Redis; if Redis cannot be reached, returns anyway, logs
+     * it, follows the failure mode and keeps trying to connect.
      *
-     * @param commonName the client's certificate CN
-     * @param limit its limit
-     * @return this builder
-     */
-    public Builder client(String commonName, ClientLimit limit) {
-      Objects.requireNonNull(commonName, "commonName");
-      overrides.put(commonName, Objects.requireNonNull(limit, "limit"));
-      return this;
-    }
-
-    /**
-     * Sets the default and all overrides at once, replacing what was set before.
-     *
-     * @param limits the limits
-     * @return this builder
-     */
-    public Builder limits(ClientLimits limits) {
-      Objects.requireNonNull(limits, "limits");
-      this.defaults = limits.defaults();
-      this.overrides.clear();
-      this.overrides.putAll(limits.overrides());
-      return this;
-    }
-
-    /**
-     * Sets the clock of the local state's idle expiry; see
-     * {@link LocalRateLimiter.Builder#nanoClock}. The shared buckets use the wall clock.
-     *
-     * @param nanoClock the clock
-     * @return this builder
-     */
-    public Builder nanoClock(LongSupplier nanoClock) {
-      caps.nanoClock(nanoClock);
-      this.nanoClock = nanoClock;
-      return this;
-    }
-
-    /**
-     * Sets how long an idle client's local state is kept; see
-     * {@link LocalRateLimiter.Builder#expireAfterIdle}.
-     *
-     * @param expireAfterIdle positive
-     * @return this builder
-     * @throws IllegalArgumentException if not positive
-     */
-    public Builder expireAfterIdle(Duration expireAfterIdle) {
-      caps.expireAfterIdle(expireAfterIdle);
-      this.expireAfterIdle = expireAfterIdle;
-      return this;
-    }
-
-    /**
-     * Sets how many idle clients' local state is kept at most; see
-     * {@link LocalRateLimiter.Builder#maximumClients}.
-     *
-     * @param maximumClients positive
-     * @return this builder
-     * @throws IllegalArgumentException if not positive
-     */
-    public Builder maximumClients(long maximumClients) {
-      caps.maximumClients(maximumClients);
-      this.maximumClients = maximumClients;
-      return this;
-    }
-
-    /**
-     * Returns a new limiter. Waits up to about a second to connect to Redis; if Redis cannot be
-     * reached, returns anyway, logs it, follows the failure mode and keeps trying to connect.
-     *
-     * @throws IllegalStateException if no Redis URI was set
+     * @throws IllegalStateException if neither a Redis URI nor a connection was set
      */
     public RedisRateLimiter build() {
-      if (redisUri == null) {
+      BucketStore store;
+      if (connection != null) {
+        store = new GivenConnection(connection, commandTimeout, wallClock);
+      } else if (redisUri != null) {
+        store = new OwnedConnection(redisUri, commandTimeout, wallClock, nanoClock());
+      } else {
         throw new IllegalStateException("redisUri must be set");
       }
-      ClientLimits limits = new ClientLimits(defaults, overrides);
-      LocalRateLimiter localCaps = caps.limits(limits.map(ClientLimit::withoutRate)).build();
-      return new LettuceRateLimiter(redisUri, keyPrefix, failureMode, commandTimeout, limits,
-          localCaps, nanoClock, expireAfterIdle, maximumClients);
+      ClientLimits limits = clientLimits();
+      LocalRateLimiter caps = buildLocal(limits.map(ClientLimit::withoutRate));
+      return new LettuceRateLimiter(store, keyPrefix, failureMode, limits, caps, wallClock,
+          nanoClock(), expireAfterIdle(), maximumClients());
     }
   }
 }

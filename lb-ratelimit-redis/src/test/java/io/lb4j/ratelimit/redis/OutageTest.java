@@ -10,32 +10,15 @@ import io.lb4j.api.RefusalReason;
 import io.lb4j.api.Refuse;
 import io.lb4j.ratelimit.ClientLimit;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 class OutageTest {
 
   private static final double SLOW = 1.0 / 3600;
   private static final String LOGGER = RedisRateLimiter.class.getName();
 
-  private RedisServer redis;
-  private final List<RedisRateLimiter> limiters = new ArrayList<>();
-
-  @BeforeEach
-  void startRedis() {
-    redis = RedisServer.start();
-  }
-
-  @AfterEach
-  void stopAll() {
-    limiters.forEach(RedisRateLimiter::close);
-    if (redis != null) {
-      redis.close();
-    }
-  }
+  @RegisterExtension final RedisUnderTest redis = new RedisUnderTest();
 
   private RedisRateLimiter limiter(FailureMode mode, ClientLimit defaults) {
     RedisRateLimiter limiter = RedisRateLimiter.builder()
@@ -47,8 +30,7 @@ class OutageTest {
         .commandTimeout(Duration.ofSeconds(5))
         .defaults(defaults)
         .build();
-    limiters.add(limiter);
-    return limiter;
+    return redis.track(limiter);
   }
 
   /** Waits until Redis answers this limiter again, asking with a client of its own. */

@@ -1,8 +1,11 @@
 package io.lb4j.ratelimit.redis;
 
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
 import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.lb4j.api.InvalidSettingException;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
@@ -39,5 +42,29 @@ class RedisBuilderTest {
     assertThatIllegalArgumentException()
         .isThrownBy(() -> RedisRateLimiter.builder().expireAfterIdle(Duration.ZERO))
         .withMessage("expireAfterIdle must be positive but was PT0S");
+  }
+
+  @Test
+  void namesTheSettingAndTheValueOfEveryBadSetting() {
+    assertThatThrownBy(() -> RedisRateLimiter.builder().redisUri("http://localhost:6379"))
+        .isInstanceOfSatisfying(InvalidSettingException.class,
+            e -> assertSetting(e, "redisUri", "http://localhost:6379"));
+    assertThatThrownBy(() -> RedisRateLimiter.builder().keyPrefix(""))
+        .isInstanceOfSatisfying(InvalidSettingException.class, e -> assertSetting(e, "keyPrefix", ""));
+    assertThatThrownBy(() -> RedisRateLimiter.builder().commandTimeout(Duration.ZERO))
+        .isInstanceOfSatisfying(InvalidSettingException.class,
+            e -> assertSetting(e, "commandTimeout", "PT0S"));
+    assertThatThrownBy(() -> RedisRateLimiter.builder().expireAfterIdle(Duration.ofSeconds(-1)))
+        .isInstanceOfSatisfying(InvalidSettingException.class,
+            e -> assertSetting(e, "expireAfterIdle", "PT-1S"));
+    assertThatThrownBy(() -> RedisRateLimiter.builder().maximumClients(-1))
+        .isInstanceOfSatisfying(InvalidSettingException.class,
+            e -> assertSetting(e, "maximumClients", "-1"));
+  }
+
+  private static void assertSetting(InvalidSettingException e, String setting, String value) {
+    assertThat(e.setting()).isEqualTo(setting);
+    assertThat(e.value()).isEqualTo(value);
+    assertThat(e.getMessage()).startsWith(setting + " ");
   }
 }

@@ -17,30 +17,15 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.UnaryOperator;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 class SharedBucketTest {
 
   // One token an hour: within a test, every admitted connection is paid from the burst.
   private static final double SLOW = 1.0 / 3600;
 
-  private RedisServer redis;
-  private final List<RedisRateLimiter> limiters = new ArrayList<>();
-
-  @BeforeEach
-  void startRedis() {
-    redis = RedisServer.start();
-  }
-
-  @AfterEach
-  void stopAll() {
-    limiters.forEach(RedisRateLimiter::close);
-    if (redis != null) {
-      redis.close();
-    }
-  }
+  @RegisterExtension final RedisUnderTest redis = new RedisUnderTest();
 
   private RedisRateLimiter limiter(ClientLimit defaults) {
     return limiter(b -> b.defaults(defaults));
@@ -53,8 +38,7 @@ class SharedBucketTest {
         .redisUri(redis.uri())
         .keyPrefix("test:")
         .commandTimeout(Duration.ofSeconds(10))).build();
-    limiters.add(limiter);
-    return limiter;
+    return redis.track(limiter);
   }
 
   @Test

@@ -26,7 +26,7 @@ import org.slf4j.LoggerFactory;
  * through the cache's {@code compute}, which is what keeps an in-use client from being evicted
  * (see {@link ClientState}).
  */
-final class PerClientRateLimiter implements LocalRateLimiter {
+final class CaffeineRateLimiter implements LocalRateLimiter {
 
   private static final Logger log = LoggerFactory.getLogger(LocalRateLimiter.class);
 
@@ -34,15 +34,15 @@ final class PerClientRateLimiter implements LocalRateLimiter {
   private final long expireAfterIdleNanos;
   private final Cache<String, ClientState> clients;
   private final Object updating = new Object();
-  private volatile PolicyTable table;
+  private volatile PolicyTable<Policy> table;
   private final LongAdder rateRefusals = new LongAdder();
   private final LongAdder concurrencyRefusals = new LongAdder();
 
-  PerClientRateLimiter(
+  CaffeineRateLimiter(
       ClientLimits limits, LongSupplier nanoClock, Duration expireAfterIdle, long maximumClients) {
     this.clock = new InjectedTimeMeter(nanoClock);
     this.expireAfterIdleNanos = expireAfterIdle.toNanos();
-    this.table = PolicyTable.first(limits, expireAfterIdleNanos);
+    this.table = PolicyTable.of(limits, this::prepare);
     this.clients = Caffeine.newBuilder()
         .ticker(nanoClock::getAsLong)
         // Maintenance on the calling thread: handing it to the common pool after each count change
@@ -55,6 +55,10 @@ final class PerClientRateLimiter implements LocalRateLimiter {
         .maximumWeight(maximumClients)
         .weigher((String cn, ClientState s) -> s.inUse() > 0 ? 0 : 1)
         .build();
+  }
+
+  private Policy prepare(ClientLimit limit) {
+    return new Policy(limit, expireAfterIdleNanos);
   }
 
   @Override
@@ -126,14 +130,14 @@ final class PerClientRateLimiter implements LocalRateLimiter {
 
   @Override
   public ClientLimits limits() {
-    return table.limits;
+    return table.limits();
   }
 
   @Override
   public void updateLimits(ClientLimits limits) {
     Objects.requireNonNull(limits, "limits");
     synchronized (updating) {
-      table = table.next(limits, expireAfterIdleNanos);
+      table = table.next(limits, this::prepare);
     }
     log.debug("rate limits replaced: default {}, {} overrides", limits.defaults(), limits.overrides().size());
   }
@@ -162,7 +166,7 @@ final class PerClientRateLimiter implements LocalRateLimiter {
 
   @Override
   public String toString() {
-    return "LocalRateLimiter" + table.limits;
+    return "LocalRateLimiter" + table.limits();
   }
 
   /** The compute step of an acquire that must hold the client's lock; remembers its decision. */

@@ -1,0 +1,164 @@
+package io.lb4j.ratelimit.redis;
+
+import io.github.bucket4j.distributed.proxy.AsyncProxyManager;
+import io.lettuce.core.ClientOptions;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.SocketOptions;
+import io.lettuce.core.TimeoutOptions;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.codec.ByteArrayCodec;
+import io.lettuce.core.resource.ClientResources;
+import io.lettuce.core.resource.DefaultClientResources;
+import io.lettuce.core.resource.Delay;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A connection lb4j opens from a URI, with its own Lettuce client and threads, and closes.
+ *
+ * <p>Lettuce is told to reject commands while disconnected instead of queueing them, so that an
+ * outage costs a decision no time at all once the connection is known to be down, and to time out
+ * each command, so that a Redis that stops answering costs at most the command timeout. Once a
+ * connection has been open, Lettuce reconnects it by itself after any outage; until the first one
+ * opens, decisions start an attempt at most once a second.
+ */
+final class OwnedConnection implements BucketStore {
+
+  private static final Logger log = LoggerFactory.getLogger(RedisRateLimiter.class);
+
+  private static final Duration MIN_CONNECT_TIMEOUT = Duration.ofSeconds(1);
+  private static final Duration MAX_RECONNECT_DELAY = Duration.ofSeconds(1);
+  private static final long CONNECT_RETRY_NANOS = MAX_RECONNECT_DELAY.toNanos();
+
+  private final RedisURI uri;
+  private final Duration commandTimeout;
+  private final Duration connectTimeout;
+  private final Clock wallClock;
+  private final LongSupplier nanoClock;
+  private final ClientResources resources;
+  private final RedisClient client;
+
+  private final Object connectionLock = new Object();
+  private final AtomicBoolean connecting = new AtomicBoolean();
+  private final AtomicBoolean closed = new AtomicBoolean();
+  private volatile long nextConnectNanos;
+  private volatile StatefulRedisConnection<byte[], byte[]> connection;
+  private volatile AsyncProxyManager<byte[]> buckets;
+
+  OwnedConnection(RedisURI uri, Duration commandTimeout, Clock wallClock, LongSupplier nanoClock) {
+    this.uri = uri;
+    this.commandTimeout = commandTimeout;
+    this.connectTimeout =
+        commandTimeout.compareTo(MIN_CONNECT_TIMEOUT) > 0 ? commandTimeout : MIN_CONNECT_TIMEOUT;
+    this.wallClock = wallClock;
+    this.nanoClock = nanoClock;
+    this.resources = DefaultClientResources.builder()
+        .ioThreadPoolSize(DefaultClientResources.MIN_IO_THREADS)
+        .computationThreadPoolSize(DefaultClientResources.MIN_COMPUTATION_THREADS)
+        .reconnectDelay(Delay.exponential(
+            Duration.ofMillis(10), MAX_RECONNECT_DELAY, 2, TimeUnit.MILLISECONDS))
+        .build();
+    this.client = RedisClient.create(resources, uri);
+    client.setOptions(ClientOptions.builder()
+        .autoReconnect(true)
+        .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+        .timeoutOptions(TimeoutOptions.enabled(commandTimeout))
+        .socketOptions(SocketOptions.builder().connectTimeout(connectTimeout).build())
+        .build());
+  }
+
+  @Override
+  public Throwable start() {
+    connecting.set(true);
+    try {
+      connect().get(connectTimeout.toMillis() + 500, TimeUnit.MILLISECONDS);
+      return null;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return e;
+    } catch (ExecutionException | TimeoutException e) {
+      // A connection that opens after all is still installed, by connect()'s own callback.
+      return e;
+    }
+  }
+
+  @Override
+  public AsyncProxyManager<byte[]> buckets() {
+    AsyncProxyManager<byte[]> b = buckets;
+    if (b == null) {
+      connectInBackground();
+    }
+    return b;
+  }
+
+  /** Starts a connection attempt if none is open or under way and the last one is a while ago. */
+  private void connectInBackground() {
+    if (connection != null || closed.get() || nanoClock.getAsLong() - nextConnectNanos < 0
+        || !connecting.compareAndSet(false, true)) {
+      return;
+    }
+    connect();
+  }
+
+  /** Opens a connection and installs it when it opens; the caller has set {@code connecting}. */
+  private CompletableFuture<StatefulRedisConnection<byte[], byte[]>> connect() {
+    nextConnectNanos = nanoClock.getAsLong() + CONNECT_RETRY_NANOS;
+    CompletableFuture<StatefulRedisConnection<byte[], byte[]>> opening =
+        client.connectAsync(ByteArrayCodec.INSTANCE, uri).toCompletableFuture();
+    opening.whenComplete((opened, error) -> {
+      try {
+        if (opened != null) {
+          install(opened);
+        } else {
+          log.debug("connecting to redis failed: {}", error.toString());
+        }
+      } finally {
+        connecting.set(false);
+      }
+    });
+    return opening;
+  }
+
+  private void install(StatefulRedisConnection<byte[], byte[]> opened) {
+    synchronized (connectionLock) {
+      if (connection != null || closed.get()) {
+        opened.closeAsync();
+        return;
+      }
+      buckets = BucketStore.proxyManager(opened, commandTimeout, wallClock);
+      connection = opened;
+    }
+  }
+
+  @Override
+  public String where() {
+    // Host and port only: the URI may carry a password.
+    return "at " + uri.getHost() + ":" + uri.getPort();
+  }
+
+  @Override
+  public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    StatefulRedisConnection<byte[], byte[]> open;
+    synchronized (connectionLock) {
+      buckets = null;
+      open = connection;
+    }
+    if (open != null) {
+      open.close();
+    }
+    client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+    resources.shutdown(0, 2, TimeUnit.SECONDS);
+  }
+}
