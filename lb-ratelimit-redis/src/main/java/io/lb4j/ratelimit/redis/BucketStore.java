@@ -41,16 +41,25 @@ sealed interface BucketStore permits OwnedConnection, GivenConnection {
    */
   void close();
 
-  /** Returns Bucket4j's compare-and-swap proxy manager on {@code connection}. */
+  /**
+   * Returns Bucket4j's compare-and-swap proxy manager on {@code connection}.
+   *
+   * @param requestTimeout how long one decision may wait for Redis, or null where the connection's
+   *     own command timeout already bounds it: Bucket4j's timeout is a JDK delayed task per request,
+   *     whose cancellation takes the JDK scheduler's lock on Lettuce's event loop, so it is set
+   *     only for a connection whose timeouts lb4j does not control
+   */
   static AsyncProxyManager<byte[]> proxyManager(
-      StatefulRedisConnection<byte[], byte[]> connection, Duration commandTimeout, Clock wallClock) {
-    return Bucket4jLettuce.casBasedBuilder(connection)
-        .expirationAfterWrite(
-            ExpirationAfterWriteStrategy.basedOnTimeForRefillingBucketUpToMax(KEEP_FULL_BUCKETS))
-        .requestTimeout(commandTimeout)
-        .clientClock(new WallTimeMeter(wallClock))
-        .build()
-        .asAsync();
+      StatefulRedisConnection<byte[], byte[]> connection, Duration requestTimeout, Clock wallClock) {
+    var builder =
+        Bucket4jLettuce.casBasedBuilder(connection)
+            .expirationAfterWrite(
+                ExpirationAfterWriteStrategy.basedOnTimeForRefillingBucketUpToMax(KEEP_FULL_BUCKETS))
+            .clientClock(new WallTimeMeter(wallClock));
+    if (requestTimeout != null) {
+      builder.requestTimeout(requestTimeout);
+    }
+    return builder.build().asAsync();
   }
 
   /** Bucket4j's clock, read from the injected wall clock, to the millisecond as Bucket4j's own. */

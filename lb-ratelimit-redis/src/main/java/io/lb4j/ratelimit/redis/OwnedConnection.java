@@ -134,7 +134,8 @@ final class OwnedConnection implements BucketStore {
         opened.closeAsync();
         return;
       }
-      buckets = BucketStore.proxyManager(opened, commandTimeout, wallClock);
+      // Lettuce's own command timeout (timeoutOptions above) bounds every request.
+      buckets = BucketStore.proxyManager(opened, null, wallClock);
       connection = opened;
     }
   }

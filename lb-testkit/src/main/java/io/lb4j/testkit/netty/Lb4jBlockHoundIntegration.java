@@ -40,6 +40,11 @@ public final class Lb4jBlockHoundIntegration implements BlockHoundIntegration {
     // A bounded critical section of the library's own, not a wait on I/O.
     builder.allowBlockingCallsInside(
         "com.github.benmanes.caffeine.cache.BoundedLocalCache", "performCleanUp");
+    // A Redis connection handed in by the application has timeouts lb4j does not control, so each
+    // request is bounded by Bucket4j's timeout: a JDK delayed task, cancelled when Redis answers,
+    // on Lettuce's event loop. The cancellation takes the JDK scheduler's queue lock for the
+    // removal of one task. (lb4j's own connections use Lettuce's timer instead.)
+    builder.allowBlockingCallsInside("java.util.concurrent.CompletableFuture$Canceller", "accept");
     builder.blockingMethodCallback(Lb4jBlockHoundIntegration::caught);
   }
 
