@@ -9,6 +9,7 @@ import static org.awaitility.Awaitility.await;
 import io.lb4j.api.RefusalReason;
 import io.lb4j.api.Refuse;
 import io.lb4j.ratelimit.ClientLimit;
+import io.lb4j.testkit.log.LogCapture;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -90,7 +91,7 @@ class OutageTest {
 
   @Test
   void logsOneWarningPerOutageAndOneInfoOnRecovery() {
-    try (LogCapture log = new LogCapture()) {
+    try (LogCapture log = LogCapture.start()) {
       RedisRateLimiter limiter = limiter(FailureMode.FAIL_OPEN, ClientLimit.rate(SLOW, 100));
       redis.stop();
       admitted(limiter, "alice", 5);
