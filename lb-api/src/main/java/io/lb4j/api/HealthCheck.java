@@ -1,7 +1,6 @@
 package io.lb4j.api;
 
 import java.time.Duration;
-import java.util.Objects;
 
 /**
  * Settings of an active TCP health check: every {@code interval}, lb4j opens a TCP connection to
@@ -22,17 +21,15 @@ public record HealthCheck(Duration interval, Duration timeout, int rise, int fal
   /**
    * Checks the settings.
    *
-   * @throws IllegalArgumentException if a duration is not positive or a threshold is below 1
+   * @throws NullPointerException if a duration is null
+   * @throws InvalidSettingException if a duration is not positive or a threshold is below 1,
+   *     naming the component ({@code interval}, {@code timeout}, {@code rise}, {@code fall})
    */
   public HealthCheck {
-    requirePositive(interval, "interval");
-    requirePositive(timeout, "timeout");
-    if (rise < 1) {
-      throw new IllegalArgumentException("rise must be at least 1 but was " + rise);
-    }
-    if (fall < 1) {
-      throw new IllegalArgumentException("fall must be at least 1 but was " + fall);
-    }
+    InvalidSettingException.requirePositive(interval, "interval");
+    InvalidSettingException.requirePositive(timeout, "timeout");
+    InvalidSettingException.requireAtLeast(rise, 1, "rise");
+    InvalidSettingException.requireAtLeast(fall, 1, "fall");
   }
 
   /**
@@ -61,13 +58,5 @@ public record HealthCheck(Duration interval, Duration timeout, int rise, int fal
         Defaults.HEALTH_CHECK_TIMEOUT,
         Defaults.HEALTH_CHECK_RISE,
         Defaults.HEALTH_CHECK_FALL);
-  }
-
-  static Duration requirePositive(Duration value, String name) {
-    Objects.requireNonNull(value, name);
-    if (value.isNegative() || value.isZero()) {
-      throw new IllegalArgumentException(name + " must be positive but was " + value);
-    }
-    return value;
   }
 }

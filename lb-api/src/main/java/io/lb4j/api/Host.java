@@ -23,15 +23,17 @@ public record Host(String name, int port) {
    * Checks the parts.
    *
    * @throws NullPointerException if {@code name} is null
-   * @throws IllegalArgumentException if {@code name} is blank or {@code port} is out of range
+   * @throws InvalidSettingException if {@code name} is blank (setting {@code name}) or
+   *     {@code port} is out of range (setting {@code port})
    */
   public Host {
     Objects.requireNonNull(name, "name");
     if (name.isBlank()) {
-      throw new IllegalArgumentException("host name must not be blank");
+      throw new InvalidSettingException(
+          "name", name, "host name must not be blank", "must not be blank", null);
     }
     if (port < 1 || port > 65535) {
-      throw new IllegalArgumentException("port must be from 1 to 65535 but was " + port);
+      throw InvalidSettingException.of("port", port, "must be from 1 to 65535 but was " + port);
     }
   }
 
@@ -51,29 +53,63 @@ public record Host(String name, int port) {
    *
    * @param text the address as written in a configuration
    * @return the host
-   * @throws IllegalArgumentException if the text is not of that form
+   * @throws InvalidSettingException if the text is not of that form (setting {@code address}) or
+   *     its port is not from 1 to 65535 (setting {@code port}); the message quotes the text
    */
   public static Host parse(String text) {
-    Objects.requireNonNull(text, "text");
-    String trimmed = text.trim();
-    int colon = trimmed.lastIndexOf(':');
-    if (colon <= 0 || colon == trimmed.length() - 1) {
-      throw new IllegalArgumentException("address must be host:port but was '" + text + "'");
+    Parts parts = Parts.split(text);
+    return new Host(parts.name(), parts.port());
+  }
+
+  /**
+   * Parses the address of a listener, written as a host is but with port 0 allowed (any free
+   * port), and resolves its name now: a listener binds an address, not a name. Resolving may
+   * block on DNS; call it where blocking is allowed.
+   *
+   * @param text {@code name:port}, {@code 1.2.3.4:port} or {@code [::1]:port}
+   * @return the resolved address
+   * @throws InvalidSettingException if the text is not of that form (setting {@code address}), its
+   *     port is not from 0 to 65535 (setting {@code port}), or its name does not resolve (setting
+   *     {@code address})
+   */
+  public static InetSocketAddress parseListenAddress(String text) {
+    Parts parts = Parts.split(text);
+    if (parts.port() < 0 || parts.port() > 65535) {
+      throw InvalidSettingException.of(
+          "port", parts.port(), "must be from 0 to 65535 but was " + parts.port());
     }
-    String name = trimmed.substring(0, colon);
-    if (name.startsWith("[") && name.endsWith("]")) {
-      name = name.substring(1, name.length() - 1);
-    } else if (name.indexOf(':') >= 0) {
-      throw new IllegalArgumentException(
-          "an IPv6 address must be written in brackets, as [::1]:port, but was '" + text + "'");
+    InetSocketAddress address = new InetSocketAddress(parts.name(), parts.port());
+    if (address.isUnresolved()) {
+      String problem = "'" + parts.name() + "' does not resolve to an address";
+      throw new InvalidSettingException("address", text, problem, problem, null);
     }
-    int port;
-    try {
-      port = Integer.parseInt(trimmed.substring(colon + 1));
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException("port must be a number but was '" + text + "'");
+    return address;
+  }
+
+  /** A name and a port as written, before either is checked: the one parser of host:port. */
+  private record Parts(String name, int port) {
+    static Parts split(String text) {
+      Objects.requireNonNull(text, "text");
+      String trimmed = text.trim();
+      int colon = trimmed.lastIndexOf(':');
+      if (colon <= 0 || colon == trimmed.length() - 1) {
+        throw InvalidSettingException.of(
+            "address", text, "must be host:port but was '" + text + "'");
+      }
+      String name = trimmed.substring(0, colon);
+      if (name.startsWith("[") && name.endsWith("]")) {
+        name = name.substring(1, name.length() - 1);
+      } else if (name.indexOf(':') >= 0) {
+        String problem =
+            "an IPv6 address must be written in brackets, as [::1]:port, but was '" + text + "'";
+        throw new InvalidSettingException("address", text, problem, problem, null);
+      }
+      try {
+        return new Parts(name, Integer.parseInt(trimmed.substring(colon + 1)));
+      } catch (NumberFormatException e) {
+        throw InvalidSettingException.of("port", text, "must be a number but was '" + text + "'");
+      }
     }
-    return new Host(name, port);
   }
 
   /**

@@ -18,8 +18,10 @@ import java.util.Objects;
  * }
  * }</pre>
  *
- * <p>The static {@code require...} methods are the checks the builders use, each returning the
- * value it accepted. Immutable and thread-safe.
+ * <p>{@link #problem()} is the message without the setting's name, for a program that names the
+ * setting its own way: the reference server writes {@code lb.yaml: upstreams[0].connectTimeout:}
+ * followed by it. The static {@code require...} methods are the checks the builders use, each
+ * returning the value it accepted. Immutable and thread-safe.
  */
 public class InvalidSettingException extends IllegalArgumentException {
 
@@ -27,9 +29,11 @@ public class InvalidSettingException extends IllegalArgumentException {
 
   private final String setting;
   private final String value;
+  private final String problem;
 
   /**
-   * Creates an exception about one setting.
+   * Creates an exception about one setting, whose {@link #problem()} is the whole message.
+   * Prefer {@link #of(String, Object, String)}, which keeps the two apart.
    *
    * @param setting the setting at fault, as the builder or file spells it; not null
    * @param value the value it was given, as text; null when there is none to show (a missing
@@ -37,13 +41,12 @@ public class InvalidSettingException extends IllegalArgumentException {
    * @param message the one-line message for people, lower-case, naming the setting
    */
   public InvalidSettingException(String setting, String value, String message) {
-    super(message);
-    this.setting = Objects.requireNonNull(setting, "setting");
-    this.value = value;
+    this(setting, value, message, message, null);
   }
 
   /**
-   * Creates an exception about one setting, caused by another failure.
+   * Creates an exception about one setting, caused by another failure, whose {@link #problem()}
+   * is the whole message.
    *
    * @param setting the setting at fault; not null
    * @param value the value it was given, as text, or null
@@ -51,9 +54,42 @@ public class InvalidSettingException extends IllegalArgumentException {
    * @param cause what went wrong underneath
    */
   public InvalidSettingException(String setting, String value, String message, Throwable cause) {
-    super(message, cause);
+    this(setting, value, message, message, cause);
+  }
+
+  /**
+   * Creates an exception about one setting whose message names the setting in words of its own,
+   * as {@code "upstream name must not be blank"} does for the setting {@code name}.
+   *
+   * @param setting the setting at fault; not null
+   * @param value the value it was given, as text, or null
+   * @param message the one-line message for people, naming the setting; not null
+   * @param problem the message without the setting's name, as {@code "must not be blank"}; not
+   *     null
+   * @param cause what went wrong underneath, or null
+   */
+  public InvalidSettingException(
+      String setting, String value, String message, String problem, Throwable cause) {
+    super(Objects.requireNonNull(message, "message"), cause);
     this.setting = Objects.requireNonNull(setting, "setting");
     this.value = value;
+    this.problem = Objects.requireNonNull(problem, "problem");
+  }
+
+  /**
+   * Returns an exception whose message is the setting's name followed by {@code problem}, as
+   * {@code "burst must be at least 1 but was 0"} for {@code of("burst", 0, "must be at least 1
+   * but was 0")}.
+   *
+   * @param setting the setting at fault, as the builder spells it; not null
+   * @param value the value it was given, or null when there is none to show
+   * @param problem what is wrong, lower-case, without the setting's name; not null
+   * @return the exception, to throw
+   */
+  public static InvalidSettingException of(String setting, Object value, String problem) {
+    return new InvalidSettingException(
+        setting, value == null ? null : String.valueOf(value), setting + " " + problem, problem,
+        null);
   }
 
   /**
@@ -75,12 +111,23 @@ public class InvalidSettingException extends IllegalArgumentException {
   }
 
   /**
+   * Returns what is wrong without the setting's name, for example {@code "must be positive but
+   * was PT0S"}; the whole message when the exception was made from a message alone.
+   *
+   * @return the problem, never null
+   */
+  public String problem() {
+    return problem;
+  }
+
+  /**
    * Fails unless {@code condition} holds.
    *
    * @param condition what must hold
    * @param setting the setting at fault
    * @param value the value it was given
-   * @param message the one-line message, for example {@code "burst must be at least 1 but was 0"}
+   * @param message the one-line message, for example {@code "burst must be at least 1 but was 0"};
+   *     it is also the exception's {@link #problem()} (throw {@link #of} to keep them apart)
    * @throws InvalidSettingException if {@code condition} is false
    */
   public static void requireArgument(
@@ -101,9 +148,9 @@ public class InvalidSettingException extends IllegalArgumentException {
    */
   public static Duration requirePositive(Duration value, String setting) {
     Objects.requireNonNull(value, setting);
-    requireArgument(
-        !value.isNegative() && !value.isZero(), setting, value,
-        setting + " must be positive but was " + value);
+    if (value.isNegative() || value.isZero()) {
+      throw of(setting, value, "must be positive but was " + value);
+    }
     return value;
   }
 
@@ -118,8 +165,9 @@ public class InvalidSettingException extends IllegalArgumentException {
    */
   public static Duration requireNotNegative(Duration value, String setting) {
     Objects.requireNonNull(value, setting);
-    requireArgument(
-        !value.isNegative(), setting, value, setting + " must not be negative but was " + value);
+    if (value.isNegative()) {
+      throw of(setting, value, "must not be negative but was " + value);
+    }
     return value;
   }
 
@@ -133,9 +181,9 @@ public class InvalidSettingException extends IllegalArgumentException {
    * @throws InvalidSettingException if {@code value} is less than {@code minimum}
    */
   public static long requireAtLeast(long value, long minimum, String setting) {
-    requireArgument(
-        value >= minimum, setting, value,
-        setting + " must be at least " + minimum + " but was " + value);
+    if (value < minimum) {
+      throw of(setting, value, "must be at least " + minimum + " but was " + value);
+    }
     return value;
   }
 
@@ -148,7 +196,24 @@ public class InvalidSettingException extends IllegalArgumentException {
    * @throws InvalidSettingException if {@code value} is zero or negative
    */
   public static int requirePositive(int value, String setting) {
-    requireArgument(value > 0, setting, value, setting + " must be positive but was " + value);
+    if (value <= 0) {
+      throw of(setting, value, "must be positive but was " + value);
+    }
+    return value;
+  }
+
+  /**
+   * Returns {@code value} if it is zero or positive.
+   *
+   * @param value a number
+   * @param setting its setting's name
+   * @return {@code value}
+   * @throws InvalidSettingException if {@code value} is negative
+   */
+  public static long requireNotNegative(long value, String setting) {
+    if (value < 0) {
+      throw of(setting, value, "must not be negative but was " + value);
+    }
     return value;
   }
 }

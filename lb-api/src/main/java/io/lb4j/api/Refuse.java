@@ -17,15 +17,12 @@ public record Refuse(RefusalReason reason, String detail, Duration retryAfter) i
    * Checks the parts.
    *
    * @throws NullPointerException if a part is null
-   * @throws IllegalArgumentException if {@code retryAfter} is negative
+   * @throws InvalidSettingException if {@code retryAfter} is negative
    */
   public Refuse {
     Objects.requireNonNull(reason, "reason");
     Objects.requireNonNull(detail, "detail");
-    Objects.requireNonNull(retryAfter, "retryAfter");
-    if (retryAfter.isNegative()) {
-      throw new IllegalArgumentException("retryAfter must not be negative but was " + retryAfter);
-    }
+    InvalidSettingException.requireNotNegative(retryAfter, "retryAfter");
   }
 
   /** Returns false. */

@@ -48,7 +48,7 @@ public final class Upstream {
    *
    * @param name the upstream's name, as authorization rules and metrics refer to it; not blank
    * @return a builder with every setting at its {@link Defaults default}
-   * @throws IllegalArgumentException if the name is blank
+   * @throws InvalidSettingException if the name is blank (setting {@code name})
    */
   public static Builder builder(String name) {
     return new Builder(name);
@@ -129,7 +129,8 @@ public final class Upstream {
     private Builder(String name) {
       Objects.requireNonNull(name, "name");
       if (name.isBlank()) {
-        throw new IllegalArgumentException("upstream name must not be blank");
+        throw new InvalidSettingException(
+            "name", name, "upstream name must not be blank", "must not be blank", null);
       }
       this.name = name;
     }
@@ -179,9 +180,10 @@ public final class Upstream {
      *
      * @param timeout a positive duration
      * @return this builder
+     * @throws InvalidSettingException if it is not positive (setting {@code connectTimeout})
      */
     public Builder connectTimeout(Duration timeout) {
-      this.connectTimeout = HealthCheck.requirePositive(timeout, "connectTimeout");
+      this.connectTimeout = InvalidSettingException.requirePositive(timeout, "connectTimeout");
       return this;
     }
 
@@ -190,9 +192,10 @@ public final class Upstream {
      *
      * @param timeout a positive duration
      * @return this builder
+     * @throws InvalidSettingException if it is not positive (setting {@code idleTimeout})
      */
     public Builder idleTimeout(Duration timeout) {
-      this.idleTimeout = HealthCheck.requirePositive(timeout, "idleTimeout");
+      this.idleTimeout = InvalidSettingException.requirePositive(timeout, "idleTimeout");
       return this;
     }
 
@@ -201,12 +204,10 @@ public final class Upstream {
      *
      * @param attempts at least 1
      * @return this builder
+     * @throws InvalidSettingException if it is below 1 (setting {@code connectAttempts})
      */
     public Builder connectAttempts(int attempts) {
-      if (attempts < 1) {
-        throw new IllegalArgumentException("connectAttempts must be at least 1 but was " + attempts);
-      }
-      this.connectAttempts = attempts;
+      this.connectAttempts = (int) InvalidSettingException.requireAtLeast(attempts, 1, "connectAttempts");
       return this;
     }
 
@@ -226,9 +227,10 @@ public final class Upstream {
      *
      * @param downTime a positive duration
      * @return this builder
+     * @throws InvalidSettingException if it is not positive (setting {@code passiveDownTime})
      */
     public Builder passiveDownTime(Duration downTime) {
-      this.passiveDownTime = HealthCheck.requirePositive(downTime, "passiveDownTime");
+      this.passiveDownTime = InvalidSettingException.requirePositive(downTime, "passiveDownTime");
       return this;
     }
 

@@ -57,4 +57,31 @@ class InvalidSettingExceptionTest {
     assertThat(new InvalidSettingException("s", null, "s is missing"))
         .isInstanceOf(IllegalArgumentException.class);
   }
+
+  @Test
+  void problemIsTheMessageWithoutTheSettingsName() {
+    InvalidSettingException e = InvalidSettingException.of("burst", 0, "must be at least 1 but was 0");
+
+    assertThat(e).hasMessage("burst must be at least 1 but was 0");
+    assertThat(e.setting()).isEqualTo("burst");
+    assertThat(e.value()).isEqualTo("0");
+    assertThat(e.problem()).isEqualTo("must be at least 1 but was 0");
+  }
+
+  @Test
+  void requireChecksKeepTheProblemApart() {
+    assertThatThrownBy(() -> InvalidSettingException.requirePositive(Duration.ZERO, "idleTimeout"))
+        .isInstanceOfSatisfying(InvalidSettingException.class,
+            e -> assertThat(e.problem()).isEqualTo("must be positive but was PT0S"));
+    assertThatThrownBy(() -> InvalidSettingException.requireNotNegative(-1, "ioThreads"))
+        .isInstanceOfSatisfying(InvalidSettingException.class,
+            e -> assertThat(e.problem()).isEqualTo("must not be negative but was -1"))
+        .hasMessage("ioThreads must not be negative but was -1");
+  }
+
+  @Test
+  void exceptionMadeFromAWholeMessageHasItAsItsProblem() {
+    assertThat(new InvalidSettingException("s", null, "s is missing").problem())
+        .isEqualTo("s is missing");
+  }
 }

@@ -13,9 +13,15 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import io.lb4j.api.Defaults;
 import io.lb4j.api.HealthCheck;
 import io.lb4j.api.Host;
+import io.lb4j.api.InvalidSettingException;
+import io.lb4j.api.Upstream;
+import io.lb4j.impl.ListenerConflictException;
+import io.lb4j.impl.LoadBalancer;
 import io.lb4j.impl.authorization.AllowList;
+import io.lb4j.impl.balancing.Strategies;
 import io.lb4j.ratelimit.ClientLimit;
 import io.lb4j.ratelimit.ClientLimits;
+import io.lb4j.ratelimit.redis.RedisRateLimiter;
 import io.lb4j.server.ServerConfig.RateLimitConfig;
 import io.lb4j.server.ServerConfig.RedisConfig;
 import io.lb4j.server.ServerConfig.Source;
@@ -42,6 +48,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.yaml.snakeyaml.error.Mark;
@@ -51,13 +58,15 @@ import org.yaml.snakeyaml.error.MarkedYAMLException;
  * Reads and checks a configuration file. Every problem becomes a {@link ConfigException} whose
  * message names the file and the field; the first problem found is the one reported.
  *
+ * <p>The reader checks the file's shape (fields, types, what is required) and hands every value
+ * to the library's own parsers and builders ({@link Host#parse}, {@link Upstream.Builder},
+ * {@link LoadBalancer.Builder}, {@link Strategies#named}, ...), which hold the rules; it names the
+ * field of a refused value from the exception's {@link InvalidSettingException#setting()} and
+ * other fields, never from its message.
+ *
  * <p>Stateless and thread-safe.
  */
 final class ConfigReader {
-
-  /** The strategy names a file may use, the first being the default. */
-  static final List<String> STRATEGIES =
-      List.of("least-connections", "round-robin", "power-of-two-choices");
 
   private static final YAMLMapper MAPPER =
       YAMLMapper.builder()
@@ -244,21 +253,24 @@ final class ConfigReader {
   // ---- checking, field by field
 
   private ServerConfig check(ConfigFile file) {
-    TlsConfig tls = file.tls() == null ? null : tls(file.tls());
-    List<UpstreamConfig> upstreams = upstreams(file.upstreams(), tls != null);
+    // The library's builder checks the values as LbServer will give them, and holds the defaults.
+    LoadBalancer.Builder lb = LoadBalancer.builder();
+    TlsConfig tls = file.tls() == null ? null : tls(file.tls(), lb);
+    List<UpstreamConfig> upstreams = upstreams(file.upstreams(), tls != null, lb);
     RateLimitConfig rateLimit =
         file.rateLimit() == null ? RateLimitConfig.NONE : rateLimit(file.rateLimit());
     InetSocketAddress admin = null;
     if (file.admin() != null) {
       admin = address(required(file.admin().listen(), "admin.listen"), "admin.listen");
     }
-    Duration drain = file.drainTimeout() == null
-        ? Defaults.DRAIN_TIMEOUT
-        : duration(file.drainTimeout(), "drainTimeout", true);
+    Duration drain = Defaults.DRAIN_TIMEOUT;
+    if (file.drainTimeout() != null) {
+      drain = duration(file.drainTimeout(), "drainTimeout", lb::drainTimeout);
+    }
     return new ServerConfig(source, tls, upstreams, rateLimit, admin, drain);
   }
 
-  private TlsConfig tls(ConfigFile.Tls t) {
+  private TlsConfig tls(ConfigFile.Tls t, LoadBalancer.Builder lb) {
     Path certificate = file(required(t.certificate(), "tls.certificate"), "tls.certificate");
     Path key = file(required(t.privateKey(), "tls.privateKey"), "tls.privateKey");
     Path ca = file(required(t.clientCa(), "tls.clientCa"), "tls.clientCa");
@@ -271,7 +283,7 @@ final class ConfigReader {
         try {
           PemTlsContextFactory.builder().protocols(List.of(protocol));
         } catch (TlsConfigException e) {
-          throw fail(path, withoutSetting(e), e);
+          throw fail(path, e.problem(), e);
         }
       }
       protocols = List.copyOf(t.protocols());
@@ -285,154 +297,151 @@ final class ConfigReader {
         try {
           TlsPolicy.ianaName(suite);
         } catch (TlsConfigException e) {
-          throw fail(path, withoutSetting(e), e);
+          throw fail(path, e.problem(), e);
         }
       }
       suites = List.copyOf(t.cipherSuites());
     }
     Duration handshake = t.handshakeTimeout() == null
         ? Defaults.HANDSHAKE_TIMEOUT
-        : duration(t.handshakeTimeout(), "tls.handshakeTimeout", false);
+        : duration(t.handshakeTimeout(), "tls.handshakeTimeout", lb::handshakeTimeout);
     return new TlsConfig(certificate, key, ca, protocols, suites, handshake);
   }
 
-  /** Drops the builder's own setting name from a TLS message, since the caller names the field. */
-  static String withoutSetting(TlsConfigException e) {
-    String message = e.getMessage();
-    String prefix = e.setting() + ": ";
-    return message.startsWith(prefix) ? message.substring(prefix.length()) : message;
-  }
-
-  private List<UpstreamConfig> upstreams(List<ConfigFile.UpstreamEntry> entries, boolean tls) {
+  private List<UpstreamConfig> upstreams(
+      List<ConfigFile.UpstreamEntry> entries, boolean tls, LoadBalancer.Builder lb) {
     if (entries == null || entries.isEmpty()) {
       throw fail("upstreams", "at least one upstream is needed", null);
     }
     List<UpstreamConfig> result = new ArrayList<>();
-    Map<String, Integer> names = new HashMap<>();
+    Map<String, UpstreamConfig> byName = new HashMap<>();
     for (int i = 0; i < entries.size(); i++) {
       String path = "upstreams[" + i + "]";
       ConfigFile.UpstreamEntry e = entries.get(i);
       if (e == null) {
         throw fail(path, "expected a mapping of settings", null);
       }
-      String name = required(e.name(), path + ".name");
-      if (name.isBlank()) {
-        throw fail(path + ".name", "must not be blank", null);
-      }
-      Integer before = names.putIfAbsent(name, i);
-      if (before != null) {
-        throw fail(path + ".name", "'" + name + "' is also the name of upstreams[" + before + "]", null);
-      }
-      String listenText = required(e.listen(), path + ".listen");
-      InetSocketAddress listen = address(listenText, path + ".listen");
-      String serverName = null;
-      if (e.serverName() != null) {
-        if (e.serverName().isBlank()) {
-          throw fail(path + ".serverName", "must not be blank", null);
+      UpstreamConfig u = upstream(e, i, tls);
+      try {
+        lb.upstream(u.toUpstream(null), u.listen(), u.serverName());
+      } catch (ListenerConflictException c) {
+        throw conflict(u, byName.get(c.sharedWith()), c);
+      } catch (InvalidSettingException x) {
+        UpstreamConfig before = byName.get(u.name());
+        if (x.setting().equals("upstream") && before != null) {
+          throw fail(path + ".name", "'" + u.name() + "' is also the name of " + before.path(), x);
         }
-        if (!tls) {
-          throw fail(path + ".serverName",
-              "routing by server name (SNI) needs tls, which is not configured", null);
-        }
-        serverName = e.serverName().strip().toLowerCase(Locale.ROOT);
+        throw fail(path + "." + x.setting(), x.problem(), x);
       }
-      String strategy = e.strategy() == null ? STRATEGIES.get(0) : e.strategy().strip();
-      if (!STRATEGIES.contains(strategy)) {
-        throw fail(path + ".strategy", "'" + e.strategy() + "' is not a strategy (use "
-            + String.join(", ", STRATEGIES) + ")", null);
-      }
-      List<String> hostTexts = required(e.hosts(), path + ".hosts");
-      List<Host> hosts = new ArrayList<>();
-      for (int h = 0; h < hostTexts.size(); h++) {
-        String hostPath = path + ".hosts[" + h + "]";
-        try {
-          hosts.add(Host.parse(required(hostTexts.get(h), hostPath)));
-        } catch (IllegalArgumentException ex) {
-          throw fail(hostPath, ex.getMessage(), ex);
-        }
-      }
-      Duration connect = e.connectTimeout() == null
-          ? Defaults.CONNECT_TIMEOUT
-          : duration(e.connectTimeout(), path + ".connectTimeout", false);
-      Duration idle = e.idleTimeout() == null
-          ? Defaults.IDLE_TIMEOUT
-          : duration(e.idleTimeout(), path + ".idleTimeout", false);
-      int attempts = Defaults.CONNECT_ATTEMPTS;
-      if (e.connectAttempts() != null) {
-        attempts = e.connectAttempts();
-        if (attempts < 1) {
-          throw fail(path + ".connectAttempts", "must be at least 1 but was " + attempts, null);
-        }
-      }
-      Duration passive = e.passiveDownTime() == null
-          ? Defaults.PASSIVE_DOWN_TIME
-          : duration(e.passiveDownTime(), path + ".passiveDownTime", false);
-      HealthCheck check = e.healthCheck() == null ? null : healthCheck(e.healthCheck(), path + ".healthCheck");
-      List<String> allow = e.allow() == null ? List.of() : e.allow();
-      if (e.allow() != null && !tls) {
-        throw fail(path + ".allow",
-            "needs tls: without it clients have no certificate to be recognised by", null);
-      }
-      for (int a = 0; a < allow.size(); a++) {
-        String allowPath = path + ".allow[" + a + "]";
-        try {
-          AllowList.builder().allow(name, required(allow.get(a), allowPath));
-        } catch (IllegalArgumentException ex) {
-          throw fail(allowPath, ex.getMessage(), ex);
-        }
-      }
-      result.add(new UpstreamConfig(i, name, listen, listenText.strip(), serverName, strategy,
-          hosts, connect, idle, attempts, passive, check, allow));
+      byName.put(u.name(), u);
+      result.add(u);
     }
-    checkSharedListeners(result);
     return result;
   }
 
-  /**
-   * Upstreams on one listener must be told apart by server name, as the load balancer needs. Port
-   * 0 asks for a fresh port for each upstream, so those never share.
-   */
-  private void checkSharedListeners(List<UpstreamConfig> upstreams) {
-    Map<InetSocketAddress, UpstreamConfig> fallback = new HashMap<>();
-    Map<InetSocketAddress, Map<String, UpstreamConfig>> named = new HashMap<>();
-    for (UpstreamConfig u : upstreams) {
-      if (u.listen().getPort() == 0) {
-        continue;
+  private UpstreamConfig upstream(ConfigFile.UpstreamEntry e, int index, boolean tls) {
+    String path = "upstreams[" + index + "]";
+    String name = required(e.name(), path + ".name");
+    Upstream.Builder b;
+    try {
+      b = Upstream.builder(name);
+    } catch (InvalidSettingException x) {
+      throw fail(path + ".name", x.problem(), x);
+    }
+    String listenText = required(e.listen(), path + ".listen");
+    InetSocketAddress listen = address(listenText, path + ".listen");
+    String serverName = null;
+    if (e.serverName() != null) {
+      if (e.serverName().isBlank()) {
+        throw fail(path + ".serverName", "must not be blank", null);
       }
-      if (u.serverName() == null) {
-        UpstreamConfig other = fallback.putIfAbsent(u.listen(), u);
-        if (other != null) {
-          throw fail(u.path() + ".listen", u.listenText() + " is also the listener of "
-              + other.path() + " and neither has a serverName to tell them apart", null);
-        }
-      } else {
-        UpstreamConfig other = named.computeIfAbsent(u.listen(), k -> new LinkedHashMap<>())
-            .putIfAbsent(u.serverName(), u);
-        if (other != null) {
-          throw fail(u.path() + ".serverName", "'" + u.serverName() + "' is also the serverName of "
-              + other.path() + " on listener " + u.listenText(), null);
-        }
+      if (!tls) {
+        throw fail(path + ".serverName",
+            "routing by server name (SNI) needs tls, which is not configured", null);
+      }
+      serverName = e.serverName().strip().toLowerCase(Locale.ROOT);
+    }
+    String strategy = e.strategy() == null ? Strategies.names().get(0) : e.strategy().strip();
+    try {
+      Strategies.named(strategy);
+    } catch (InvalidSettingException x) {
+      throw fail(path + ".strategy", x.getMessage(), x);
+    }
+    List<String> hostTexts = required(e.hosts(), path + ".hosts");
+    List<Host> hosts = new ArrayList<>();
+    for (int h = 0; h < hostTexts.size(); h++) {
+      String hostPath = path + ".hosts[" + h + "]";
+      try {
+        hosts.add(Host.parse(required(hostTexts.get(h), hostPath)));
+      } catch (InvalidSettingException x) {
+        throw fail(hostPath, x.getMessage(), x);
       }
     }
+    b.hosts(hosts);
+    if (e.connectTimeout() != null) {
+      duration(e.connectTimeout(), path + ".connectTimeout", b::connectTimeout);
+    }
+    if (e.idleTimeout() != null) {
+      duration(e.idleTimeout(), path + ".idleTimeout", b::idleTimeout);
+    }
+    if (e.connectAttempts() != null) {
+      try {
+        b.connectAttempts(e.connectAttempts());
+      } catch (InvalidSettingException x) {
+        throw fail(path + "." + x.setting(), x.problem(), x);
+      }
+    }
+    if (e.passiveDownTime() != null) {
+      duration(e.passiveDownTime(), path + ".passiveDownTime", b::passiveDownTime);
+    }
+    HealthCheck check = e.healthCheck() == null ? null : healthCheck(e.healthCheck(), path + ".healthCheck");
+    List<String> allow = e.allow() == null ? List.of() : e.allow();
+    if (e.allow() != null && !tls) {
+      throw fail(path + ".allow",
+          "needs tls: without it clients have no certificate to be recognised by", null);
+    }
+    for (int a = 0; a < allow.size(); a++) {
+      String allowPath = path + ".allow[" + a + "]";
+      try {
+        AllowList.builder().allow(name, required(allow.get(a), allowPath));
+      } catch (IllegalArgumentException ex) {
+        throw fail(allowPath, ex.getMessage(), ex);
+      }
+    }
+    // What the file leaves out, the built upstream has at the library's defaults.
+    Upstream built = b.build();
+    return new UpstreamConfig(index, name, listen, listenText.strip(), serverName, strategy,
+        hosts, built.connectTimeout(), built.idleTimeout(), built.connectAttempts(),
+        built.passiveDownTime(), check, allow);
+  }
+
+  /** Says which earlier upstream {@code u} cannot share its listener with, in the file's terms. */
+  private ConfigException conflict(
+      UpstreamConfig u, UpstreamConfig other, ListenerConflictException c) {
+    if (c.serverName() == null) {
+      return fail(u.path() + ".listen", u.listenText() + " is also the listener of "
+          + other.path() + " and neither has a serverName to tell them apart", c);
+    }
+    return fail(u.path() + ".serverName", "'" + c.serverName() + "' is also the serverName of "
+        + other.path() + " on listener " + u.listenText(), c);
   }
 
   private HealthCheck healthCheck(ConfigFile.HealthCheck h, String path) {
     HealthCheck defaults = HealthCheck.defaults();
-    Duration interval = h.interval() == null
-        ? defaults.interval()
-        : duration(h.interval(), path + ".interval", false);
-    Duration timeout = h.timeout() == null
-        ? defaults.timeout()
-        : duration(h.timeout(), path + ".timeout", false);
-    int rise = h.rise() == null ? defaults.rise() : h.rise();
-    int fall = h.fall() == null ? defaults.fall() : h.fall();
-    if (rise < 1) {
-      throw fail(path + ".rise", "must be at least 1 but was " + rise, null);
+    Duration interval = h.interval() == null ? defaults.interval() : duration(h.interval(), path + ".interval");
+    Duration timeout = h.timeout() == null ? defaults.timeout() : duration(h.timeout(), path + ".timeout");
+    try {
+      return HealthCheck.of(interval, timeout,
+          h.rise() == null ? defaults.rise() : h.rise(),
+          h.fall() == null ? defaults.fall() : h.fall());
+    } catch (InvalidSettingException x) {
+      String field = path + "." + x.setting();
+      switch (x.setting()) {
+        case "interval" -> throw notPositive(field, h.interval(), x);
+        case "timeout" -> throw notPositive(field, h.timeout(), x);
+        default -> throw fail(field, x.problem(), x);
+      }
     }
-    if (fall < 1) {
-      throw fail(path + ".fall", "must be at least 1 but was " + fall, null);
-    }
-    return HealthCheck.of(interval, timeout, rise, fall);
   }
 
   private RateLimitConfig rateLimit(ConfigFile.RateLimit r) {
@@ -461,14 +470,12 @@ final class ConfigReader {
       }
       Duration timeout = r.redis().commandTimeout() == null
           ? null
-          : duration(r.redis().commandTimeout(), "rateLimit.redis.commandTimeout", false);
+          : duration(r.redis().commandTimeout(), "rateLimit.redis.commandTimeout",
+              RedisRateLimiter.builder()::commandTimeout);
       redis = new RedisConfig(uri, r.redis().failOpen(), prefix, timeout);
     }
     return new RateLimitConfig(new ClientLimits(defaults, overrides), redis);
   }
-
-  private static final List<String> LIMIT_FIELDS =
-      List.of("connectionsPerSecond", "burst", "maxConcurrent");
 
   private ClientLimit limit(ConfigFile.Limit l, String path) {
     double rate = l.connectionsPerSecond() == null ? 0 : l.connectionsPerSecond();
@@ -479,16 +486,26 @@ final class ConfigReader {
     }
     try {
       return new ClientLimit(rate, burst, max);
+    } catch (InvalidSettingException e) {
+      // ClientLimit names its settings as the file does: connectionsPerSecond, burst, maxConcurrent.
+      throw fail(path + "." + e.setting(), e.problem(), e);
     } catch (IllegalArgumentException e) {
-      // ClientLimit's messages start with the field they are about.
-      String message = e.getMessage();
-      for (String field : LIMIT_FIELDS) {
-        if (message.startsWith(field + " ")) {
-          throw fail(path + "." + field, message.substring(field.length() + 1), e);
-        }
-      }
-      throw fail(path, message, e);
+      throw fail(path + "." + legacyLimitField(e), legacyLimitProblem(e), e);
     }
+  }
+
+  // ---- until ClientLimit throws InvalidSettingException (issue 13); then delete these two.
+
+  private static final List<String> LIMIT_FIELDS =
+      List.of("connectionsPerSecond", "burst", "maxConcurrent");
+
+  private static String legacyLimitField(IllegalArgumentException e) {
+    return LIMIT_FIELDS.stream().filter(f -> e.getMessage().startsWith(f + " ")).findFirst()
+        .orElseThrow(() -> e);
+  }
+
+  private static String legacyLimitProblem(IllegalArgumentException e) {
+    return e.getMessage().substring(legacyLimitField(e).length() + 1);
   }
 
   // ---- leaves
@@ -506,17 +523,31 @@ final class ConfigReader {
     }
   }
 
-  private Duration duration(String text, String path, boolean zeroAllowed) {
-    Duration d;
+  /** Parses a duration as the file writes it; a file cannot write a negative one. */
+  private Duration duration(String text, String path) {
     try {
-      d = Durations.parse(text);
+      return Durations.parse(text);
     } catch (IllegalArgumentException e) {
       throw fail(path, e.getMessage(), e);
     }
-    if (!zeroAllowed && d.isZero()) {
-      throw fail(path, "must be more than 0 but was '" + text + "'", null);
+  }
+
+  /**
+   * Parses a duration and hands it to the library's setter, which holds the rule of its range.
+   * A file cannot write a negative duration, so what a setter refuses is a zero it needs positive.
+   */
+  private Duration duration(String text, String path, Consumer<Duration> setter) {
+    Duration d = duration(text, path);
+    try {
+      setter.accept(d);
+    } catch (IllegalArgumentException e) {
+      throw notPositive(path, text, e);
     }
     return d;
+  }
+
+  private ConfigException notPositive(String path, String text, IllegalArgumentException cause) {
+    return fail(path, "must be more than 0 but was '" + text + "'", cause);
   }
 
   private Path file(String text, String path) {
@@ -530,36 +561,13 @@ final class ConfigReader {
     }
   }
 
-  /**
-   * Parses a listen address, {@code host:port}, where port 0 means any free port. The name is
-   * resolved now: a listener binds an address, not a name.
-   */
+  /** Parses a listen address with the library's parser: host:port, port 0 for any free port. */
   private InetSocketAddress address(String text, String path) {
-    String t = text.strip();
-    int colon = t.lastIndexOf(':');
-    if (colon <= 0 || colon == t.length() - 1) {
-      throw fail(path, "'" + text + "' is not host:port", null);
-    }
-    String name = t.substring(0, colon);
-    if (name.startsWith("[") && name.endsWith("]")) {
-      name = name.substring(1, name.length() - 1);
-    } else if (name.indexOf(':') >= 0) {
-      throw fail(path, "'" + text + "': write an IPv6 address in brackets, as [::1]:9443", null);
-    }
-    int port;
     try {
-      port = Integer.parseInt(t.substring(colon + 1));
-    } catch (NumberFormatException e) {
-      throw fail(path, "'" + text + "' does not end in a port number", null);
+      return Host.parseListenAddress(text);
+    } catch (InvalidSettingException e) {
+      throw fail(path, e.getMessage(), e);
     }
-    if (port < 0 || port > 65535) {
-      throw fail(path, "port must be from 0 to 65535 but was " + port, null);
-    }
-    InetSocketAddress address = new InetSocketAddress(name, port);
-    if (address.isUnresolved()) {
-      throw fail(path, "'" + name + "' does not resolve to an address", null);
-    }
-    return address;
   }
 
   private ConfigException fail(String path, String problem, Throwable cause) {

@@ -3,6 +3,7 @@ package io.lb4j.server;
 import io.lb4j.api.BalancingStrategy;
 import io.lb4j.api.Host;
 import io.lb4j.api.RateLimiter;
+import io.lb4j.impl.ListenerBindException;
 import io.lb4j.impl.LoadBalancer;
 import io.lb4j.impl.authorization.AllowList;
 import io.lb4j.impl.balancing.Strategies;
@@ -195,7 +196,7 @@ final class LbServer implements AutoCloseable {
       }
       return b.build();
     } catch (TlsConfigException e) {
-      throw new ConfigException(label, tlsField(e.setting()), ConfigReader.withoutSetting(e), e);
+      throw new ConfigException(label, tlsField(e.setting()), e.problem(), e);
     }
   }
 
@@ -243,26 +244,22 @@ final class LbServer implements AutoCloseable {
   private void start(LoadBalancer loadBalancer) {
     try {
       loadBalancer.start();
-    } catch (IllegalStateException e) {
-      // The message names the address that failed; find the upstream that listens there.
-      String field = null;
-      for (UpstreamConfig u : started.upstreams()) {
-        String address = u.listen().getHostString() + ":" + u.listen().getPort();
-        if (String.valueOf(e.getMessage()).contains("listen on " + address + ":")) {
-          field = u.path() + ".listen";
-          break;
-        }
-      }
+    } catch (ListenerBindException e) {
+      // The first upstream of the listener is the one whose listen field the file gave first.
+      String first = e.upstreams().get(0);
+      String field = started.upstreams().stream().filter(u -> u.name().equals(first))
+          .map(u -> u.path() + ".listen").findFirst().orElse("upstreams");
       throw new ConfigException(started.source().label(), field, e.getMessage(), e);
     }
   }
 
+  /**
+   * Returns a new instance of the strategy the file names; the reader checked the name.
+   *
+   * @throws io.lb4j.api.InvalidSettingException if there is no strategy of that name
+   */
   static BalancingStrategy strategy(String name) {
-    return switch (name) {
-      case "round-robin" -> Strategies.roundRobin();
-      case "power-of-two-choices" -> Strategies.powerOfTwoChoices();
-      default -> Strategies.leastConnections();
-    };
+    return Strategies.named(name);
   }
 
   private static AllowList allowList(List<UpstreamConfig> upstreams) {

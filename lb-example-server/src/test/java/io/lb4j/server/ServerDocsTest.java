@@ -6,6 +6,7 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import io.lb4j.api.CloseReason;
 import io.lb4j.api.Defaults;
 import io.lb4j.api.RefusalReason;
+import io.lb4j.impl.balancing.Strategies;
 import io.lb4j.ratelimit.redis.RedisRateLimiter;
 import java.io.IOException;
 import java.lang.reflect.ParameterizedType;
@@ -78,7 +79,7 @@ class ServerDocsTest {
         assertThat(row(field)).as(field).endsWith("| `" + Durations.format(value) + "` |"));
     assertThat(row("connectAttempts")).endsWith("| `" + Defaults.CONNECT_ATTEMPTS + "` |");
     assertThat(row("keyPrefix")).endsWith("| `" + RedisRateLimiter.DEFAULT_KEY_PREFIX + "` |");
-    assertThat(row("strategy")).endsWith("| `" + ConfigReader.STRATEGIES.get(0) + "` |");
+    assertThat(row("strategy")).endsWith("| `" + Strategies.names().get(0) + "` |");
     assertThat(docs).contains("Default `" + Durations.format(Defaults.DRAIN_TIMEOUT) + "`.");
   }
 

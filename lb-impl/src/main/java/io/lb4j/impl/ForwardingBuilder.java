@@ -3,6 +3,7 @@ package io.lb4j.impl;
 import io.lb4j.api.Authorizer;
 import io.lb4j.api.ConnectionListener;
 import io.lb4j.api.Defaults;
+import io.lb4j.api.InvalidSettingException;
 import io.lb4j.api.RateLimiter;
 import io.lb4j.api.TlsContextFactory;
 import java.net.InetSocketAddress;
@@ -14,7 +15,8 @@ import java.util.function.LongSupplier;
 /**
  * The settings that {@link LoadBalancer.Builder} and {@link Forwarder.Builder} share. Each setter
  * checks its argument at once. A builder may build several times; each built object gets its own
- * copy of the settings, and building does not change the builder. Not thread-safe.
+ * copy of the settings, and building does not change the builder. A bad value is refused with an
+ * {@link InvalidSettingException} naming the setter. Not thread-safe.
  *
  * @param <B> the concrete builder, returned by every setter
  */
@@ -55,9 +57,10 @@ public abstract class ForwardingBuilder<B extends ForwardingBuilder<B>> {
    *
    * @param timeout a positive duration; default {@link Defaults#HANDSHAKE_TIMEOUT}
    * @return this builder
+   * @throws InvalidSettingException if it is not positive (setting {@code handshakeTimeout})
    */
   public B handshakeTimeout(Duration timeout) {
-    this.handshakeTimeout = positive(timeout, "handshakeTimeout");
+    this.handshakeTimeout = InvalidSettingException.requirePositive(timeout, "handshakeTimeout");
     return self();
   }
 
@@ -103,13 +106,10 @@ public abstract class ForwardingBuilder<B extends ForwardingBuilder<B>> {
    *
    * @param timeout zero or positive; default {@link Defaults#DRAIN_TIMEOUT}
    * @return this builder
+   * @throws InvalidSettingException if it is negative (setting {@code drainTimeout})
    */
   public B drainTimeout(Duration timeout) {
-    Objects.requireNonNull(timeout, "drainTimeout");
-    if (timeout.isNegative()) {
-      throw new IllegalArgumentException("drainTimeout must not be negative but was " + timeout);
-    }
-    this.drainTimeout = timeout;
+    this.drainTimeout = InvalidSettingException.requireNotNegative(timeout, "drainTimeout");
     return self();
   }
 
@@ -118,12 +118,10 @@ public abstract class ForwardingBuilder<B extends ForwardingBuilder<B>> {
    *
    * @param threads zero or positive
    * @return this builder
+   * @throws InvalidSettingException if it is negative (setting {@code ioThreads})
    */
   public B ioThreads(int threads) {
-    if (threads < 0) {
-      throw new IllegalArgumentException("ioThreads must not be negative but was " + threads);
-    }
-    this.ioThreads = threads;
+    this.ioThreads = (int) InvalidSettingException.requireNotNegative(threads, "ioThreads");
     return self();
   }
 
@@ -146,9 +144,10 @@ public abstract class ForwardingBuilder<B extends ForwardingBuilder<B>> {
    *
    * @param timeout a positive duration; default {@link Defaults#DNS_QUERY_TIMEOUT}
    * @return this builder
+   * @throws InvalidSettingException if it is not positive (setting {@code dnsQueryTimeout})
    */
   public B dnsQueryTimeout(Duration timeout) {
-    this.dnsQueryTimeout = positive(timeout, "dnsQueryTimeout");
+    this.dnsQueryTimeout = InvalidSettingException.requirePositive(timeout, "dnsQueryTimeout");
     return self();
   }
 
@@ -160,15 +159,15 @@ public abstract class ForwardingBuilder<B extends ForwardingBuilder<B>> {
    * @param servers IP addresses and ports of DNS servers, none unresolved; an empty list (the
    *     default) means the system's servers
    * @return this builder
-   * @throws IllegalArgumentException if a server's address is unresolved or its port is 0
+   * @throws InvalidSettingException if a server's address is unresolved or its port is 0
    */
   public B nameServers(List<InetSocketAddress> servers) {
     Objects.requireNonNull(servers, "nameServers");
     for (InetSocketAddress server : servers) {
       Objects.requireNonNull(server, "nameServers must not contain null");
       if (server.isUnresolved() || server.getPort() == 0) {
-        throw new IllegalArgumentException(
-            "nameServers must be IP addresses with a port but was " + server);
+        throw InvalidSettingException.of(
+            "nameServers", server, "must be IP addresses with a port but was " + server);
       }
     }
     this.nameServers = List.copyOf(servers);
@@ -196,13 +195,5 @@ public abstract class ForwardingBuilder<B extends ForwardingBuilder<B>> {
     return new Settings(
         tls, handshakeTimeout, authorizer, rateLimiter, heard, drainTimeout, threads, nanoClock,
         dnsQueryTimeout, nameServers);
-  }
-
-  static Duration positive(Duration value, String name) {
-    Objects.requireNonNull(value, name);
-    if (value.isNegative() || value.isZero()) {
-      throw new IllegalArgumentException(name + " must be positive but was " + value);
-    }
-    return value;
   }
 }

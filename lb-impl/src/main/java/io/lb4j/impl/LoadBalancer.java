@@ -1,6 +1,7 @@
 package io.lb4j.impl;
 
 import io.lb4j.api.Authorizer;
+import io.lb4j.api.InvalidSettingException;
 import io.lb4j.api.RateLimiter;
 import io.lb4j.api.Upstream;
 import io.lb4j.impl.balancing.HostStatus;
@@ -109,9 +110,10 @@ public final class LoadBalancer implements AutoCloseable {
    * Binds every listener and starts the health checks.
    *
    * @return this load balancer
-   * @throws IllegalStateException if it was started before, if it was closed (even before it
-   *     started: a closed load balancer stays closed), or if a listener cannot bind (the message
-   *     names the address and the cause; then nothing stays bound and it is closed)
+   * @throws ListenerBindException if a listener cannot bind, with the address and the upstreams
+   *     it was to serve; then nothing stays bound and it is closed
+   * @throws IllegalStateException if it was started before, or if it was closed (even before it
+   *     started: a closed load balancer stays closed)
    */
   public LoadBalancer start() {
     synchronized (transitions) {
@@ -127,7 +129,7 @@ public final class LoadBalancer implements AutoCloseable {
       Map<String, Channel> bound = new LinkedHashMap<>();
       try {
         for (Listener listener : listeners) {
-          Channel channel = bind(group, core, listener.address(), listener.route());
+          Channel channel = bind(group, core, listener);
           listener.upstreams().forEach(name -> bound.put(name, channel));
         }
       } catch (RuntimeException e) {
@@ -149,8 +151,8 @@ public final class LoadBalancer implements AutoCloseable {
     }
   }
 
-  private Channel bind(
-      EventLoopGroup group, ForwardingCore core, InetSocketAddress address, Route route) {
+  private Channel bind(EventLoopGroup group, ForwardingCore core, Listener listener) {
+    Route route = listener.route();
     ServerBootstrap bootstrap =
         new ServerBootstrap()
             .group(group)
@@ -166,12 +168,9 @@ public final class LoadBalancer implements AutoCloseable {
                   }
                 });
     try {
-      return bootstrap.bind(address).syncUninterruptibly().channel();
+      return bootstrap.bind(listener.address()).syncUninterruptibly().channel();
     } catch (Exception e) {
-      throw new IllegalStateException(
-          "cannot listen on " + address.getHostString() + ":" + address.getPort() + ": "
-              + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()),
-          e);
+      throw new ListenerBindException(listener.address(), listener.upstreams(), e);
     }
   }
 
@@ -302,12 +301,21 @@ public final class LoadBalancer implements AutoCloseable {
   /** One listening address and the upstreams it serves. */
   private record Listener(InetSocketAddress address, Route route, List<String> upstreams) {}
 
-  /** Builds a {@link LoadBalancer}. Not thread-safe. */
+  /**
+   * Builds a {@link LoadBalancer}. Each call checks its arguments at once and refuses a bad one
+   * with an {@link InvalidSettingException}; the rules of a shared listener are checked as each
+   * upstream is added, so the upstream named by a {@link ListenerConflictException} is the later
+   * of the two. Not thread-safe.
+   */
   public static final class Builder extends ForwardingBuilder<Builder> {
 
     private final Map<String, Upstream> upstreams = new LinkedHashMap<>();
     private final Map<String, InetSocketAddress> listenOf = new HashMap<>();
     private final Map<String, String> serverNameOf = new HashMap<>();
+    /** Per shared address: the upstream without a server name, if any. */
+    private final Map<InetSocketAddress, String> fallbackOn = new HashMap<>();
+    /** Per shared address: the upstream of each server name. */
+    private final Map<InetSocketAddress, Map<String, String>> namedOn = new HashMap<>();
 
     private Builder() {}
 
@@ -317,6 +325,7 @@ public final class LoadBalancer implements AutoCloseable {
      * @param upstream the upstream; its name must be unique in this load balancer
      * @param listen the address to listen on; port 0 picks a free port
      * @return this builder
+     * @throws InvalidSettingException as {@link #upstream(Upstream, InetSocketAddress, String)}
      */
     public Builder upstream(Upstream upstream, InetSocketAddress listen) {
       return upstream(upstream, listen, null);
@@ -326,38 +335,66 @@ public final class LoadBalancer implements AutoCloseable {
      * Serves {@code upstream} on a listener that it may share with other upstreams: a client whose
      * TLS handshake names {@code serverName} (SNI) is routed to it. On a shared listener, at most
      * one upstream may have no server name; it takes clients that send none or an unknown one.
+     * Upstreams listening on port 0 never share: each gets a free port of its own.
      *
      * @param upstream the upstream; its name must be unique in this load balancer
      * @param listen the address to listen on
-     * @param serverName the SNI host name that selects this upstream, or null
+     * @param serverName the SNI host name that selects this upstream, or null; compared without
+     *     regard to case
      * @return this builder
+     * @throws NullPointerException if {@code upstream} or {@code listen} is null
+     * @throws InvalidSettingException if an upstream of that name was added before (setting
+     *     {@code upstream}) or {@code serverName} is blank (setting {@code serverName})
+     * @throws ListenerConflictException if another upstream on {@code listen} has no server name
+     *     either, or the same one
      */
     public Builder upstream(Upstream upstream, InetSocketAddress listen, String serverName) {
       Objects.requireNonNull(upstream, "upstream");
       Objects.requireNonNull(listen, "listen");
-      if (upstreams.containsKey(upstream.name())) {
-        throw new IllegalArgumentException("upstream '" + upstream.name() + "' is added twice");
+      String name = upstream.name();
+      if (upstreams.containsKey(name)) {
+        throw new InvalidSettingException(
+            "upstream", name, "upstream '" + name + "' is added twice");
       }
       if (serverName != null && serverName.isBlank()) {
-        throw new IllegalArgumentException("serverName must not be blank");
+        throw InvalidSettingException.of("serverName", serverName, "must not be blank");
       }
-      upstreams.put(upstream.name(), upstream);
-      listenOf.put(upstream.name(), listen);
-      if (serverName != null) {
-        serverNameOf.put(upstream.name(), serverName.toLowerCase(Locale.ROOT));
+      String sni = serverName == null ? null : serverName.toLowerCase(Locale.ROOT);
+      if (listen.getPort() != 0) {
+        claim(listen, name, sni);
+      }
+      upstreams.put(name, upstream);
+      listenOf.put(name, listen);
+      if (sni != null) {
+        serverNameOf.put(name, sni);
       }
       return this;
+    }
+
+    /** Takes the fallback or a server name of a shared listener for {@code name}, or fails. */
+    private void claim(InetSocketAddress listen, String name, String sni) {
+      if (sni == null) {
+        String other = fallbackOn.putIfAbsent(listen, name);
+        if (other != null) {
+          throw new ListenerConflictException(listen, name, other, null);
+        }
+      } else {
+        String other = namedOn.computeIfAbsent(listen, k -> new HashMap<>()).putIfAbsent(sni, name);
+        if (other != null) {
+          throw new ListenerConflictException(listen, name, other, sni);
+        }
+      }
     }
 
     /**
      * Returns the load balancer, not yet started.
      *
-     * @throws IllegalArgumentException if no upstream was added, or the routes of a shared
-     *     listener are ambiguous or need TLS that is not configured
+     * @throws InvalidSettingException if no upstream was added (setting {@code upstreams}), or a
+     *     listener routes by server name without TLS (setting {@code tls})
      */
     public LoadBalancer build() {
       if (upstreams.isEmpty()) {
-        throw new IllegalArgumentException("at least one upstream is needed");
+        throw new InvalidSettingException("upstreams", null, "at least one upstream is needed");
       }
       listeners();
       return new LoadBalancer(this);
@@ -365,7 +402,7 @@ public final class LoadBalancer implements AutoCloseable {
 
     List<Listener> listeners() {
       // Upstreams that name the same address share a listener; port 0 asks for a fresh port each
-      // time, so such upstreams never share.
+      // time, so such upstreams never share. upstream() refused the ambiguous ones.
       Map<Object, List<String>> byListener = new LinkedHashMap<>();
       for (String name : upstreams.keySet()) {
         InetSocketAddress address = listenOf.get(name);
@@ -380,20 +417,14 @@ public final class LoadBalancer implements AutoCloseable {
         for (String name : names) {
           String sni = serverNameOf.get(name);
           if (sni == null) {
-            if (fallback != null) {
-              throw new IllegalArgumentException(
-                  "upstreams '" + fallback + "' and '" + name + "' share listener " + address
-                      + " and neither has a serverName to tell them apart");
-            }
             fallback = name;
-          } else if (named.put(sni, name) != null) {
-            throw new IllegalArgumentException(
-                "serverName '" + sni + "' is used twice on listener " + address);
+          } else {
+            named.put(sni, name);
           }
         }
         if (!named.isEmpty() && tls == null) {
-          throw new IllegalArgumentException(
-              "listener " + address + " routes by serverName, which needs tls");
+          throw new InvalidSettingException(
+              "tls", null, "listener " + address + " routes by serverName, which needs tls");
         }
         listeners.add(new Listener(address, new Route(fallback, named), List.copyOf(names)));
       }

@@ -6,36 +6,74 @@ import java.util.Objects;
  * A TLS setting or file that cannot be used. The message is one line that names the setting as the
  * builder spells it and, for a file, its path, for example
  * {@code "privateKey: /etc/lb4j/server.key: no private key found"}; it is fit to show a user as is.
+ * {@link #setting()} and {@link #problem()} give the same apart, for a program that names the
+ * setting its own way (the reference server writes {@code lb.yaml: tls.privateKey: } and the
+ * problem).
+ *
+ * <p>Not an {@link IllegalArgumentException} (nor an {@link io.lb4j.api.InvalidSettingException}):
+ * it mostly reports what files hold, read at {@code build()} or at a {@link
+ * PemTlsContextFactory#reload()} that takes no argument at all, and callers that catch
+ * {@code IllegalArgumentException} around TLS code (the PEM parser does, for malformed DER) must
+ * not catch it.
  *
  * <p>Thrown by {@link PemTlsContextFactory.Builder} and {@link PemTlsContextFactory#reload()}.
+ * Immutable.
  */
 public final class TlsConfigException extends RuntimeException {
 
   private static final long serialVersionUID = 1L;
 
   private final String setting;
+  private final String problem;
 
   /**
-   * Creates an exception about one setting.
+   * Creates an exception about one setting from its whole message.
    *
    * @param setting the builder setting at fault, for example {@code "cipherSuites"}
-   * @param message the one-line message, starting with the setting
+   * @param message the one-line message, starting with the setting and a colon; what follows is
+   *     the {@link #problem()} (the whole message when it does not start so)
    */
   public TlsConfigException(String setting, String message) {
-    super(message);
-    this.setting = Objects.requireNonNull(setting, "setting");
+    this(setting, message, (Throwable) null);
   }
 
   /**
-   * Creates an exception about one setting, caused by another failure.
+   * Creates an exception about one setting from its whole message, caused by another failure.
    *
    * @param setting the builder setting at fault, for example {@code "privateKey"}
-   * @param message the one-line message, starting with the setting
+   * @param message the one-line message, starting with the setting and a colon
    * @param cause what went wrong underneath
    */
   public TlsConfigException(String setting, String message, Throwable cause) {
+    this(setting, message, withoutSetting(setting, message), cause);
+  }
+
+  private TlsConfigException(String setting, String message, String problem, Throwable cause) {
     super(message, cause);
     this.setting = Objects.requireNonNull(setting, "setting");
+    this.problem = Objects.requireNonNull(problem, "problem");
+  }
+
+  /**
+   * The problem part of a message made in this class's documented format, taken apart here, where
+   * the format is defined, and only for messages made whole; {@link #of} needs no taking apart.
+   */
+  private static String withoutSetting(String setting, String message) {
+    String prefix = setting + ": ";
+    return message.startsWith(prefix) ? message.substring(prefix.length()) : message;
+  }
+
+  /**
+   * Returns an exception whose message is {@code setting + ": " + problem}.
+   *
+   * @param setting the builder setting at fault, for example {@code "privateKey"}
+   * @param problem what is wrong, without the setting, for example
+   *     {@code "/etc/lb4j/server.key: no private key found"}
+   * @param cause what went wrong underneath, or null
+   * @return the exception, to throw
+   */
+  public static TlsConfigException of(String setting, String problem, Throwable cause) {
+    return new TlsConfigException(setting, setting + ": " + problem, problem, cause);
   }
 
   /**
@@ -44,5 +82,15 @@ public final class TlsConfigException extends RuntimeException {
    */
   public String setting() {
     return setting;
+  }
+
+  /**
+   * Returns what is wrong without the setting in front, for example
+   * {@code "/etc/lb4j/server.key: no private key found"}.
+   *
+   * @return the problem, never null
+   */
+  public String problem() {
+    return problem;
   }
 }

@@ -1,7 +1,12 @@
 package io.lb4j.impl.balancing;
 
 import io.lb4j.api.BalancingStrategy;
+import io.lb4j.api.InvalidSettingException;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.function.Supplier;
 import java.util.random.RandomGenerator;
 
 /**
@@ -14,6 +19,9 @@ import java.util.random.RandomGenerator;
  *     .build();
  * }</pre>
  *
+ * <p>A configuration names them with {@link #named(String)}: {@code least-connections},
+ * {@code round-robin}, {@code power-of-two-choices}.
+ *
  * <p>Each returned strategy only chooses; the {@link HostPool} counts. Strategies with state
  * (round-robin's cursor) are safe to share between upstreams.
  */
@@ -22,7 +30,48 @@ public final class Strategies {
   /** The default; the pool recognises this instance and picks without calling it. */
   static final BalancingStrategy LEAST_CONNECTIONS = new LeastConnections();
 
+  /** Every shipped strategy by the name a configuration gives it; the default first. */
+  private static final Map<String, Supplier<BalancingStrategy>> BY_NAME = byName();
+
   private Strategies() {}
+
+  private static Map<String, Supplier<BalancingStrategy>> byName() {
+    Map<String, Supplier<BalancingStrategy>> m = new LinkedHashMap<>();
+    m.put("least-connections", Strategies::leastConnections);
+    m.put("round-robin", Strategies::roundRobin);
+    m.put("power-of-two-choices", Strategies::powerOfTwoChoices);
+    return m;
+  }
+
+  /**
+   * Returns the names {@link #named(String)} knows, the default ({@code least-connections})
+   * first.
+   *
+   * @return an immutable list
+   */
+  public static List<String> names() {
+    return List.copyOf(BY_NAME.keySet());
+  }
+
+  /**
+   * Returns the shipped strategy of that name, as a new instance where the strategy has state.
+   *
+   * @param name {@code least-connections}, {@code round-robin} or {@code power-of-two-choices}
+   * @return the strategy
+   * @throws NullPointerException if {@code name} is null
+   * @throws InvalidSettingException if no strategy has that name (setting {@code strategy}); the
+   *     message lists the names there are
+   */
+  public static BalancingStrategy named(String name) {
+    Objects.requireNonNull(name, "strategy");
+    Supplier<BalancingStrategy> strategy = BY_NAME.get(name);
+    if (strategy == null) {
+      String problem =
+          "'" + name + "' is not a strategy (use " + String.join(", ", BY_NAME.keySet()) + ")";
+      throw new InvalidSettingException("strategy", name, problem, problem, null);
+    }
+    return strategy.get();
+  }
 
   /**
    * Returns the strategy that picks a host with the fewest connections, in constant time; ties go

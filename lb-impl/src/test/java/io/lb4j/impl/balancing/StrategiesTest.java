@@ -175,4 +175,24 @@ class StrategiesTest {
         .isInstanceOf(NullPointerException.class)
         .hasMessage("random");
   }
+
+  @Test
+  void namedKnowsEveryShippedStrategyWithLeastConnectionsFirst() {
+    assertThat(Strategies.names())
+        .containsExactly("least-connections", "round-robin", "power-of-two-choices");
+    assertThat(Strategies.named("least-connections")).isSameAs(Strategies.leastConnections());
+    assertThat(Strategies.named("round-robin")).isInstanceOf(RoundRobin.class);
+    assertThat(Strategies.named("power-of-two-choices")).isInstanceOf(PowerOfTwoChoices.class);
+  }
+
+  @Test
+  void unknownStrategyNameIsRefusedListingTheKnownOnes() {
+    assertThatThrownBy(() -> Strategies.named("random"))
+        .isInstanceOfSatisfying(io.lb4j.api.InvalidSettingException.class, e -> {
+          assertThat(e.setting()).isEqualTo("strategy");
+          assertThat(e.value()).isEqualTo("random");
+        })
+        .hasMessage("'random' is not a strategy (use least-connections, round-robin,"
+            + " power-of-two-choices)");
+  }
 }
