@@ -126,14 +126,14 @@ public class InvalidSettingException extends IllegalArgumentException {
    * @param condition what must hold
    * @param setting the setting at fault
    * @param value the value it was given
-   * @param message the one-line message, for example {@code "burst must be at least 1 but was 0"};
-   *     it is also the exception's {@link #problem()} (throw {@link #of} to keep them apart)
+   * @param problem what is wrong, without the setting's name, for example
+   *     {@code "must be at least 1 but was 0"}; the message is the setting's name, a space and this
    * @throws InvalidSettingException if {@code condition} is false
    */
   public static void requireArgument(
-      boolean condition, String setting, Object value, String message) {
+      boolean condition, String setting, Object value, String problem) {
     if (!condition) {
-      throw new InvalidSettingException(setting, String.valueOf(value), message);
+      throw of(setting, value, problem);
     }
   }
 

@@ -489,23 +489,7 @@ final class ConfigReader {
     } catch (InvalidSettingException e) {
       // ClientLimit names its settings as the file does: connectionsPerSecond, burst, maxConcurrent.
       throw fail(path + "." + e.setting(), e.problem(), e);
-    } catch (IllegalArgumentException e) {
-      throw fail(path + "." + legacyLimitField(e), legacyLimitProblem(e), e);
     }
-  }
-
-  // ---- until ClientLimit throws InvalidSettingException (issue 13); then delete these two.
-
-  private static final List<String> LIMIT_FIELDS =
-      List.of("connectionsPerSecond", "burst", "maxConcurrent");
-
-  private static String legacyLimitField(IllegalArgumentException e) {
-    return LIMIT_FIELDS.stream().filter(f -> e.getMessage().startsWith(f + " ")).findFirst()
-        .orElseThrow(() -> e);
-  }
-
-  private static String legacyLimitProblem(IllegalArgumentException e) {
-    return e.getMessage().substring(legacyLimitField(e).length() + 1);
   }
 
   // ---- leaves

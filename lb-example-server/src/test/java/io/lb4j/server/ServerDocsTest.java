@@ -7,7 +7,6 @@ import io.lb4j.api.CloseReason;
 import io.lb4j.api.Defaults;
 import io.lb4j.api.RefusalReason;
 import io.lb4j.impl.balancing.Strategies;
-import io.lb4j.ratelimit.redis.RedisRateLimiter;
 import java.io.IOException;
 import java.lang.reflect.ParameterizedType;
 import java.lang.reflect.RecordComponent;
@@ -74,11 +73,11 @@ class ServerDocsTest {
         "idleTimeout", Defaults.IDLE_TIMEOUT,
         "passiveDownTime", Defaults.PASSIVE_DOWN_TIME,
         "handshakeTimeout", Defaults.HANDSHAKE_TIMEOUT,
-        "commandTimeout", RedisRateLimiter.DEFAULT_COMMAND_TIMEOUT);
+        "commandTimeout", Defaults.RATE_LIMIT_REDIS_COMMAND_TIMEOUT);
     defaults.forEach((field, value) ->
         assertThat(row(field)).as(field).endsWith("| `" + Durations.format(value) + "` |"));
     assertThat(row("connectAttempts")).endsWith("| `" + Defaults.CONNECT_ATTEMPTS + "` |");
-    assertThat(row("keyPrefix")).endsWith("| `" + RedisRateLimiter.DEFAULT_KEY_PREFIX + "` |");
+    assertThat(row("keyPrefix")).endsWith("| `" + Defaults.RATE_LIMIT_REDIS_KEY_PREFIX + "` |");
     assertThat(row("strategy")).endsWith("| `" + Strategies.names().get(0) + "` |");
     assertThat(docs).contains("Default `" + Durations.format(Defaults.DRAIN_TIMEOUT) + "`.");
   }

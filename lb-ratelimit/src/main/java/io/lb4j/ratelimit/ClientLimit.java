@@ -54,20 +54,20 @@ public record ClientLimit(double connectionsPerSecond, long burst, int maxConcur
   public ClientLimit {
     requireArgument(Double.isFinite(connectionsPerSecond) && connectionsPerSecond >= 0,
         "connectionsPerSecond", connectionsPerSecond,
-        "connectionsPerSecond must be finite and not negative but was " + connectionsPerSecond);
+        "must be finite and not negative but was " + connectionsPerSecond);
     requireArgument(connectionsPerSecond == 0
             || (connectionsPerSecond >= MIN_RATE && connectionsPerSecond <= MAX_RATE),
         "connectionsPerSecond", connectionsPerSecond,
-        "connectionsPerSecond must be 0 (no rate limit) or between " + MIN_RATE + " and "
+        "must be 0 (no rate limit) or between " + MIN_RATE + " and "
             + MAX_RATE + " but was " + connectionsPerSecond);
-    requireArgument(burst >= 0, "burst", burst, "burst must not be negative but was " + burst);
+    requireArgument(burst >= 0, "burst", burst, "must not be negative but was " + burst);
     requireArgument(connectionsPerSecond == 0 || burst > 0, "burst", burst,
-        "burst must be positive when connectionsPerSecond is " + connectionsPerSecond
+        "must be positive when connectionsPerSecond is " + connectionsPerSecond
             + " but was 0");
     requireArgument(connectionsPerSecond > 0 || burst == 0, "burst", burst,
-        "burst must be 0 when connectionsPerSecond is 0 (no rate limit) but was " + burst);
+        "must be 0 when connectionsPerSecond is 0 (no rate limit) but was " + burst);
     requireArgument(maxConcurrent >= 0, "maxConcurrent", maxConcurrent,
-        "maxConcurrent must not be negative but was " + maxConcurrent);
+        "must not be negative but was " + maxConcurrent);
   }
 
   /** Returns the limit that limits nothing: no rate limit and no concurrency cap. */
@@ -86,7 +86,7 @@ public record ClientLimit(double connectionsPerSecond, long burst, int maxConcur
    */
   public static ClientLimit rate(double connectionsPerSecond, long burst) {
     requireArgument(connectionsPerSecond != 0, "connectionsPerSecond", connectionsPerSecond,
-        "connectionsPerSecond must be positive but was 0 (use unlimited() for no rate limit)");
+        "must be positive but was 0 (use unlimited() for no rate limit)");
     return new ClientLimit(connectionsPerSecond, burst, 0);
   }
 
@@ -100,7 +100,7 @@ public record ClientLimit(double connectionsPerSecond, long burst, int maxConcur
    */
   public static ClientLimit concurrent(int maxConcurrent) {
     requireArgument(maxConcurrent > 0, "maxConcurrent", maxConcurrent,
-        "maxConcurrent must be positive but was " + maxConcurrent + " (use unlimited() for no cap)");
+        "must be positive but was " + maxConcurrent + " (use unlimited() for no cap)");
     return new ClientLimit(0, 0, maxConcurrent);
   }
 

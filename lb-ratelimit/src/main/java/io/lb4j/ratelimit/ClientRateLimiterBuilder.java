@@ -119,7 +119,7 @@ public abstract class ClientRateLimiterBuilder<B extends ClientRateLimiterBuilde
    */
   public final B maximumClients(long maximumClients) {
     requireArgument(maximumClients > 0, "maximumClients", maximumClients,
-        "maximumClients must be positive but was " + maximumClients);
+        "must be positive but was " + maximumClients);
     this.maximumClients = maximumClients;
     return self();
   }

@@ -70,22 +70,6 @@ import java.util.Objects;
 public sealed interface RedisRateLimiter extends ClientRateLimiter, AutoCloseable
     permits LettuceRateLimiter {
 
-  /**
-   * The key prefix when the builder is not told.
-   *
-   * @deprecated the default lives in {@link Defaults#RATE_LIMIT_REDIS_KEY_PREFIX}
-   */
-  @Deprecated
-  String DEFAULT_KEY_PREFIX = Defaults.RATE_LIMIT_REDIS_KEY_PREFIX;
-
-  /**
-   * How long one decision may wait for Redis when the builder is not told.
-   *
-   * @deprecated the default lives in {@link Defaults#RATE_LIMIT_REDIS_COMMAND_TIMEOUT}
-   */
-  @Deprecated
-  Duration DEFAULT_COMMAND_TIMEOUT = Defaults.RATE_LIMIT_REDIS_COMMAND_TIMEOUT;
-
   /** Returns a new builder; {@link Builder#redisUri} or {@link Builder#connection} must be set. */
   static Builder builder() {
     return new Builder();
@@ -194,7 +178,7 @@ public sealed interface RedisRateLimiter extends ClientRateLimiter, AutoCloseabl
     public Builder keyPrefix(String keyPrefix) {
       Objects.requireNonNull(keyPrefix, "keyPrefix");
       requireArgument(!keyPrefix.isEmpty(), "keyPrefix", keyPrefix,
-          "keyPrefix must not be empty but was \"\"");
+          "must not be empty but was \"\"");
       this.keyPrefix = keyPrefix;
       return this;
     }
