@@ -233,6 +233,6 @@ final class Pem {
   }
 
   static TlsConfigException fail(String setting, Path path, String reason, Throwable cause) {
-    return new TlsConfigException(setting, setting + ": " + path + ": " + reason, cause);
+    return TlsConfigException.of(setting, path + ": " + reason, cause);
   }
 }

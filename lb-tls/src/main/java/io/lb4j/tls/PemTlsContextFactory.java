@@ -472,8 +472,7 @@ public final class PemTlsContextFactory implements TlsContextFactory, AutoClosea
           return TlsEngine.JDK;
         case OPENSSL:
           if (!OpenSsl.isAvailable()) {
-            throw new TlsConfigException("engine",
-                "engine: OPENSSL is not available here: " + unavailability());
+            throw TlsConfigException.of("engine", "OPENSSL is not available here: " + unavailability());
           }
           return TlsEngine.OPENSSL;
         default:
@@ -486,12 +485,10 @@ public final class PemTlsContextFactory implements TlsContextFactory, AutoClosea
         return;
       }
       if (!SslProvider.isTlsv13Supported(SslProvider.OPENSSL_REFCNT)) {
-        throw new TlsConfigException("protocols",
-            "protocols: OPENSSL does not support TLSv1.3 here; remove it or use engine JDK");
+        throw TlsConfigException.of("protocols", "OPENSSL does not support TLSv1.3 here; remove it or use engine JDK");
       }
       if (enabled.suitesOf(TlsPolicy.TLS_1_3).size() != TlsPolicy.TLS_1_3_CIPHER_SUITES.size()) {
-        throw new TlsConfigException("cipherSuites",
-            "cipherSuites: the OPENSSL engine cannot narrow the TLSv1.3 suites (BoringSSL always "
+        throw TlsConfigException.of("cipherSuites", "the OPENSSL engine cannot narrow the TLSv1.3 suites (BoringSSL always "
                 + "enables " + String.join(", ", TlsPolicy.TLS_1_3_CIPHER_SUITES)
                 + "); keep all three, remove TLSv1.3 from protocols, or use engine JDK");
       }

@@ -62,8 +62,8 @@ final class ServerContexts {
     try {
       context = builder.build();
     } catch (SSLException | RuntimeException e) {
-      throw new TlsConfigException(
-          "engine", "engine: " + engine + " refuses this key or certificate: " + rootMessage(e), e);
+      throw TlsConfigException.of(
+            "engine", engine + " refuses this key or certificate: " + rootMessage(e), e);
     }
     try {
       checkEnabled(context, enabled, engine);
@@ -80,8 +80,8 @@ final class ServerContexts {
     try {
       probe = context.newEngine(ByteBufAllocator.DEFAULT);
     } catch (RuntimeException e) {
-      throw new TlsConfigException("cipherSuites",
-          "cipherSuites: " + engine + " refuses the cipher suites: " + rootMessage(e), e);
+      throw TlsConfigException.of(
+            "cipherSuites", engine + " refuses the cipher suites: " + rootMessage(e), e);
     }
     try {
       Set<String> protocols = new TreeSet<>(Arrays.asList(probe.getEnabledProtocols()));
@@ -89,13 +89,13 @@ final class ServerContexts {
       protocols.remove("SSLv2Hello");
       Set<String> suites = new TreeSet<>(Arrays.asList(probe.getEnabledCipherSuites()));
       if (!protocols.equals(new TreeSet<>(enabled.protocols()))) {
-        throw new TlsConfigException("protocols",
-            "protocols: " + engine + " enables " + protocols + " instead of "
+        throw TlsConfigException.of(
+            "protocols", engine + " enables " + protocols + " instead of "
                 + enabled.protocols());
       }
       if (!suites.equals(new TreeSet<>(enabled.cipherSuites()))) {
-        throw new TlsConfigException("cipherSuites",
-            "cipherSuites: " + engine + " enables " + suites + " instead of "
+        throw TlsConfigException.of(
+            "cipherSuites", engine + " enables " + suites + " instead of "
                 + enabled.cipherSuites());
       }
     } finally {

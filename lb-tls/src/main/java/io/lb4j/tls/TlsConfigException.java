@@ -30,8 +30,8 @@ public final class TlsConfigException extends RuntimeException {
    * Creates an exception about one setting from its whole message.
    *
    * @param setting the builder setting at fault, for example {@code "cipherSuites"}
-   * @param message the one-line message, starting with the setting and a colon; what follows is
-   *     the {@link #problem()} (the whole message when it does not start so)
+   * @param message the one-line message, naming the setting; it is also the {@link #problem()}
+   *     (throw {@link #of} to keep the setting and the problem apart)
    */
   public TlsConfigException(String setting, String message) {
     this(setting, message, (Throwable) null);
@@ -41,26 +41,17 @@ public final class TlsConfigException extends RuntimeException {
    * Creates an exception about one setting from its whole message, caused by another failure.
    *
    * @param setting the builder setting at fault, for example {@code "privateKey"}
-   * @param message the one-line message, starting with the setting and a colon
+   * @param message the one-line message, naming the setting; it is also the {@link #problem()}
    * @param cause what went wrong underneath
    */
   public TlsConfigException(String setting, String message, Throwable cause) {
-    this(setting, message, withoutSetting(setting, message), cause);
+    this(setting, message, message, cause);
   }
 
   private TlsConfigException(String setting, String message, String problem, Throwable cause) {
     super(message, cause);
     this.setting = Objects.requireNonNull(setting, "setting");
     this.problem = Objects.requireNonNull(problem, "problem");
-  }
-
-  /**
-   * The problem part of a message made in this class's documented format, taken apart here, where
-   * the format is defined, and only for messages made whole; {@link #of} needs no taking apart.
-   */
-  private static String withoutSetting(String setting, String message) {
-    String prefix = setting + ": ";
-    return message.startsWith(prefix) ? message.substring(prefix.length()) : message;
   }
 
   /**
@@ -74,6 +65,17 @@ public final class TlsConfigException extends RuntimeException {
    */
   public static TlsConfigException of(String setting, String problem, Throwable cause) {
     return new TlsConfigException(setting, setting + ": " + problem, problem, cause);
+  }
+
+  /**
+   * Returns an exception whose message is {@code setting + ": " + problem}.
+   *
+   * @param setting the builder setting at fault
+   * @param problem what is wrong, without the setting
+   * @return the exception, to throw
+   */
+  public static TlsConfigException of(String setting, String problem) {
+    return of(setting, problem, null);
   }
 
   /**

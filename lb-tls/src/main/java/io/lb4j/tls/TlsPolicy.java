@@ -97,9 +97,8 @@ public final class TlsPolicy {
     Objects.requireNonNull(name, "name");
     Suite suite = BY_NAME.get(name.trim().toUpperCase(Locale.ROOT));
     if (suite == null) {
-      throw new TlsConfigException(
-          "cipherSuites",
-          "cipherSuites: " + name + " is not allowed (allowed: " + String.join(", ", CIPHER_SUITES)
+      throw TlsConfigException.of(
+            "cipherSuites", name + " is not allowed (allowed: " + String.join(", ", CIPHER_SUITES)
               + ")");
     }
     return suite.iana;
@@ -126,9 +125,8 @@ public final class TlsPolicy {
     for (String protocol : requested) {
       Objects.requireNonNull(protocol, "protocols must not contain null");
       String match = PROTOCOLS.stream().filter(p -> p.equalsIgnoreCase(protocol.trim())).findFirst()
-          .orElseThrow(() -> new TlsConfigException(
-              "protocols",
-              "protocols: " + protocol + " is not allowed (allowed: " + String.join(", ", PROTOCOLS)
+          .orElseThrow(() -> TlsConfigException.of(
+            "protocols", protocol + " is not allowed (allowed: " + String.join(", ", PROTOCOLS)
                   + ")"));
       chosen.add(match);
     }
@@ -171,9 +169,7 @@ public final class TlsPolicy {
     }
     for (String protocol : protocols) {
       if (kept.stream().map(TlsPolicy::protocolOf).noneMatch(protocol::equals)) {
-        throw new TlsConfigException(
-            "cipherSuites",
-            "cipherSuites: no " + protocol + " suite left for protocol " + protocol
+        throw TlsConfigException.of("cipherSuites", "no " + protocol + " suite left for protocol " + protocol
                 + " (add one of " + String.join(", ", namesOf(protocol))
                 + " or remove " + protocol + " from protocols)");
       }

@@ -16,11 +16,14 @@ class TlsConfigExceptionTest {
   }
 
   @Test
-  void exceptionMadeFromAWholeMessageKeepsItsProblemApartToo() {
-    assertThat(new TlsConfigException("protocols", "protocols: TLSv1.1 is not allowed").problem())
-        .isEqualTo("TLSv1.1 is not allowed");
+  void exceptionMadeFromAWholeMessageHasThatMessageAsItsProblem() {
+    // Nothing takes a message apart: a message made whole is the problem as it stands.
     assertThat(new TlsConfigException("protocols", "protocols must not be empty").problem())
         .isEqualTo("protocols must not be empty");
+    assertThat(TlsConfigException.of("protocols", "TLSv1.1 is not allowed"))
+        .hasMessage("protocols: TLSv1.1 is not allowed")
+        .extracting(TlsConfigException::problem)
+        .isEqualTo("TLSv1.1 is not allowed");
   }
 
   @Test
