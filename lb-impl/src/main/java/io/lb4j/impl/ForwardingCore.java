@@ -12,10 +12,11 @@ import io.lb4j.api.RefusalReason;
 import io.lb4j.api.Refuse;
 import io.lb4j.api.TlsContextFactory;
 import io.lb4j.api.Upstream;
-import io.lb4j.impl.balancing.HostPool;
 import io.lb4j.impl.balancing.HostStatus;
 import io.lb4j.impl.health.HealthChecker;
+import io.lb4j.impl.pool.HostPool;
 import io.lb4j.impl.resolve.HostResolver;
+import io.lb4j.impl.transport.Nanos;
 import io.lb4j.impl.transport.Transport;
 import io.netty.channel.Channel;
 import io.netty.channel.EventLoopGroup;
@@ -250,8 +251,8 @@ final class ForwardingCore {
    */
   void shutdown(Duration drainTimeout) {
     closing = true;
-    long deadline = System.nanoTime() + drainTimeout.toNanos();
-    while (!open.isEmpty() && System.nanoTime() < deadline) {
+    long deadline = System.nanoTime() + Nanos.saturated(drainTimeout);
+    while (!open.isEmpty() && System.nanoTime() - deadline < 0) {
       pause();
     }
     if (!open.isEmpty()) {

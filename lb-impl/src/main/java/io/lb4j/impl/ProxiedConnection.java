@@ -11,8 +11,10 @@ import io.lb4j.api.RateLimiter;
 import io.lb4j.api.RefusalReason;
 import io.lb4j.api.Refuse;
 import io.lb4j.api.Upstream;
-import io.lb4j.impl.balancing.HostPool;
-import io.lb4j.impl.balancing.Lease;
+import io.lb4j.impl.pool.HostPool;
+import io.lb4j.impl.pool.Lease;
+import io.lb4j.impl.transport.Failures;
+import io.lb4j.impl.transport.Nanos;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -183,7 +185,7 @@ final class ProxiedConnection extends ChannelInboundHandlerAdapter {
     }
     if (engineFailure != null) {
       refuse(
-          Decision.refuse(RefusalReason.TLS_FAILED, "no TLS engine: " + describe(engineFailure)),
+          Decision.refuse(RefusalReason.TLS_FAILED, "no TLS engine: " + Failures.describe(engineFailure)),
           engineFailure);
       return;
     }
@@ -217,7 +219,7 @@ final class ProxiedConnection extends ChannelInboundHandlerAdapter {
       String detail =
           cause instanceof SslHandshakeTimeoutException
               ? "handshake timed out after " + core.settings().handshakeTimeout().toMillis() + " ms"
-              : "handshake failed: " + describe(cause);
+              : "handshake failed: " + Failures.describe(cause);
       refuse(Decision.refuse(RefusalReason.TLS_FAILED, detail), cause);
       return;
     }
@@ -231,7 +233,7 @@ final class ProxiedConnection extends ChannelInboundHandlerAdapter {
     try {
       identity = core.tls().identify(session);
     } catch (Exception e) {
-      refuse(Decision.refuse(RefusalReason.TLS_FAILED, "no verified client certificate: " + describe(e)), e);
+      refuse(Decision.refuse(RefusalReason.TLS_FAILED, "no verified client certificate: " + Failures.describe(e)), e);
       return;
     }
     String upstreamName = route.upstreamFor(serverName(session));
@@ -274,7 +276,7 @@ final class ProxiedConnection extends ChannelInboundHandlerAdapter {
       authz = core.authorizer().authorize(identity, upstreamName);
     } catch (RuntimeException e) {
       log.error("authorizer threw for {}; refusing the connection", info, e);
-      authz = Decision.refuse(RefusalReason.UNAUTHORIZED, "authorizer failed: " + describe(e));
+      authz = Decision.refuse(RefusalReason.UNAUTHORIZED, "authorizer failed: " + Failures.describe(e));
     }
     if (authz instanceof Refuse refusal) {
       refuse(refusal);
@@ -287,7 +289,7 @@ final class ProxiedConnection extends ChannelInboundHandlerAdapter {
       limited = limiter.acquire(identity, upstreamName);
     } catch (RuntimeException e) {
       log.error("rate limiter threw for {}; refusing the connection", info, e);
-      refuse(Decision.rateLimited("rate limiter failed: " + describe(e), Duration.ZERO));
+      refuse(Decision.rateLimited("rate limiter failed: " + Failures.describe(e), Duration.ZERO));
       return;
     }
     limited.whenComplete(
@@ -334,7 +336,7 @@ final class ProxiedConnection extends ChannelInboundHandlerAdapter {
       refuse(
           decision instanceof Refuse refusal
               ? refusal
-              : Decision.rateLimited("rate limiter failed: " + describe(error), Duration.ZERO));
+              : Decision.rateLimited("rate limiter failed: " + Failures.describe(error), Duration.ZERO));
       return;
     }
     admittedBy = limiter;
@@ -384,7 +386,7 @@ final class ProxiedConnection extends ChannelInboundHandlerAdapter {
             f -> {
               if (!f.isSuccess()) {
                 // Kept for the refusal when the pool runs out of hosts before the attempts do.
-                lastConnectFailure = host + ": " + describe(f.cause());
+                lastConnectFailure = host + ": " + Failures.describe(f.cause());
               }
               onConnect(f);
             });
@@ -400,7 +402,7 @@ final class ProxiedConnection extends ChannelInboundHandlerAdapter {
       Lease failed = lease;
       lease = null;
       failed.connectFailed();
-      log.debug("connect to {} for {} failed: {}", failed.host(), info, describe(future.cause()));
+      log.debug("connect to {} for {} failed: {}", failed.host(), info, Failures.describe(future.cause()));
       if (attempts < pool.upstream().connectAttempts()) {
         connectOrEnd();
       } else {
@@ -409,7 +411,7 @@ final class ProxiedConnection extends ChannelInboundHandlerAdapter {
                 RefusalReason.NO_HOST,
                 "no host of upstream " + info.upstream() + " accepted the connection after "
                     + attempts + " attempt(s); last: " + failed.host() + ": "
-                    + describe(future.cause())));
+                    + Failures.describe(future.cause())));
       }
       return;
     }
@@ -436,7 +438,7 @@ final class ProxiedConnection extends ChannelInboundHandlerAdapter {
   }
 
   private static IdleStateHandler idleHandler(Duration idle) {
-    return new IdleStateHandler(0, 0, idle.toNanos(), TimeUnit.NANOSECONDS);
+    return new IdleStateHandler(0, 0, Nanos.saturated(idle), TimeUnit.NANOSECONDS);
   }
 
   // ---- client → upstream
@@ -525,7 +527,7 @@ final class ProxiedConnection extends ChannelInboundHandlerAdapter {
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
     if (state == State.HANDSHAKING) {
       // SslHandler reports a failed handshake as an event too; whichever comes first refuses.
-      refuse(Decision.refuse(RefusalReason.TLS_FAILED, "handshake failed: " + describe(cause)), cause);
+      refuse(Decision.refuse(RefusalReason.TLS_FAILED, "handshake failed: " + Failures.describe(cause)), cause);
       return;
     }
     log.debug("client side of {} failed", info, cause);
@@ -714,17 +716,5 @@ final class ProxiedConnection extends ChannelInboundHandlerAdapter {
             reason,
             refusal,
             error));
-  }
-
-  private static String describe(Throwable t) {
-    if (t == null) {
-      return "unknown error";
-    }
-    Throwable root = t;
-    while (root.getCause() != null && root.getCause() != root) {
-      root = root.getCause();
-    }
-    String message = root.getMessage();
-    return message == null ? root.getClass().getSimpleName() : message;
   }
 }

@@ -14,7 +14,7 @@ import java.util.random.RandomGenerator;
  *     .build();
  * }</pre>
  *
- * <p>Each returned strategy only chooses; the {@link HostPool} counts. Strategies with state
+ * <p>Each returned strategy only chooses; the upstream's host pool counts. Strategies with state
  * (round-robin's cursor) are safe to share between upstreams.
  */
 public final class Strategies {
