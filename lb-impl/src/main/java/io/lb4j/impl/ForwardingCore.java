@@ -4,7 +4,6 @@ import io.lb4j.api.Authorizer;
 import io.lb4j.api.CloseReason;
 import io.lb4j.api.ConnectionEvent;
 import io.lb4j.api.ConnectionInfo;
-import io.lb4j.api.ConnectionListener;
 import io.lb4j.api.Decision;
 import io.lb4j.api.Host;
 import io.lb4j.api.RateLimiter;
@@ -38,7 +37,7 @@ import org.slf4j.LoggerFactory;
  * and health checks, the admission SPIs, the event loops, and the registry of open connections
  * that a graceful close drains. Thread-safe.
  */
-final class ForwardingCore {
+final class ForwardingCore implements Admission.Policy {
 
   private static final Logger log = LoggerFactory.getLogger(ForwardingCore.class);
 
@@ -85,7 +84,8 @@ final class ForwardingCore {
     return settings;
   }
 
-  TlsContextFactory tls() {
+  @Override
+  public TlsContextFactory tls() {
     return settings.tls();
   }
 
@@ -98,11 +98,13 @@ final class ForwardingCore {
     return resolver;
   }
 
-  Authorizer authorizer() {
+  @Override
+  public Authorizer authorizer() {
     return authorizer;
   }
 
-  RateLimiter rateLimiter() {
+  @Override
+  public RateLimiter rateLimiter() {
     return rateLimiter;
   }
 
@@ -114,7 +116,8 @@ final class ForwardingCore {
     return settings.nanoClock().getAsLong();
   }
 
-  HostPool pool(String upstream) {
+  @Override
+  public HostPool pool(String upstream) {
     UpstreamRuntime u = upstreams.get(upstream);
     return u == null ? null : u.pool();
   }
