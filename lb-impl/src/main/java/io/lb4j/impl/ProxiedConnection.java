@@ -179,7 +179,8 @@ final class ProxiedConnection extends ChannelInboundHandlerAdapter implements Ad
     }
     if (engineFailure != null) {
       refuse(
-          Decision.refuse(RefusalReason.TLS_FAILED, "no TLS engine: " + Failures.describe(engineFailure)),
+          Decision.refuse(
+              RefusalReason.TLS_FAILED, "no TLS engine: " + Failures.describe(engineFailure)),
           engineFailure);
       return;
     }
