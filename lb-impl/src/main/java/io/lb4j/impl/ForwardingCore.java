@@ -4,7 +4,6 @@ import io.lb4j.api.Authorizer;
 import io.lb4j.api.CloseReason;
 import io.lb4j.api.ConnectionEvent;
 import io.lb4j.api.ConnectionInfo;
-import io.lb4j.api.ConnectionListener;
 import io.lb4j.api.Decision;
 import io.lb4j.api.Host;
 import io.lb4j.api.RateLimiter;
@@ -12,10 +11,11 @@ import io.lb4j.api.RefusalReason;
 import io.lb4j.api.Refuse;
 import io.lb4j.api.TlsContextFactory;
 import io.lb4j.api.Upstream;
-import io.lb4j.impl.balancing.HostPool;
 import io.lb4j.impl.balancing.HostStatus;
 import io.lb4j.impl.health.HealthChecker;
+import io.lb4j.impl.pool.HostPool;
 import io.lb4j.impl.resolve.HostResolver;
+import io.lb4j.impl.transport.Nanos;
 import io.lb4j.impl.transport.Transport;
 import io.netty.channel.Channel;
 import io.netty.channel.EventLoopGroup;
@@ -37,7 +37,7 @@ import org.slf4j.LoggerFactory;
  * and health checks, the admission SPIs, the event loops, and the registry of open connections
  * that a graceful close drains. Thread-safe.
  */
-final class ForwardingCore {
+final class ForwardingCore implements Admission.Policy {
 
   private static final Logger log = LoggerFactory.getLogger(ForwardingCore.class);
 
@@ -84,7 +84,8 @@ final class ForwardingCore {
     return settings;
   }
 
-  TlsContextFactory tls() {
+  @Override
+  public TlsContextFactory tls() {
     return settings.tls();
   }
 
@@ -97,11 +98,13 @@ final class ForwardingCore {
     return resolver;
   }
 
-  Authorizer authorizer() {
+  @Override
+  public Authorizer authorizer() {
     return authorizer;
   }
 
-  RateLimiter rateLimiter() {
+  @Override
+  public RateLimiter rateLimiter() {
     return rateLimiter;
   }
 
@@ -113,7 +116,8 @@ final class ForwardingCore {
     return settings.nanoClock().getAsLong();
   }
 
-  HostPool pool(String upstream) {
+  @Override
+  public HostPool pool(String upstream) {
     UpstreamRuntime u = upstreams.get(upstream);
     return u == null ? null : u.pool();
   }
@@ -250,8 +254,8 @@ final class ForwardingCore {
    */
   void shutdown(Duration drainTimeout) {
     closing = true;
-    long deadline = System.nanoTime() + drainTimeout.toNanos();
-    while (!open.isEmpty() && System.nanoTime() < deadline) {
+    long deadline = System.nanoTime() + Nanos.saturated(drainTimeout);
+    while (!open.isEmpty() && System.nanoTime() - deadline < 0) {
       pause();
     }
     if (!open.isEmpty()) {

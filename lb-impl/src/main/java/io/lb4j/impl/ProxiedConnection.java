@@ -7,12 +7,13 @@ import io.lb4j.api.ConnectionInfo;
 import io.lb4j.api.Decision;
 import io.lb4j.api.Defaults;
 import io.lb4j.api.Host;
-import io.lb4j.api.RateLimiter;
 import io.lb4j.api.RefusalReason;
 import io.lb4j.api.Refuse;
 import io.lb4j.api.Upstream;
-import io.lb4j.impl.balancing.HostPool;
-import io.lb4j.impl.balancing.Lease;
+import io.lb4j.impl.pool.HostPool;
+import io.lb4j.impl.pool.Lease;
+import io.lb4j.impl.transport.Failures;
+import io.lb4j.impl.transport.Nanos;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -34,29 +35,24 @@ import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayDeque;
-import java.util.List;
-import java.util.concurrent.CompletionStage;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
-import javax.net.ssl.ExtendedSSLSession;
-import javax.net.ssl.SNIHostName;
-import javax.net.ssl.SNIServerName;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One client connection from accept to close: the handshake outcome, admission, the upstream
- * connect with its retries, the byte relay both ways, and the single close that releases
- * everything and reports the connection event.
+ * One client connection from accept to close: the handshake outcome, the upstream connect with its
+ * retries, the byte relay both ways with its half-closes, and the single close that releases
+ * everything and reports the connection event. Whether the client may go on at all (identity,
+ * route, authorization, rate limit) is its {@link Admission}'s decision.
  *
  * <p>It is the client channel's last handler, and {@link UpstreamSide} is the upstream channel's.
  * Both channels live on the same event loop, so every field is touched by one thread only and
  * needs no synchronisation; the few entries from other threads ({@link #closeFromOutside}, the
  * rate limiter's completion) hop onto the loop first.
  */
-final class ProxiedConnection extends ChannelInboundHandlerAdapter {
+final class ProxiedConnection extends ChannelInboundHandlerAdapter implements Admission.Connection {
 
   private static final Logger log = LoggerFactory.getLogger(ProxiedConnection.class);
 
@@ -67,16 +63,18 @@ final class ProxiedConnection extends ChannelInboundHandlerAdapter {
 
   private final ForwardingCore core;
   private final Channel client;
-  private final Route route;
+  private final Admission admission;
   private final long acceptedAt;
   private ConnectionInfo info;
   private State state = State.HANDSHAKING;
+  /** Set once the channel is active, so that the start runs once whichever event comes first. */
+  private boolean activated;
+  /** Why the TLS factory could not make an engine; refuses the client once it is active. */
+  private RuntimeException engineFailure;
 
   private long handshakeNanos;
   private HostPool pool;
   private Lease lease;
-  /** The limiter that admitted this connection, released on close; null until admitted. */
-  private RateLimiter admittedBy;
   private int attempts;
   private Channel upstream;
   private Host forwardedTo;
@@ -104,7 +102,7 @@ final class ProxiedConnection extends ChannelInboundHandlerAdapter {
   ProxiedConnection(ForwardingCore core, Channel client, Route route, long id) {
     this.core = core;
     this.client = client;
-    this.route = route;
+    this.admission = new Admission(core, route, this);
     this.acceptedAt = core.nanoTime();
     this.info =
         new ConnectionInfo(
@@ -121,7 +119,8 @@ final class ProxiedConnection extends ChannelInboundHandlerAdapter {
         : InetSocketAddress.createUnresolved("unknown", 0);
   }
 
-  ConnectionInfo info() {
+  @Override
+  public ConnectionInfo info() {
     return info;
   }
 
@@ -167,9 +166,6 @@ final class ProxiedConnection extends ChannelInboundHandlerAdapter {
     ctx.fireChannelActive();
   }
 
-  private boolean activated;
-  private RuntimeException engineFailure;
-
   private void onActive() {
     if (activated) {
       return;
@@ -183,12 +179,14 @@ final class ProxiedConnection extends ChannelInboundHandlerAdapter {
     }
     if (engineFailure != null) {
       refuse(
-          Decision.refuse(RefusalReason.TLS_FAILED, "no TLS engine: " + describe(engineFailure)),
+          Decision.refuse(
+              RefusalReason.TLS_FAILED, "no TLS engine: " + Failures.describe(engineFailure)),
           engineFailure);
       return;
     }
     if (core.tls() == null) {
-      admit(ClientIdentity.ANONYMOUS, route.upstreamFor(null));
+      state = State.ADMITTING;
+      admission.admitWithoutTls();
     }
   }
 
@@ -217,7 +215,7 @@ final class ProxiedConnection extends ChannelInboundHandlerAdapter {
       String detail =
           cause instanceof SslHandshakeTimeoutException
               ? "handshake timed out after " + core.settings().handshakeTimeout().toMillis() + " ms"
-              : "handshake failed: " + describe(cause);
+              : "handshake failed: " + Failures.describe(cause);
       refuse(Decision.refuse(RefusalReason.TLS_FAILED, detail), cause);
       return;
     }
@@ -227,119 +225,37 @@ final class ProxiedConnection extends ChannelInboundHandlerAdapter {
       ctx.pipeline().remove(alertWatch);
       alertWatch = null;
     }
-    ClientIdentity identity;
-    try {
-      identity = core.tls().identify(session);
-    } catch (Exception e) {
-      refuse(Decision.refuse(RefusalReason.TLS_FAILED, "no verified client certificate: " + describe(e)), e);
-      return;
-    }
-    String upstreamName = route.upstreamFor(serverName(session));
-    if (upstreamName == null) {
-      info = info.with("", identity);
-      refuse(
-          Decision.refuse(
-              RefusalReason.NO_ROUTE, "no upstream for server name '" + serverName(session) + "'"));
-      return;
-    }
-    admit(identity, upstreamName);
-  }
-
-  private static String serverName(SSLSession session) {
-    if (session instanceof ExtendedSSLSession extended) {
-      try {
-        List<SNIServerName> names = extended.getRequestedServerNames();
-        for (SNIServerName name : names) {
-          if (name instanceof SNIHostName host) {
-            return host.getAsciiName();
-          }
-        }
-      } catch (UnsupportedOperationException e) {
-        return null;
-      }
-    }
-    return null;
-  }
-
-  private void admit(ClientIdentity identity, String upstreamName) {
-    info = info.with(upstreamName == null ? "" : upstreamName, identity);
-    pool = upstreamName == null ? null : core.pool(upstreamName);
-    if (pool == null) {
-      refuse(Decision.refuse(RefusalReason.NO_ROUTE, "no upstream named '" + upstreamName + "'"));
-      return;
-    }
     state = State.ADMITTING;
-    Decision authz;
-    try {
-      authz = core.authorizer().authorize(identity, upstreamName);
-    } catch (RuntimeException e) {
-      log.error("authorizer threw for {}; refusing the connection", info, e);
-      authz = Decision.refuse(RefusalReason.UNAUTHORIZED, "authorizer failed: " + describe(e));
-    }
-    if (authz instanceof Refuse refusal) {
-      refuse(refusal);
-      return;
-    }
-    // The limiter may be replaced while running; this connection answers to the one it asked.
-    RateLimiter limiter = core.rateLimiter();
-    CompletionStage<io.lb4j.api.Decision> limited;
-    try {
-      limited = limiter.acquire(identity, upstreamName);
-    } catch (RuntimeException e) {
-      log.error("rate limiter threw for {}; refusing the connection", info, e);
-      refuse(Decision.rateLimited("rate limiter failed: " + describe(e), Duration.ZERO));
-      return;
-    }
-    limited.whenComplete(
-        (decision, error) -> {
-          if (client.eventLoop().inEventLoop()) {
-            onRateLimit(limiter, decision, error);
-            return;
-          }
-          try {
-            client.eventLoop().execute(() -> onRateLimit(limiter, decision, error));
-          } catch (RejectedExecutionException stopped) {
-            // A late answer (a slow shared store during shutdown) after the event loop stopped.
-            // The loop ran every task it took before stopping, so this connection ended there
-            // without this admission; only the slot is left to give back, here, once.
-            if (isAdmission(decision, error)) {
-              giveBack(limiter, identity, upstreamName);
-            }
-          }
-        });
+    admission.afterHandshake(session);
   }
 
-  private static boolean isAdmission(Decision decision, Throwable error) {
-    return error == null && decision != null && decision.admitted();
+  // ---- admission's answers (Admission.Connection), on the loop
+
+  @Override
+  public boolean inLoop() {
+    return client.eventLoop().inEventLoop();
   }
 
-  private void giveBack(RateLimiter limiter, ClientIdentity identity, String upstreamName) {
-    try {
-      limiter.release(identity, upstreamName);
-    } catch (RuntimeException e) {
-      log.error("rate limiter release threw for {}", info, e);
-    }
+  @Override
+  public void onLoop(Runnable task) {
+    client.eventLoop().execute(task);
   }
 
-  private void onRateLimit(RateLimiter limiter, Decision decision, Throwable error) {
-    boolean admitted = isAdmission(decision, error);
-    if (state != State.ADMITTING) {
-      // Closed while the limiter was deciding: give back what it granted.
-      if (admitted) {
-        giveBack(limiter, info.identity(), info.upstream());
-      }
-      return;
-    }
-    if (!admitted) {
-      refuse(
-          decision instanceof Refuse refusal
-              ? refusal
-              : Decision.rateLimited("rate limiter failed: " + describe(error), Duration.ZERO));
-      return;
-    }
-    admittedBy = limiter;
+  @Override
+  public void identified(ClientIdentity identity, String upstream) {
+    info = info.with(upstream, identity);
+  }
+
+  @Override
+  public void admitted(HostPool pool) {
+    this.pool = pool;
     state = State.CONNECTING;
     connectOrEnd();
+  }
+
+  @Override
+  public void refused(Refuse refusal, Throwable cause) {
+    refuse(refusal, cause);
   }
 
   /** {@link #connect()}, ending the connection with the error if it throws instead of hanging it. */
@@ -384,7 +300,7 @@ final class ProxiedConnection extends ChannelInboundHandlerAdapter {
             f -> {
               if (!f.isSuccess()) {
                 // Kept for the refusal when the pool runs out of hosts before the attempts do.
-                lastConnectFailure = host + ": " + describe(f.cause());
+                lastConnectFailure = host + ": " + Failures.describe(f.cause());
               }
               onConnect(f);
             });
@@ -400,7 +316,7 @@ final class ProxiedConnection extends ChannelInboundHandlerAdapter {
       Lease failed = lease;
       lease = null;
       failed.connectFailed();
-      log.debug("connect to {} for {} failed: {}", failed.host(), info, describe(future.cause()));
+      log.debug("connect to {} for {} failed: {}", failed.host(), info, Failures.describe(future.cause()));
       if (attempts < pool.upstream().connectAttempts()) {
         connectOrEnd();
       } else {
@@ -409,7 +325,7 @@ final class ProxiedConnection extends ChannelInboundHandlerAdapter {
                 RefusalReason.NO_HOST,
                 "no host of upstream " + info.upstream() + " accepted the connection after "
                     + attempts + " attempt(s); last: " + failed.host() + ": "
-                    + describe(future.cause())));
+                    + Failures.describe(future.cause())));
       }
       return;
     }
@@ -436,7 +352,7 @@ final class ProxiedConnection extends ChannelInboundHandlerAdapter {
   }
 
   private static IdleStateHandler idleHandler(Duration idle) {
-    return new IdleStateHandler(0, 0, idle.toNanos(), TimeUnit.NANOSECONDS);
+    return new IdleStateHandler(0, 0, Nanos.saturated(idle), TimeUnit.NANOSECONDS);
   }
 
   // ---- client → upstream
@@ -525,7 +441,7 @@ final class ProxiedConnection extends ChannelInboundHandlerAdapter {
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
     if (state == State.HANDSHAKING) {
       // SslHandler reports a failed handshake as an event too; whichever comes first refuses.
-      refuse(Decision.refuse(RefusalReason.TLS_FAILED, "handshake failed: " + describe(cause)), cause);
+      refuse(Decision.refuse(RefusalReason.TLS_FAILED, "handshake failed: " + Failures.describe(cause)), cause);
       return;
     }
     log.debug("client side of {} failed", info, cause);
@@ -693,15 +609,7 @@ final class ProxiedConnection extends ChannelInboundHandlerAdapter {
       lease.release();
       lease = null;
     }
-    if (admittedBy != null) {
-      RateLimiter limiter = admittedBy;
-      admittedBy = null;
-      try {
-        limiter.release(info.identity(), info.upstream());
-      } catch (RuntimeException e) {
-        log.error("rate limiter release threw for {}", info, e);
-      }
-    }
+    admission.end();
     core.unregistered(
         this,
         new ConnectionEvent(
@@ -714,17 +622,5 @@ final class ProxiedConnection extends ChannelInboundHandlerAdapter {
             reason,
             refusal,
             error));
-  }
-
-  private static String describe(Throwable t) {
-    if (t == null) {
-      return "unknown error";
-    }
-    Throwable root = t;
-    while (root.getCause() != null && root.getCause() != root) {
-      root = root.getCause();
-    }
-    String message = root.getMessage();
-    return message == null ? root.getClass().getSimpleName() : message;
   }
 }

@@ -4,8 +4,8 @@ import io.lb4j.api.Host;
 import java.util.Objects;
 
 /**
- * The state of one host of a {@link HostPool} at the moment of a {@linkplain HostPool#snapshot()
- * snapshot}, for metrics and administration.
+ * The state of one host of an upstream at one moment, as {@code Forwarder.hostStatus} and
+ * {@code LoadBalancer.hostStatus} report it, for metrics and administration.
  *
  * @param host the host
  * @param activeConnections the leases it holds, including connections still connecting

@@ -22,7 +22,7 @@ import java.util.random.RandomGenerator;
  * <p>A configuration names them with {@link #named(String)}: {@code least-connections},
  * {@code round-robin}, {@code power-of-two-choices}.
  *
- * <p>Each returned strategy only chooses; the {@link HostPool} counts. Strategies with state
+ * <p>Each returned strategy only chooses; the upstream's host pool counts. Strategies with state
  * (round-robin's cursor) are safe to share between upstreams.
  */
 public final class Strategies {

@@ -3,8 +3,10 @@ package io.lb4j.impl.health;
 import io.lb4j.api.HealthCheck;
 import io.lb4j.api.Host;
 import io.lb4j.api.Upstream;
-import io.lb4j.impl.balancing.HostPool;
+import io.lb4j.impl.pool.HostPool;
 import io.lb4j.impl.resolve.HostResolver;
+import io.lb4j.impl.transport.Failures;
+import io.lb4j.impl.transport.Nanos;
 import io.lb4j.impl.transport.Transport;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.ChannelFuture;
@@ -15,7 +17,6 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.util.concurrent.ScheduledFuture;
-import java.time.Duration;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -154,7 +155,7 @@ public final class HealthChecker implements AutoCloseable {
       p.cancel();
       return true;
     });
-    long intervalNanos = saturatedNanos(check.interval());
+    long intervalNanos = Nanos.saturated(check.interval());
     Bootstrap template = null;
     for (int i = 0; i < hosts.size(); i++) {
       Host host = hosts.get(i);
@@ -187,18 +188,6 @@ public final class HealthChecker implements AutoCloseable {
         // would pile up with many hosts and short intervals.
         .option(ChannelOption.SO_LINGER, 0)
         .handler(NO_OP);
-  }
-
-  private static long saturatedNanos(Duration d) {
-    return d.compareTo(Duration.ofDays(365)) >= 0 ? Duration.ofDays(365).toNanos() : d.toNanos();
-  }
-
-  private static String describe(Throwable cause) {
-    if (cause == null) {
-      return "unknown cause";
-    }
-    String message = cause.getMessage();
-    return message == null ? cause.getClass().getSimpleName() : message;
   }
 
   /** The checks of one host, all run on one event loop. */
@@ -267,7 +256,7 @@ public final class HealthChecker implements AutoCloseable {
             host, upstreamName, check.rise());
       } else {
         log.info("host {} of upstream {} is down: {} health check(s) in a row failed, last: {}",
-            host, upstreamName, check.fall(), describe(cause));
+            host, upstreamName, check.fall(), Failures.describe(cause));
       }
     }
 

@@ -1,6 +1,7 @@
 package io.lb4j.impl.resolve;
 
 import io.lb4j.api.Host;
+import io.lb4j.impl.transport.Failures;
 import io.lb4j.impl.transport.Transport;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.ChannelFactory;
@@ -168,12 +169,7 @@ public final class HostResolver implements AutoCloseable {
           return "no answer from a name server within " + queryTimeoutMillis + " ms";
         }
       }
-      Throwable root = cause;
-      while (root.getCause() != null && root.getCause() != root) {
-        root = root.getCause();
-      }
-      String message = root.getMessage();
-      return message == null ? root.getClass().getSimpleName() : message;
+      return Failures.describe(cause);
     }
   }
 

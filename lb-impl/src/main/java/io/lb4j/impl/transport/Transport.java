@@ -19,7 +19,7 @@ import java.util.concurrent.ThreadFactory;
 
 /**
  * The Netty transport lb4j runs on: native epoll on Linux where its library loads, NIO elsewhere.
- * Internal to lb4j; not API.
+ * Its package is not exported by lb4j's module: this is not API.
  */
 public enum Transport {
   /** Linux native epoll. */

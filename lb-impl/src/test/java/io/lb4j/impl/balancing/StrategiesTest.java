@@ -1,6 +1,6 @@
 package io.lb4j.impl.balancing;
 
-import static io.lb4j.impl.balancing.Pools.CONNECTION;
+import static io.lb4j.impl.pool.Pools.CONNECTION;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -8,6 +8,9 @@ import io.lb4j.api.BalancingStrategy;
 import io.lb4j.api.HealthCheck;
 import io.lb4j.api.Host;
 import io.lb4j.api.Upstream;
+import io.lb4j.impl.pool.HostPool;
+import io.lb4j.impl.pool.Lease;
+import io.lb4j.impl.pool.Pools;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;

@@ -1,14 +1,16 @@
-package io.lb4j.impl.balancing;
+package io.lb4j.impl.pool;
+
+import static io.lb4j.impl.pool.CountOrder.check;
 
 import io.lb4j.api.BalancingStrategy;
 import io.lb4j.api.ConnectionInfo;
 import io.lb4j.api.HealthCheck;
 import io.lb4j.api.Host;
 import io.lb4j.api.Upstream;
-import java.time.Duration;
+import io.lb4j.impl.balancing.HostStatus;
+import io.lb4j.impl.balancing.Strategies;
+import io.lb4j.impl.transport.Nanos;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -40,10 +42,10 @@ import org.slf4j.LoggerFactory;
  * else once {@link Upstream#passiveDownTime()} has passed on the pool's clock.
  *
  * <h2>Cost</h2>
- * The eligible hosts sit in an array ordered by connection count, with the index where each count
- * value starts. A count changes by one, so an acquisition or a release moves its host by one swap
- * and one boundary: the least-loaded host is found in constant time, whatever the number of hosts.
- * Health and configuration changes, which are rare, rebuild the order in O(n log n).
+ * The eligible hosts sit in a {@link CountOrder}: the least-loaded host is found, and an
+ * acquisition or a release is counted, in constant time whatever the number of hosts. Health and
+ * configuration changes, which are rare, rebuild the order in O(n log n). This class decides which
+ * hosts are eligible and keeps the order told.
  *
  * <h2>Threading</h2>
  * Thread-safe. Every method takes the pool's lock briefly; the strategy runs under it.
@@ -52,11 +54,11 @@ public final class HostPool {
 
   private static final Logger log = LoggerFactory.getLogger(HostPool.class);
 
-  private static final Comparator<HostEntry> BY_COUNT = Comparator.comparingInt(e -> e.count);
+  /** The default strategy; the pool recognises it and picks without calling it. */
+  private static final BalancingStrategy LEAST_CONNECTIONS = Strategies.leastConnections();
 
   private final LongSupplier nanoClock;
   private final Object lock = new Object();
-  private final View view = new View();
 
   private volatile Upstream upstream;
 
@@ -68,20 +70,8 @@ public final class HostPool {
   /** The configured hosts, in configuration order. */
   private HostEntry[] configured;
 
-  /** The eligible hosts in configuration order, in {@code [0, candidateCount)}. */
-  private HostEntry[] candidates;
-
-  /** The same hosts ordered by connection count, ascending. */
-  private HostEntry[] byCount;
-
-  private int candidateCount;
-
-  /**
-   * {@code countStart[c]} is how many eligible hosts hold fewer than {@code c} connections, so the
-   * hosts with exactly {@code c} sit in {@code byCount[countStart[c] .. countStart[c + 1])}. The
-   * array is always longer than the highest eligible count plus one.
-   */
-  private int[] countStart = new int[16];
+  /** The eligible hosts, in configuration order and by count; also the strategy's view. */
+  private final CountOrder order = new CountOrder();
 
   private int total;
   private BalancingStrategy strategy;
@@ -126,13 +116,16 @@ public final class HostPool {
       if (passiveMarks) {
         recoverPassiveMarks();
       }
-      int n = candidateCount;
+      int n = order.size();
       if (n == 0) {
         return null;
       }
       HostEntry chosen =
-          strategy == Strategies.LEAST_CONNECTIONS ? byCount[0] : candidates[choose(n, connection)];
-      increment(chosen);
+          strategy == LEAST_CONNECTIONS
+              ? order.leastLoadedEntry()
+              : order.entry(choose(n, connection));
+      order.increment(chosen);
+      total++;
       return new Lease(this, chosen);
     }
   }
@@ -172,26 +165,6 @@ public final class HostPool {
   /** Returns the current settings of the upstream; never null. Lock-free. */
   public Upstream upstream() {
     return upstream;
-  }
-
-  /**
-   * Returns the leases a host holds now, including connections still connecting.
-   *
-   * @param host a host, configured or draining
-   * @return the count, or 0 for a host this pool does not know
-   */
-  public int activeConnections(Host host) {
-    synchronized (lock) {
-      HostEntry e = entries.get(host);
-      return e == null ? 0 : e.count;
-    }
-  }
-
-  /** Returns the leases held over all hosts of the pool, draining ones included. */
-  public int totalActiveConnections() {
-    synchronized (lock) {
-      return total;
-    }
   }
 
   /**
@@ -285,39 +258,24 @@ public final class HostPool {
   /** Verifies the internal order against the counts; throws AssertionError on a broken invariant. */
   void checkInvariants() {
     synchronized (lock) {
-      int n = candidateCount;
       int sum = 0;
+      int eligible = 0;
       for (HostEntry e : entries.values()) {
         check(e.count >= 0, "negative count " + e);
         sum += e.count;
-        if (!e.eligible()) {
+        if (e.eligible()) {
+          eligible++;
+        } else {
           check(e.candidateIndex == -1 && e.sortedIndex == -1, "ineligible but placed " + e);
         }
       }
       check(sum == total, "total " + total + " but counts sum to " + sum);
-      for (int i = 0; i < n; i++) {
-        check(candidates[i].candidateIndex == i, "candidate index of " + candidates[i]);
-        check(candidates[i].eligible(), "ineligible candidate " + candidates[i]);
-        check(byCount[i].sortedIndex == i, "sorted index of " + byCount[i]);
-        check(i == 0 || byCount[i - 1].count <= byCount[i].count, "order at " + i);
-        check(entries.get(byCount[i].host) == byCount[i], "unknown entry " + byCount[i]);
+      check(eligible == order.size(), eligible + " eligible hosts but " + order.size() + " placed");
+      for (int i = 0; i < order.size(); i++) {
+        HostEntry e = order.entry(i);
+        check(entries.get(e.host) == e, "unknown entry " + e);
       }
-      check(n == 0 || countStart.length > byCount[n - 1].count + 1, "countStart too short");
-      int[] withCount = new int[countStart.length];
-      for (int i = 0; i < n; i++) {
-        withCount[byCount[i].count]++;
-      }
-      int fewer = 0;
-      for (int c = 0; c < countStart.length; c++) {
-        check(countStart[c] == fewer, "countStart[" + c + "] = " + countStart[c] + " not " + fewer);
-        fewer += withCount[c];
-      }
-    }
-  }
-
-  private static void check(boolean condition, String message) {
-    if (!condition) {
-      throw new AssertionError(message);
+      order.checkInvariants();
     }
   }
 
@@ -326,7 +284,7 @@ public final class HostPool {
   private int choose(int n, ConnectionInfo connection) {
     int index;
     try {
-      index = strategy.choose(view, connection);
+      index = strategy.choose(order, connection);
     } catch (RuntimeException e) {
       if (!strategyWarned) {
         strategyWarned = true;
@@ -335,7 +293,7 @@ public final class HostPool {
                 + " (logged once)",
             strategy, upstream.name(), e);
       }
-      return byCount[0].candidateIndex;
+      return order.leastLoaded();
     }
     if (index < 0 || index >= n) {
       if (!strategyWarned) {
@@ -345,47 +303,9 @@ public final class HostPool {
                 + " least-loaded host instead (logged once)",
             strategy, upstream.name(), index, n);
       }
-      return byCount[0].candidateIndex;
+      return order.leastLoaded();
     }
     return index;
-  }
-
-  private void increment(HostEntry e) {
-    int c = e.count;
-    if (e.sortedIndex >= 0) {
-      // The host moves from the end of its count group to the start of the next one.
-      int last = countStart[c + 1] - 1;
-      swap(e.sortedIndex, last);
-      countStart[c + 1] = last;
-      if (countStart.length < c + 3) {
-        int[] grown = Arrays.copyOf(countStart, Math.max(c + 3, countStart.length * 2));
-        Arrays.fill(grown, countStart.length, grown.length, candidateCount);
-        countStart = grown;
-      }
-    }
-    e.count = c + 1;
-    total++;
-  }
-
-  private void decrement(HostEntry e) {
-    int c = e.count;
-    if (e.sortedIndex >= 0) {
-      // The host moves from the start of its count group to the end of the previous one.
-      int first = countStart[c];
-      swap(e.sortedIndex, first);
-      countStart[c] = first + 1;
-    }
-    e.count = c - 1;
-    total--;
-  }
-
-  private void swap(int i, int j) {
-    HostEntry a = byCount[i];
-    HostEntry b = byCount[j];
-    byCount[i] = b;
-    b.sortedIndex = i;
-    byCount[j] = a;
-    a.sortedIndex = j;
   }
 
   private void releaseLocked(HostEntry e) {
@@ -395,7 +315,8 @@ public final class HostPool {
           upstream.name());
       return;
     }
-    decrement(e);
+    order.decrement(e);
+    total--;
     if (!e.configured && e.count == 0 && entries.get(e.host) == e) {
       entries.remove(e.host);
     }
@@ -415,7 +336,7 @@ public final class HostPool {
       e.activeUp = false;
       e.streak = 0;
     } else {
-      long upAt = nanoClock.getAsLong() + saturatedNanos(u.passiveDownTime());
+      long upAt = nanoClock.getAsLong() + Nanos.saturated(u.passiveDownTime());
       e.passiveDown = true;
       e.passiveUpAtNanos = upAt;
       if (!passiveMarks || upAt - nextPassiveUpAtNanos < 0) {
@@ -492,9 +413,7 @@ public final class HostPool {
       }
     }
     configured = now;
-    candidates = new HostEntry[now.length];
-    byCount = new HostEntry[now.length];
-    BalancingStrategy nextStrategy = next.strategy().orElse(Strategies.LEAST_CONNECTIONS);
+    BalancingStrategy nextStrategy = next.strategy().orElse(LEAST_CONNECTIONS);
     if (nextStrategy != strategy) {
       strategy = nextStrategy;
       strategyWarned = false;
@@ -504,71 +423,6 @@ public final class HostPool {
 
   /** Recomputes the candidate list and the count order from scratch. */
   private void rebuild() {
-    int n = 0;
-    int max = 0;
-    for (HostEntry e : configured) {
-      e.candidateIndex = -1;
-      e.sortedIndex = -1;
-      if (e.eligible()) {
-        candidates[n] = e;
-        e.candidateIndex = n;
-        n++;
-        max = Math.max(max, e.count);
-      }
-    }
-    Arrays.fill(candidates, n, candidates.length, null);
-    System.arraycopy(candidates, 0, byCount, 0, n);
-    Arrays.fill(byCount, n, byCount.length, null);
-    Arrays.sort(byCount, 0, n, BY_COUNT);
-    for (int i = 0; i < n; i++) {
-      byCount[i].sortedIndex = i;
-    }
-    candidateCount = n;
-    int length = Math.max(16, max + 2);
-    if (countStart.length < length || countStart.length > 4 * length) {
-      countStart = new int[length];
-    }
-    int fewer = 0;
-    for (int c = 0; c < countStart.length; c++) {
-      while (fewer < n && byCount[fewer].count < c) {
-        fewer++;
-      }
-      countStart[c] = fewer;
-    }
-  }
-
-  private static long saturatedNanos(Duration d) {
-    // Keeps the wrap-around comparison of nano times meaningful for absurdly long settings.
-    long cap = Long.MAX_VALUE / 4;
-    return d.compareTo(Duration.ofNanos(cap)) >= 0 ? cap : d.toNanos();
-  }
-
-  /** The strategy's read-only window on the candidates; valid only while the lock is held. */
-  private final class View implements BalancingStrategy.Candidates {
-
-    @Override
-    public int size() {
-      return candidateCount;
-    }
-
-    @Override
-    public Host host(int index) {
-      return candidates[Objects.checkIndex(index, candidateCount)].host;
-    }
-
-    @Override
-    public int activeConnections(int index) {
-      return candidates[Objects.checkIndex(index, candidateCount)].count;
-    }
-
-    @Override
-    public int leastLoaded() {
-      return byCount[0].candidateIndex;
-    }
-
-    @Override
-    public String toString() {
-      return "Candidates" + Arrays.toString(Arrays.copyOf(candidates, candidateCount));
-    }
+    order.rebuild(configured);
   }
 }

@@ -1,6 +1,6 @@
-package io.lb4j.impl.balancing;
+package io.lb4j.impl.pool;
 
-import static io.lb4j.impl.balancing.Pools.CONNECTION;
+import static io.lb4j.impl.pool.Pools.CONNECTION;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assumptions.assumeThat;
 

@@ -1,12 +1,15 @@
-package io.lb4j.impl.balancing;
+package io.lb4j.impl.pool;
 
-import static io.lb4j.impl.balancing.Pools.CONNECTION;
+import static io.lb4j.impl.pool.Pools.CONNECTION;
+import static io.lb4j.impl.pool.Pools.activeConnections;
+import static io.lb4j.impl.pool.Pools.totalActiveConnections;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.lb4j.api.BalancingStrategy;
 import io.lb4j.api.HealthCheck;
 import io.lb4j.api.Host;
 import io.lb4j.api.Upstream;
+import io.lb4j.impl.balancing.HostStatus;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -98,7 +101,7 @@ class HostPoolModelTest {
         compare(step, op);
       }
       open.forEach(Lease::release);
-      assertThat(pool.totalActiveConnections()).isZero();
+      assertThat(totalActiveConnections(pool)).isZero();
       assertThat(pool.snapshot()).allSatisfy(s -> assertThat(s.draining()).isFalse());
       pool.checkInvariants();
     }
@@ -280,12 +283,12 @@ class HostPoolModelTest {
         ModelHost m = model.get(h);
         int expected = m == null ? 0 : m.count;
         total += expected;
-        if (pool.activeConnections(h) != expected) {
-          assertThat(pool.activeConnections(h)).as("%s: count of %s", where, h).isEqualTo(expected);
+        if (activeConnections(pool, h) != expected) {
+          assertThat(activeConnections(pool, h)).as("%s: count of %s", where, h).isEqualTo(expected);
         }
       }
-      if (pool.totalActiveConnections() != total) {
-        assertThat(pool.totalActiveConnections()).as(where).isEqualTo(total);
+      if (totalActiveConnections(pool) != total) {
+        assertThat(totalActiveConnections(pool)).as(where).isEqualTo(total);
       }
       List<HostStatus> expected = new ArrayList<>();
       for (Host h : configured) {

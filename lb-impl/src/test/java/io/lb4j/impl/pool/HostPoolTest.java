@@ -1,8 +1,10 @@
-package io.lb4j.impl.balancing;
+package io.lb4j.impl.pool;
 
-import static io.lb4j.impl.balancing.Pools.CONNECTION;
-import static io.lb4j.impl.balancing.Pools.acquire;
-import static io.lb4j.impl.balancing.Pools.hosts;
+import static io.lb4j.impl.pool.Pools.CONNECTION;
+import static io.lb4j.impl.pool.Pools.acquire;
+import static io.lb4j.impl.pool.Pools.activeConnections;
+import static io.lb4j.impl.pool.Pools.hosts;
+import static io.lb4j.impl.pool.Pools.totalActiveConnections;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -10,6 +12,7 @@ import io.lb4j.api.BalancingStrategy;
 import io.lb4j.api.HealthCheck;
 import io.lb4j.api.Host;
 import io.lb4j.api.Upstream;
+import io.lb4j.impl.balancing.HostStatus;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -60,10 +63,10 @@ class HostPoolTest {
 
     acquire(pool, 30);
 
-    assertThat(pool.activeConnections(a)).isEqualTo(10);
-    assertThat(pool.activeConnections(b)).isEqualTo(10);
-    assertThat(pool.activeConnections(c)).isEqualTo(10);
-    assertThat(pool.totalActiveConnections()).isEqualTo(30);
+    assertThat(activeConnections(pool, a)).isEqualTo(10);
+    assertThat(activeConnections(pool, b)).isEqualTo(10);
+    assertThat(activeConnections(pool, c)).isEqualTo(10);
+    assertThat(totalActiveConnections(pool)).isEqualTo(30);
   }
 
   @Test
@@ -74,7 +77,7 @@ class HostPoolTest {
     leases.stream().filter(l -> l.host().equals(b)).limit(5).forEach(Lease::release);
 
     assertThat(hostsOf(acquire(pool, 5))).containsOnly(b);
-    assertThat(pool.activeConnections(b)).isEqualTo(10);
+    assertThat(activeConnections(pool, b)).isEqualTo(10);
   }
 
   @Test
@@ -83,7 +86,7 @@ class HostPoolTest {
 
     Lease lease = pool.acquire(CONNECTION);
 
-    assertThat(pool.activeConnections(lease.host())).isEqualTo(1);
+    assertThat(activeConnections(pool, lease.host())).isEqualTo(1);
   }
 
   @Test
@@ -91,7 +94,7 @@ class HostPoolTest {
     pool(upstream(List.of(a)).build());
 
     assertThat(hostsOf(acquire(pool, 4))).containsOnly(a);
-    assertThat(pool.activeConnections(a)).isEqualTo(4);
+    assertThat(activeConnections(pool, a)).isEqualTo(4);
   }
 
   @Test
@@ -100,7 +103,7 @@ class HostPoolTest {
 
     assertThat(pool.acquire(CONNECTION)).isNull();
     assertThat(pool.snapshot()).isEmpty();
-    assertThat(pool.totalActiveConnections()).isZero();
+    assertThat(totalActiveConnections(pool)).isZero();
   }
 
   @Test
@@ -125,7 +128,7 @@ class HostPoolTest {
     first.connectFailed();
 
     assertThat(first.isReleased()).isTrue();
-    assertThat(pool.activeConnections(a)).isEqualTo(1);
+    assertThat(activeConnections(pool, a)).isEqualTo(1);
   }
 
   @Test
@@ -137,7 +140,7 @@ class HostPoolTest {
     lease.release();
 
     assertThat(lease.isReleased()).isTrue();
-    assertThat(pool.totalActiveConnections()).isZero();
+    assertThat(totalActiveConnections(pool)).isZero();
   }
 
   @Test
@@ -145,7 +148,7 @@ class HostPoolTest {
     pool(upstream(hosts).build());
     acquire(pool, 6);
 
-    assertThat(pool.activeConnections(Host.of("10.9.9.9", 1))).isZero();
+    assertThat(activeConnections(pool, Host.of("10.9.9.9", 1))).isZero();
   }
 
   // ---- updates
@@ -157,8 +160,8 @@ class HostPoolTest {
 
     pool.update(upstream(List.of(b, a, c)).build());
 
-    assertThat(pool.activeConnections(a)).isEqualTo(2);
-    assertThat(pool.activeConnections(b)).isEqualTo(2);
+    assertThat(activeConnections(pool, a)).isEqualTo(2);
+    assertThat(activeConnections(pool, b)).isEqualTo(2);
     assertThat(hostsOf(acquire(pool, 2))).containsOnly(c);
   }
 
@@ -172,7 +175,7 @@ class HostPoolTest {
     assertThat(hostsOf(acquire(pool, 10))).doesNotContain(a);
     assertThat(pool.snapshot()).contains(new HostStatus(a, 1, true, true));
     onA.forEach(Lease::release);
-    assertThat(pool.activeConnections(a)).isZero();
+    assertThat(activeConnections(pool, a)).isZero();
     assertThat(pool.snapshot()).extracting(HostStatus::host).containsExactly(b, c);
   }
 
@@ -193,11 +196,11 @@ class HostPoolTest {
 
     pool.update(upstream(List.of(a, b)).build());
 
-    assertThat(pool.activeConnections(a)).isEqualTo(1);
+    assertThat(activeConnections(pool, a)).isEqualTo(1);
     assertThat(pool.snapshot()).contains(new HostStatus(a, 1, true, false));
     assertThat(pool.acquire(CONNECTION).host()).isEqualTo(b);
     lease.release();
-    assertThat(pool.activeConnections(a)).isZero();
+    assertThat(activeConnections(pool, a)).isZero();
   }
 
   @Test

@@ -1,4 +1,4 @@
-package io.lb4j.impl.balancing;
+package io.lb4j.impl.pool;
 
 import io.lb4j.api.Host;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
@@ -42,8 +42,8 @@ public final class Lease {
     return entry.host;
   }
 
-  /** Returns whether the count has been given back, by {@link #release} or {@link #connectFailed}. */
-  public boolean isReleased() {
+  /** Returns whether the count has been given back; for the pool's tests. */
+  boolean isReleased() {
     return released != 0;
   }
 

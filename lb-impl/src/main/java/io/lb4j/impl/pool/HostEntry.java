@@ -1,4 +1,4 @@
-package io.lb4j.impl.balancing;
+package io.lb4j.impl.pool;
 
 import io.lb4j.api.Host;
 

@@ -1,0 +1,16 @@
+/**
+ * Mutual TLS for lb4j: {@code PemTlsContextFactory}, its policy and engine choice.
+ *
+ * <p>Exports {@code io.lb4j.tls} only. netty-tcnative's BoringSSL jar carries native code alone and
+ * is found at run time; its classes come from {@code io.netty.tcnative.classes.openssl}.
+ */
+module io.lb4j.tls {
+  requires transitive io.lb4j.api;
+  requires io.netty.buffer;
+  requires io.netty.common;
+  requires io.netty.handler;
+  requires io.netty.tcnative.classes.openssl;
+  requires org.slf4j;
+
+  exports io.lb4j.tls;
+}
