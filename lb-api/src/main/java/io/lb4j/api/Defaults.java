@@ -63,6 +63,12 @@ public final class Defaults {
    */
   public static final Duration RELOAD_INTERVAL = Duration.ofSeconds(2);
 
+  /**
+   * How long before a TLS certificate revocation list's next update lb4j warns that it needs
+   * replacing ({@code PemTlsContextFactory.Builder.crlExpiryWarning}).
+   */
+  public static final Duration CRL_EXPIRY_WARNING = Duration.ofDays(7);
+
   private Defaults() {}
 
   // ---- rate limiting (lb-ratelimit, lb-ratelimit-redis)

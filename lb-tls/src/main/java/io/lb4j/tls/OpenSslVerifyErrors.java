@@ -21,7 +21,8 @@ import javax.net.ssl.X509ExtendedTrustManager;
  * problem, and BoringSSL answers that with an {@code internal_error} alert: a client with a
  * certificate from the wrong CA would be told the server is broken. Here an unknown issuer becomes
  * {@code unknown_ca}, a certificate not meant for client authentication
- * {@code unsupported_certificate}, and any other refusal {@code bad_certificate}. The decision
+ * {@code unsupported_certificate}, a revoked one {@code certificate_revoked}, one covered by a stale
+ * revocation list {@code certificate_expired}, and any other refusal {@code bad_certificate}. The decision
  * itself is the JDK's, unchanged; only the alert is chosen, and the original exception stays the
  * cause, so the refusal's detail still says why.
  */
@@ -73,7 +74,11 @@ final class OpenSslVerifyErrors extends ClientTrustDecorator {
       return e;
     }
     int code;
-    if (hasCause(e, CertPathBuilderException.class)) {
+    if (e instanceof RevocationException revocation) {
+      code = revocation.stale()
+          ? CertificateVerifier.X509_V_ERR_CRL_HAS_EXPIRED
+          : CertificateVerifier.X509_V_ERR_CERT_REVOKED;
+    } else if (hasCause(e, CertPathBuilderException.class)) {
       code = CertificateVerifier.X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY;
     } else if (chain.length > 0 && !meantForClientAuthentication(chain[0])) {
       code = CertificateVerifier.X509_V_ERR_INVALID_PURPOSE;

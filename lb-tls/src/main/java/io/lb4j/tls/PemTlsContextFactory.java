@@ -1,6 +1,7 @@
 package io.lb4j.tls;
 
 import io.lb4j.api.ClientIdentity;
+import io.lb4j.api.Defaults;
 import io.lb4j.api.InvalidSettingException;
 import io.lb4j.api.TlsContextFactory;
 import io.netty.buffer.ByteBufAllocator;
@@ -17,10 +18,13 @@ import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -54,8 +58,15 @@ import org.slf4j.LoggerFactory;
  * wrapped, so Netty's {@code SslHandler} keeps its fast path for OpenSSL engines. An OpenSSL engine
  * holds native memory: release it ({@code SslHandler} does when its channel closes).
  *
+ * <h2>Revocation</h2>
+ * With {@link Builder#crls(List)}, a client whose certificate, or a CA certificate above it, is
+ * revoked by a configured list is refused in the handshake, and a resumed session whose chain has
+ * been revoked since is refused by {@link #identify}. A certificate covered by a list past its next
+ * update is refused too unless {@link Builder#acceptStaleCrls(boolean)}. The lists are part of the
+ * material: they load, reload and are watched with the certificates.
+ *
  * <h2>Reload</h2>
- * {@link #reload()} re-reads the three files; with {@link Builder#watch(Duration)} a background
+ * {@link #reload()} re-reads the files (certificates, key, CAs and revocation lists); with {@link Builder#watch(Duration)} a background
  * thread does so on its own when their contents change. New material is a whole new immutable
  * context swapped in behind a volatile reference: new handshakes use it, connections already open
  * keep the material they began with. Files that do not load leave the current material in use.
@@ -76,6 +87,8 @@ public final class PemTlsContextFactory implements TlsContextFactory, AutoClosea
   private final TlsPolicy.Enabled enabled;
   private final TlsEngine engine;
   private final Clock clock;
+  private final boolean acceptStaleCrls;
+  private final Duration crlExpiryWarning;
   private final IdentityCache identities = new IdentityCache(IDENTITY_CACHE_SLOTS);
   private final ScheduledExecutorService watcher;
 
@@ -87,19 +100,27 @@ public final class PemTlsContextFactory implements TlsContextFactory, AutoClosea
   private byte[] lastSeen;
   private byte[] lastFailed;
   private volatile String watchFailure;
+  // The revocation lists already warned about, each with the warning given (soon or stale), so a
+  // poll does not repeat it; guarded by lock.
+  private final Set<String> crlWarnings = new HashSet<>();
 
   private record Active(SslContext context, TlsMaterial material) {}
 
   private PemTlsContextFactory(
       MaterialFiles files, TlsPolicy.Enabled enabled, TlsEngine engine, Duration watchInterval,
-      Clock clock) {
+      Clock clock, boolean acceptStaleCrls, Duration crlExpiryWarning) {
     this.files = files;
     this.enabled = enabled;
     this.engine = engine;
     this.clock = clock;
-    TlsMaterial material = TlsMaterial.parse(files, files.read());
+    this.acceptStaleCrls = acceptStaleCrls;
+    this.crlExpiryWarning = crlExpiryWarning;
+    TlsMaterial material = TlsMaterial.parse(files, files.read(), acceptStaleCrls);
     this.active = new Active(ServerContexts.build(material, enabled, engine, clock), material);
     logLoaded("loaded", material);
+    synchronized (lock) {
+      warnOfCrlUpdates(material);
+    }
     if (watchInterval == null) {
       this.watcher = null;
     } else {
@@ -157,7 +178,13 @@ public final class PemTlsContextFactory implements TlsContextFactory, AutoClosea
    * identities of recently seen certificates are remembered (an identity is a function of the
    * certificate's bytes alone), so a reconnecting client costs a byte comparison.
    *
-   * @throws SSLPeerUnverifiedException if the client presented no verified certificate
+   * <p>With revocation lists, the session's chain is checked against the lists in use now, since a
+   * resumed session skips certificate verification: a session made before its certificate was
+   * revoked is refused here.
+   *
+   * @throws SSLPeerUnverifiedException if the client presented no verified certificate, or its
+   *     chain is revoked (or covered by a stale list) by the lists now in use; the message says which
+   *     certificate and why
    * @throws IllegalArgumentException if the certificate's names cannot be parsed
    */
   @Override
@@ -166,7 +193,28 @@ public final class PemTlsContextFactory implements TlsContextFactory, AutoClosea
     if (chain.length == 0 || !(chain[0] instanceof X509Certificate leaf)) {
       throw new SSLPeerUnverifiedException("client presented no X.509 certificate");
     }
+    Active current = active;
+    if (current != null && !current.material.revocations().isEmpty()) {
+      checkNotRevoked(current.material.revocations(), chain);
+    }
     return identities.identify(leaf);
+  }
+
+  private void checkNotRevoked(RevocationLists lists, Certificate[] chain)
+      throws SSLPeerUnverifiedException {
+    X509Certificate[] x509 = new X509Certificate[chain.length];
+    for (int i = 0; i < chain.length; i++) {
+      if (!(chain[i] instanceof X509Certificate certificate)) {
+        throw new SSLPeerUnverifiedException("client presented a certificate that is not X.509");
+      }
+      x509[i] = certificate;
+    }
+    try {
+      lists.check(x509, clock.millis());
+    } catch (RevocationException e) {
+      // The message alone: a refusal's detail is its root cause's message.
+      throw new SSLPeerUnverifiedException(e.getMessage());
+    }
   }
 
   /** Returns the engine in use: {@link TlsEngine#OPENSSL} or {@link TlsEngine#JDK}, never AUTO. */
@@ -188,6 +236,17 @@ public final class PemTlsContextFactory implements TlsContextFactory, AutoClosea
   }
 
   /**
+   * Returns the revocation lists in use, in the order of their files (a file may hold several),
+   * for gauges and health checks. Empty when none are configured.
+   *
+   * @return an immutable list
+   * @throws IllegalStateException if the factory is closed
+   */
+  public List<CrlStatus> crls() {
+    return requireOpen().material.revocations().statuses();
+  }
+
+  /**
    * Returns why the watcher could not load the files as they now are, or empty when it loaded
    * them, has seen no change, or is not watching. The message is the one-line
    * {@link TlsConfigException} message. Meant for health checks: while this is present, the files on
@@ -198,8 +257,9 @@ public final class PemTlsContextFactory implements TlsContextFactory, AutoClosea
   }
 
   /**
-   * Re-reads the certificate chain, private key and CA files now. If their contents changed and
-   * load, new handshakes use them from now on; connections already open are not touched.
+   * Re-reads the certificate chain, private key, CA and revocation list files now. If their
+   * contents changed and load, new handshakes use them from now on; connections already open are
+   * not touched, though a resumed session whose certificate is now revoked is refused.
    *
    * <p>Unlike the watcher, which logs a file that does not load at WARN and keeps polling, this
    * method throws, so the caller (an admin command, a signal handler) can report why; the
@@ -215,6 +275,7 @@ public final class PemTlsContextFactory implements TlsContextFactory, AutoClosea
       Active current = requireOpen();
       MaterialFiles.Snapshot snapshot = files.read();
       if (Arrays.equals(snapshot.digest(), current.material.digest())) {
+        warnOfCrlUpdates(current.material);
         return false;
       }
       install(snapshot);
@@ -251,7 +312,7 @@ public final class PemTlsContextFactory implements TlsContextFactory, AutoClosea
 
   // Called with lock held.
   private void install(MaterialFiles.Snapshot snapshot) {
-    TlsMaterial material = TlsMaterial.parse(files, snapshot);
+    TlsMaterial material = TlsMaterial.parse(files, snapshot, acceptStaleCrls);
     SslContext context = ServerContexts.build(material, enabled, engine, clock);
     Active previous = active;
     active = new Active(context, material);
@@ -259,6 +320,7 @@ public final class PemTlsContextFactory implements TlsContextFactory, AutoClosea
     ReferenceCountUtil.release(previous.context);
     watchFailure = null;
     logLoaded("reloaded", material);
+    warnOfCrlUpdates(material);
   }
 
   /**
@@ -273,6 +335,7 @@ public final class PemTlsContextFactory implements TlsContextFactory, AutoClosea
         if (current == null) {
           return;
         }
+        warnOfCrlUpdates(current.material);
         MaterialFiles.Snapshot snapshot = null;
         TlsConfigException unreadable = null;
         byte[] seen;
@@ -318,10 +381,49 @@ public final class PemTlsContextFactory implements TlsContextFactory, AutoClosea
     LOG.info("TLS material {}: certificate {} valid until {}, {} client CA certificate(s), from {}",
         verb, leaf.getSubjectX500Principal().getName(), leaf.getNotAfter().toInstant(),
         material.clientCas().size(), files.certificateChain());
+    if (!files.crls().isEmpty()) {
+      List<CrlStatus> crls = material.revocations().statuses();
+      LOG.info("TLS revocation lists {}: {} list(s) revoking {} certificate(s), stale lists {}, "
+              + "from {}", verb, crls.size(),
+          crls.stream().mapToLong(CrlStatus::revokedEntries).sum(),
+          acceptStaleCrls ? "accepted" : "refused", files.crls());
+    }
     if (leaf.getNotAfter().toInstant().isBefore(clock.instant())) {
       LOG.warn("the server certificate {} in {} expired at {}; clients will refuse it",
           leaf.getSubjectX500Principal().getName(), files.certificateChain(),
           leaf.getNotAfter().toInstant());
+    }
+  }
+
+  /**
+   * Warns once per list (and once more when it goes stale) when a revocation list's next update is
+   * within {@code crlExpiryWarning} or past: a CA that stops publishing would otherwise show only
+   * when clients are refused. Called with lock held.
+   */
+  private void warnOfCrlUpdates(TlsMaterial material) {
+    Instant now = clock.instant();
+    for (CrlStatus crl : material.revocations().statuses()) {
+      if (crl.nextUpdate().isEmpty()) {
+        continue;
+      }
+      Instant next = crl.nextUpdate().get();
+      if (next.isAfter(now.plus(crlExpiryWarning))) {
+        continue;
+      }
+      boolean stale = !next.isAfter(now);
+      String key = crl.file() + "|" + crl.issuer() + "|" + crl.thisUpdate() + "|" + stale;
+      if (!crlWarnings.add(key)) {
+        continue;
+      }
+      if (stale) {
+        LOG.warn("the revocation list of {} in {} is stale: its next update was due at {}; {}",
+            crl.issuer(), crl.file(), next, acceptStaleCrls
+                ? "its certificates are still accepted (acceptStaleCrls)"
+                : "certificates it covers are refused until a newer list is loaded");
+      } else {
+        LOG.warn("the revocation list of {} in {} goes stale at {}; load a newer one before then",
+            crl.issuer(), crl.file(), next);
+      }
     }
   }
 
@@ -339,6 +441,10 @@ public final class PemTlsContextFactory implements TlsContextFactory, AutoClosea
     private TlsEngine engine = TlsEngine.AUTO;
     private Duration watch;
     private Clock clock = Clock.systemUTC();
+    // Revocation lists (crls, acceptStaleCrls, crlExpiryWarning).
+    private List<Path> crls = List.of();
+    private boolean acceptStaleCrls;
+    private Duration crlExpiryWarning = Defaults.CRL_EXPIRY_WARNING;
 
     private Builder() {}
 
@@ -402,7 +508,7 @@ public final class PemTlsContextFactory implements TlsContextFactory, AutoClosea
     }
 
     /**
-     * Polls the three files at this interval and reloads them when their contents change and stay
+     * Polls the files (certificates, key, CAs, revocation lists) at this interval and reloads them when their contents change and stay
      * unchanged for one more interval (so a file caught mid-write is waited for). A change that
      * does not load is logged once at WARN and the current material stays in use. Default: no
      * polling; {@link PemTlsContextFactory#reload()} still works. The reference server polls every
@@ -431,6 +537,59 @@ public final class PemTlsContextFactory implements TlsContextFactory, AutoClosea
       return this;
     }
 
+    // ---- revocation lists
+
+    /**
+     * Sets the certificate revocation lists of client certificates: files in PEM
+     * ({@code BEGIN X509 CRL}) or DER, each holding one or more lists. Each list must be signed by
+     * a certificate in {@link #clientCa(Path)} (so a list of an intermediate CA needs that
+     * intermediate there). A client certificate, or a CA certificate above it, revoked by a list
+     * of its issuer is refused; certificates of issuers without a list are not checked. The files
+     * reload and are watched with the others. Default: none, no revocation checking.
+     *
+     * @param files the files, in the order {@link PemTlsContextFactory#crls()} reports them
+     * @throws NullPointerException if the list or a file is null
+     */
+    public Builder crls(List<Path> files) {
+      Objects.requireNonNull(files, "crls");
+      for (Path file : files) {
+        Objects.requireNonNull(file, "crls");
+      }
+      this.crls = List.copyOf(files);
+      return this;
+    }
+
+    /**
+     * Whether a revocation list past its next update still lets the certificates it covers
+     * through. Default {@code false}: they are refused, as OpenSSL and Envoy do, since a stale
+     * list may miss recent revocations. Either way a stale list is warned about.
+     */
+    public Builder acceptStaleCrls(boolean accept) {
+      this.acceptStaleCrls = accept;
+      return this;
+    }
+
+    /**
+     * How long before a revocation list's next update to warn (once per list, at WARN) that it
+     * needs replacing; a list already past it is warned about once more. Checked at load, reload
+     * and each watcher poll. Default: {@link Defaults#CRL_EXPIRY_WARNING}.
+     *
+     * @throws TlsConfigException if the duration is negative
+     * @throws NullPointerException if it is null
+     */
+    public Builder crlExpiryWarning(Duration warning) {
+      Objects.requireNonNull(warning, "crlExpiryWarning");
+      try {
+        this.crlExpiryWarning =
+            InvalidSettingException.requireNotNegative(warning, "crlExpiryWarning");
+      } catch (InvalidSettingException e) {
+        throw new TlsConfigException("crlExpiryWarning", e.getMessage(), e);
+      }
+      return this;
+    }
+
+    // ---- end of revocation lists
+
     /**
      * Reads the files and builds the factory.
      *
@@ -440,14 +599,16 @@ public final class PemTlsContextFactory implements TlsContextFactory, AutoClosea
       MaterialFiles files = new MaterialFiles(
           required(certificateChain, "certificateChain"),
           required(privateKey, "privateKey"),
-          required(clientCa, "clientCa"));
+          required(clientCa, "clientCa"),
+          crls);
       TlsPolicy.Enabled enabled = TlsPolicy.enabled(protocols, cipherSuites);
       TlsEngine chosen = resolve(engine);
       if (chosen == TlsEngine.OPENSSL) {
         checkOpenSslCanHonour(enabled);
       }
       logChoice(engine, chosen);
-      return new PemTlsContextFactory(files, enabled, chosen, watch, clock);
+      return new PemTlsContextFactory(
+          files, enabled, chosen, watch, clock, acceptStaleCrls, crlExpiryWarning);
     }
 
     // The shared check and its wording, thrown the way every TLS setting's error is thrown.

@@ -41,10 +41,14 @@ final class ServerContexts {
    */
   static SslContext build(
       TlsMaterial material, TlsPolicy.Enabled enabled, TlsEngine engine, Clock clock) {
-    // Verified chains are remembered per context: a reload of the CAs starts afresh.
+    // Verified chains are remembered per context: a reload of the CAs or the revocation lists
+    // starts afresh. Revocation is checked after the memory, at every full handshake.
     X509ExtendedTrustManager pkix =
         new RememberedVerifications(
             pkixTrustManager(material.clientCas()), REMEMBERED_CHAINS, clock::millis);
+    if (!material.revocations().isEmpty()) {
+      pkix = new RevocationCheck(pkix, material.revocations(), clock::millis);
+    }
     // The OpenSSL provider is reference-counted so a reload frees the old context's native memory
     // as soon as its last engine closes, instead of whenever a finalizer runs. Given the key and
     // chain directly, Netty precomputes the native key material once per context

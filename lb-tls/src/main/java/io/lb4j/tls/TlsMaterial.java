@@ -10,22 +10,25 @@ import java.util.List;
 
 /**
  * A server's key and certificate chain and the CAs its clients must chain to, parsed and checked
- * against each other. Immutable.
+ * against each other, and the revocation lists of client certificates. Immutable.
  *
  * @param key the server's private key
  * @param chain the server's certificate chain, leaf first
  * @param clientCas the trust anchors of client certificates
+ * @param revocations the revocation lists, checked against {@code clientCas}
  * @param digest the SHA-256 of the files this was read from
  */
 record TlsMaterial(
-    PrivateKey key, List<X509Certificate> chain, List<X509Certificate> clientCas, byte[] digest) {
+    PrivateKey key, List<X509Certificate> chain, List<X509Certificate> clientCas,
+    RevocationLists revocations, byte[] digest) {
 
   /**
    * Parses and checks one snapshot of the files.
    *
    * @throws TlsConfigException naming the setting and the file at fault
    */
-  static TlsMaterial parse(MaterialFiles files, MaterialFiles.Snapshot snapshot) {
+  static TlsMaterial parse(
+      MaterialFiles files, MaterialFiles.Snapshot snapshot, boolean acceptStaleCrls) {
     List<X509Certificate> chain =
         Pem.certificates("certificateChain", files.certificateChain(), snapshot.chain());
     PrivateKey key = Pem.privateKey("privateKey", files.privateKey(), snapshot.key());
@@ -33,7 +36,9 @@ record TlsMaterial(
         Pem.certificates("clientCa", files.clientCa(), snapshot.ca());
     checkOrder(files, chain);
     checkKeyMatches(files, key, chain.get(0));
-    return new TlsMaterial(key, chain, clientCas, snapshot.digest());
+    RevocationLists revocations =
+        RevocationLists.parse(files.crls(), snapshot.crls(), clientCas, acceptStaleCrls);
+    return new TlsMaterial(key, chain, clientCas, revocations, snapshot.digest());
   }
 
   /** Returns the server's own certificate. */

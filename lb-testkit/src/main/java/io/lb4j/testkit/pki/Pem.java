@@ -11,7 +11,9 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.PrivateKey;
+import java.security.cert.CRLException;
 import java.security.cert.CertificateEncodingException;
+import java.security.cert.X509CRL;
 import java.security.cert.X509Certificate;
 import java.security.interfaces.ECPrivateKey;
 import java.util.Base64;
@@ -32,6 +34,23 @@ final class Pem {
       Base64.getMimeEncoder(64, "\n".getBytes(US_ASCII));
 
   private Pem() {}
+
+  static String crls(List<X509CRL> crls) {
+    StringBuilder pem = new StringBuilder();
+    for (X509CRL crl : crls) {
+      pem.append(block("X509 CRL", der(crl)));
+    }
+    return pem.toString();
+  }
+
+  static byte[] der(X509CRL crl) {
+    try {
+      return crl.getEncoded();
+    } catch (CRLException e) {
+      throw new IllegalStateException("cannot encode the revocation list of "
+          + crl.getIssuerX500Principal(), e);
+    }
+  }
 
   static String certificates(List<X509Certificate> chain) {
     StringBuilder pem = new StringBuilder();
@@ -88,6 +107,11 @@ final class Pem {
    * is readable by its owner only where the file system has POSIX permissions.
    */
   static Path write(Path file, String text, boolean secret) {
+    return write(file, text.getBytes(US_ASCII), secret);
+  }
+
+  /** Writes bytes as {@link #write(Path, String, boolean)} writes text. */
+  static Path write(Path file, byte[] content, boolean secret) {
     Path absolute = file.toAbsolutePath();
     Path dir = absolute.getParent();
     Path temporary = null;
@@ -95,7 +119,7 @@ final class Pem {
       Files.createDirectories(dir);
       // Temporary files start owner-only, so a key is never readable by others, not even briefly.
       temporary = Files.createTempFile(dir, "." + absolute.getFileName(), ".tmp");
-      Files.writeString(temporary, text, US_ASCII);
+      Files.write(temporary, content);
       if (!secret && posix()) {
         Files.setPosixFilePermissions(temporary, PosixFilePermissions.fromString("rw-r--r--"));
       }

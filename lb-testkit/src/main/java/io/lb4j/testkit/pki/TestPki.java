@@ -1,19 +1,25 @@
 package io.lb4j.testkit.pki;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.math.BigInteger;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.security.KeyStore;
 import java.security.SecureRandom;
+import java.security.cert.X509CRL;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Date;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.atomic.AtomicLong;
 import javax.net.ssl.KeyManager;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
@@ -21,8 +27,17 @@ import javax.security.auth.x500.X500Principal;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x500.X500NameBuilder;
 import org.bouncycastle.asn1.x500.style.BCStyle;
+import org.bouncycastle.asn1.x509.CRLNumber;
+import org.bouncycastle.asn1.x509.CRLReason;
+import org.bouncycastle.asn1.x509.Extension;
 import org.bouncycastle.asn1.x509.GeneralName;
 import org.bouncycastle.asn1.x509.KeyPurposeId;
+import org.bouncycastle.cert.CertIOException;
+import org.bouncycastle.cert.X509v2CRLBuilder;
+import org.bouncycastle.cert.jcajce.JcaX509CRLConverter;
+import org.bouncycastle.cert.jcajce.JcaX509ExtensionUtils;
+import org.bouncycastle.operator.OperatorCreationException;
+import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 import org.bouncycastle.util.IPAddress;
 
 /**
@@ -48,7 +63,8 @@ import org.bouncycastle.util.IPAddress;
  *
  * <p>A certificate from another CA is one from another {@code TestPki}; a self-signed one comes
  * from {@link #selfSigned(String)}; a chain through an intermediate CA from
- * {@link #intermediate(String)}.
+ * {@link #intermediate(String)}. Revocation lists signed by the CA come from {@link #crl}, and are
+ * written with {@link #writeCrlPem} or {@link #writeCrlDer}.
  *
  * <p>Thread-safe: issuing only reads the CA and draws from a {@link SecureRandom}. Keys are made
  * with the JDK's providers; BouncyCastle builds and encodes certificates and is never registered
@@ -65,12 +81,14 @@ public final class TestPki {
   private static final Duration CA_LIFETIME = Duration.ofDays(365);
   private static final Duration SERVER_LIFETIME = Duration.ofDays(30);
   private static final Duration CLIENT_LIFETIME = Duration.ofDays(1);
+  private static final Duration CRL_LIFETIME = Duration.ofDays(30);
 
   private final Clock clock;
   private final SecureRandom random;
   private final IssuedCertificate ca;
   private final X500Name caName;
   private final X509Certificate root;
+  private final AtomicLong crlNumber = new AtomicLong();
 
   private TestPki(Clock clock, SecureRandom random, IssuedCertificate ca, X500Name caName) {
     this.clock = clock;
@@ -390,6 +408,85 @@ public final class TestPki {
   public SSLContext serverContext(IssuedCertificate server) {
     Objects.requireNonNull(server, "server");
     return context(new PresentingKeyManager(server));
+  }
+
+  /**
+   * Issues a revocation list signed by this PKI's CA (the intermediate for a PKI from
+   * {@link #intermediate(String)}), issued an hour ago and due for its next update in 30 days.
+   *
+   * @param revokedSerials the serial numbers it revokes, for example
+   *     {@code alice.certificate().getSerialNumber()}; none for an empty list
+   * @return the signed list
+   */
+  public X509CRL crl(BigInteger... revokedSerials) {
+    Instant now = clock.instant();
+    return crl(List.of(revokedSerials), now.minus(BACKDATE), now.plus(CRL_LIFETIME));
+  }
+
+  /**
+   * Issues a revocation list signed by this PKI's CA, with an authority key identifier and a CRL
+   * number; every entry is dated {@code thisUpdate} with reason keyCompromise. A list whose
+   * {@code nextUpdate} is past is stale.
+   *
+   * @param revokedSerials the serial numbers it revokes; may be empty, may be large
+   * @param thisUpdate when it claims to be issued
+   * @param nextUpdate when it promises the next list, after {@code thisUpdate}
+   * @return the signed list
+   * @throws IllegalArgumentException if {@code nextUpdate} is not after {@code thisUpdate}
+   */
+  public X509CRL crl(Collection<BigInteger> revokedSerials, Instant thisUpdate,
+      Instant nextUpdate) {
+    Objects.requireNonNull(revokedSerials, "revokedSerials");
+    Objects.requireNonNull(thisUpdate, "thisUpdate");
+    Objects.requireNonNull(nextUpdate, "nextUpdate");
+    if (!nextUpdate.isAfter(thisUpdate)) {
+      throw new IllegalArgumentException("nextUpdate must be after thisUpdate (" + thisUpdate
+          + ") but was " + nextUpdate);
+    }
+    try {
+      Date revoked = Date.from(thisUpdate);
+      X509v2CRLBuilder builder = new X509v2CRLBuilder(caName, revoked);
+      builder.setNextUpdate(Date.from(nextUpdate));
+      for (BigInteger serial : revokedSerials) {
+        builder.addCRLEntry(serial, revoked, CRLReason.keyCompromise);
+      }
+      builder.addExtension(Extension.authorityKeyIdentifier, false,
+          new JcaX509ExtensionUtils().createAuthorityKeyIdentifier(ca.certificate().getPublicKey()));
+      builder.addExtension(Extension.cRLNumber, false,
+          new CRLNumber(BigInteger.valueOf(crlNumber.incrementAndGet())));
+      return new JcaX509CRLConverter().getCRL(builder.build(
+          new JcaContentSignerBuilder(KeyType.of(ca.privateKey()).signatureAlgorithm())
+              .setSecureRandom(random).build(ca.privateKey())));
+    } catch (GeneralSecurityException | OperatorCreationException | CertIOException e) {
+      throw new IllegalStateException("cannot sign a revocation list for " + caName, e);
+    }
+  }
+
+  /**
+   * Writes revocation lists to {@code file} as PEM ({@code BEGIN X509 CRL} blocks, in order),
+   * replacing it at once as {@link #writeCaPem(Path)} does.
+   *
+   * @return {@code file}
+   * @throws java.io.UncheckedIOException if the file cannot be written
+   */
+  public static Path writeCrlPem(Path file, X509CRL... crls) {
+    Objects.requireNonNull(file, "file");
+    return Pem.write(file, Pem.crls(List.of(crls)), false);
+  }
+
+  /**
+   * Writes revocation lists to {@code file} as DER, one after another, replacing it at once.
+   *
+   * @return {@code file}
+   * @throws java.io.UncheckedIOException if the file cannot be written
+   */
+  public static Path writeCrlDer(Path file, X509CRL... crls) {
+    Objects.requireNonNull(file, "file");
+    ByteArrayOutputStream der = new ByteArrayOutputStream();
+    for (X509CRL crl : crls) {
+      der.writeBytes(Pem.der(crl));
+    }
+    return Pem.write(file, der.toByteArray(), false);
   }
 
   /** Returns the CA's subject name. */
