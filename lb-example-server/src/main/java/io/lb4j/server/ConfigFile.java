@@ -1,5 +1,6 @@
 package io.lb4j.server;
 
+import com.fasterxml.jackson.annotation.JsonFormat;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import java.util.List;
 import java.util.Map;
@@ -22,7 +23,10 @@ record ConfigFile(
       String clientCa,
       List<String> protocols,
       List<String> cipherSuites,
-      String handshakeTimeout) {}
+      String handshakeTimeout,
+      @JsonFormat(with = JsonFormat.Feature.ACCEPT_SINGLE_VALUE_AS_ARRAY) List<String> crl,
+      Boolean acceptStaleCrl,
+      String crlExpiryWarning) {}
 
   record UpstreamEntry(
       String name,

@@ -305,7 +305,22 @@ final class ConfigReader {
     Duration handshake = t.handshakeTimeout() == null
         ? Defaults.HANDSHAKE_TIMEOUT
         : duration(t.handshakeTimeout(), "tls.handshakeTimeout", lb::handshakeTimeout);
-    return new TlsConfig(certificate, key, ca, protocols, suites, handshake);
+    List<Path> crls = List.of();
+    if (t.crl() != null) {
+      nonEmpty(t.crl(), "tls.crl");
+      List<Path> files = new ArrayList<>();
+      for (int i = 0; i < t.crl().size(); i++) {
+        String path = t.crl().size() == 1 ? "tls.crl" : "tls.crl[" + i + "]";
+        files.add(file(required(t.crl().get(i), path), path));
+      }
+      crls = List.copyOf(files);
+    }
+    Duration crlWarning = t.crlExpiryWarning() == null
+        ? Defaults.CRL_EXPIRY_WARNING
+        : duration(t.crlExpiryWarning(), "tls.crlExpiryWarning",
+            PemTlsContextFactory.builder()::crlExpiryWarning);
+    return new TlsConfig(certificate, key, ca, protocols, suites, handshake, crls,
+        Boolean.TRUE.equals(t.acceptStaleCrl()), crlWarning);
   }
 
   private List<UpstreamConfig> upstreams(

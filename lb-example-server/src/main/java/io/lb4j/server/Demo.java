@@ -56,6 +56,10 @@ final class Demo implements AutoCloseable {
     server.writePem(dir, "server");
     pki.client("alice").writePem(dir, "alice");
     pki.client("mallory").writePem(dir, "mallory");
+    // trudy is on the allow list, but the CA has revoked her certificate: the list refuses her.
+    IssuedCertificate trudy = pki.client("trudy");
+    trudy.writePem(dir, "trudy");
+    pki.writeCrlPem(dir.resolve("ca.crl.pem"), pki.crl(trudy.certificate().getSerialNumber()));
     List<EchoUpstream> hosts = new ArrayList<>();
     try {
       for (int i = 0; i < 3; i++) {
@@ -103,13 +107,14 @@ final class Demo implements AutoCloseable {
         "  certificate: server.pem",
         "  privateKey: server-key.pem",
         "  clientCa: ca.pem",
+        "  crl: ca.crl.pem",
         "upstreams:",
         "  - name: echo",
         "    listen: " + LOOPBACK + ":" + port,
         "    strategy: least-connections",
         "    hosts: [" + hostList + "]",
         "    healthCheck: {interval: 2s, timeout: 1s, rise: 2, fall: 3}",
-        "    allow: [alice]",
+        "    allow: [alice, trudy]",
         "rateLimit:",
         "  default: {connectionsPerSecond: 10, burst: 20, maxConcurrent: 100}",
         "admin:",
@@ -150,6 +155,10 @@ final class Demo implements AutoCloseable {
         "Refused client mallory (same CA, not on the allow list): the connection closes after the"
             + " handshake.",
         "  " + opensslCommand("mallory"),
+        "",
+        "Refused client trudy (allowed, but her certificate is revoked in ca.crl.pem): the"
+            + " handshake fails.",
+        "  " + opensslCommand("trudy"),
         "",
         "Metrics and health:",
         "  curl http://" + admin.getHostString() + ":" + admin.getPort() + "/metrics",

@@ -136,6 +136,9 @@ final class LbServer implements AutoCloseable {
       start(loadBalancer);
       lbStarted = true;
       metrics.bind(loadBalancer, redisLimiter);
+      if (tlsFactory != null && !config.tls().crls().isEmpty()) {
+        metrics.bindRevocationLists(tlsFactory);
+      }
     } catch (RuntimeException e) {
       closeQuietly(adminServer);
       closeQuietly(loadBalancer);
@@ -194,6 +197,11 @@ final class LbServer implements AutoCloseable {
       if (t.cipherSuites() != null) {
         b.cipherSuites(t.cipherSuites());
       }
+      if (!t.crls().isEmpty()) {
+        b.crls(t.crls())
+            .acceptStaleCrls(t.acceptStaleCrls())
+            .crlExpiryWarning(t.crlExpiryWarning());
+      }
       return b.build();
     } catch (TlsConfigException e) {
       throw new ConfigException(label, tlsField(e.setting()), e.problem(), e);
@@ -208,6 +216,8 @@ final class LbServer implements AutoCloseable {
       case "clientCa" -> "tls.clientCa";
       case "protocols" -> "tls.protocols";
       case "cipherSuites" -> "tls.cipherSuites";
+      case "crls" -> "tls.crl";
+      case "crlExpiryWarning" -> "tls.crlExpiryWarning";
       default -> "tls";
     };
   }

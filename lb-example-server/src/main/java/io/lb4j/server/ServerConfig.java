@@ -57,7 +57,10 @@ record ServerConfig(
       Path clientCa,
       List<String> protocols,
       List<String> cipherSuites,
-      Duration handshakeTimeout) {}
+      Duration handshakeTimeout,
+      List<Path> crls,
+      boolean acceptStaleCrls,
+      Duration crlExpiryWarning) {}
 
   /**
    * One upstream and where it is served.

@@ -8,6 +8,8 @@ import io.lb4j.api.Refuse;
 import io.lb4j.impl.LoadBalancer;
 import io.lb4j.impl.balancing.HostStatus;
 import io.lb4j.ratelimit.redis.RedisRateLimiter;
+import io.lb4j.tls.CrlStatus;
+import io.lb4j.tls.PemTlsContextFactory;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
@@ -50,6 +52,8 @@ final class ServerMetrics implements ConnectionListener {
   private final UpstreamMeters unrouted;
   private final MultiGauge active;
   private final MultiGauge up;
+  private volatile MultiGauge crlNextUpdate;
+  private volatile PemTlsContextFactory crlFactory;
 
   /**
    * Makes every meter that does not need the running load balancer.
@@ -105,6 +109,30 @@ final class ServerMetrics implements ConnectionListener {
     }
   }
 
+  /**
+   * Adds a gauge per loaded certificate revocation list: the time of its {@code nextUpdate}, in
+   * seconds since the epoch, by issuer and file (a handful of rows, fixed by the configuration), so
+   * an alert can fire before a list goes stale. Call once, when the server has CRLs.
+   *
+   * @param tls the TLS factory that loads the lists
+   */
+  void bindRevocationLists(PemTlsContextFactory tls) {
+    crlNextUpdate = MultiGauge.builder("lb4j.tls.crl.next.update")
+        .description("When each loaded certificate revocation list must be replaced (its nextUpdate)")
+        .baseUnit("seconds")
+        .register(registry);
+    crlFactory = tls;
+  }
+
+  private void refreshRevocationLists() {
+    List<MultiGauge.Row<?>> rows = new ArrayList<>();
+    for (CrlStatus crl : crlFactory.crls()) {
+      crl.nextUpdate().ifPresent(next -> rows.add(MultiGauge.Row.of(
+          Tags.of("issuer", crl.issuer(), "file", crl.file().toString()), next.getEpochSecond())));
+    }
+    crlNextUpdate.register(rows, true);
+  }
+
   /** Reads host counts and health from the load balancer into the gauges. */
   private void refreshHosts(LoadBalancer lb) {
     List<MultiGauge.Row<?>> activeRows = new ArrayList<>();
@@ -124,6 +152,9 @@ final class ServerMetrics implements ConnectionListener {
   String scrape(LoadBalancer lb) {
     if (lb != null) {
       refreshHosts(lb);
+    }
+    if (crlFactory != null) {
+      refreshRevocationLists();
     }
     return registry.scrape();
   }

@@ -28,6 +28,9 @@ class BadConfigurationIT {
     TestPki pki = TestPki.create();
     pki.writeCaPem(dir.resolve("ca.pem"));
     pki.server().writePem(dir, "server");
+    // A revocation list of another CA: not signed by any CA of clientCa.
+    TestPki other = TestPki.create("another CA");
+    TestPki.writeCrlPem(dir.resolve("other.crl.pem"), other.crl());
   }
 
   private static final String TLS = """
@@ -82,6 +85,12 @@ class BadConfigurationIT {
     assertThat(rejected("nocert.yaml",
         TLS.replace("server.pem", "missing.pem") + upstream("127.0.0.1:0", "")))
         .isEqualTo("nocert.yaml: tls.certificate: " + dir.resolve("missing.pem") + ": file not found");
+  }
+
+  @Test
+  void revocationListOfAnotherCaIsNamedWithItsField() throws IOException {
+    assertThat(rejected("crl.yaml", TLS + "  crl: other.crl.pem\n" + upstream("127.0.0.1:0", "")))
+        .startsWith("crl.yaml: tls.crl: " + dir.resolve("other.crl.pem") + ": ");
   }
 
   @Test

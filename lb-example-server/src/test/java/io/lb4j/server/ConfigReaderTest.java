@@ -260,6 +260,29 @@ class ConfigReaderTest {
   }
 
   @Test
+  void revocationListIsOneFileOrAListAndTakesItsDefaults() {
+    ServerConfig one = parse(TLS + "  crl: ca.crl\n" + ONE_UPSTREAM);
+    assertThat(one.tls().crls()).extracting(p -> p.getFileName().toString()).containsExactly("ca.crl");
+    assertThat(one.tls().acceptStaleCrls()).isFalse();
+    assertThat(one.tls().crlExpiryWarning()).isEqualTo(Defaults.CRL_EXPIRY_WARNING);
+
+    ServerConfig two = parse(TLS
+        + "  crl: [a.crl, b.crl]\n  acceptStaleCrl: true\n  crlExpiryWarning: 48h\n" + ONE_UPSTREAM);
+    assertThat(two.tls().crls()).extracting(p -> p.getFileName().toString())
+        .containsExactly("a.crl", "b.crl");
+    assertThat(two.tls().acceptStaleCrls()).isTrue();
+    assertThat(two.tls().crlExpiryWarning()).hasHours(48);
+
+    assertThat(parse(TLS + ONE_UPSTREAM).tls().crls()).isEmpty();
+  }
+
+  @Test
+  void blankRevocationListEntryIsNamedWithItsIndex() {
+    assertRejected(TLS + "  crl: [a.crl, \" \"]\n" + ONE_UPSTREAM,
+        "lb.yaml: tls.crl[1]: must not be blank");
+  }
+
+  @Test
   void protocolOutsideThePolicyIsNamed() {
     assertThatThrownBy(() -> parse(TLS + "  protocols: [TLSv1.1]\n" + ONE_UPSTREAM))
         .hasMessageStartingWith("lb.yaml: tls.protocols[0]: TLSv1.1 is not allowed");

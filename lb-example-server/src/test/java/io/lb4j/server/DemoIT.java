@@ -80,16 +80,19 @@ class DemoIT {
         "demo", "--dir", "demo-files", "--port", "0", "--admin-port", "0")) {
       String out = demo.awaitStdout("Stop with Ctrl-C.", STARTUP);
       List<String> commands = printedLines(out, "openssl s_client");
-      assertThat(commands).hasSize(2);
+      assertThat(commands).hasSize(3);
       String alice = commands.get(0);
       String mallory = commands.get(1);
+      String trudy = commands.get(2);
       assertThat(alice).contains("-connect 127.0.0.1:", "-cert demo-files/alice.pem",
           "-key demo-files/alice-key.pem", "-CAfile demo-files/ca.pem", "-quiet");
       assertThat(mallory).contains("-cert demo-files/mallory.pem", "-key demo-files/mallory-key.pem");
       assertThat(out).contains("the echo hosts live as long as this process");
       assertThat(Files.list(work.resolve("demo-files")).map(p -> p.getFileName().toString()))
           .contains("ca.pem", "server.pem", "server-key.pem", "alice.pem", "alice-key.pem",
-              "mallory.pem", "mallory-key.pem", "lb.yaml");
+              "mallory.pem", "mallory-key.pem", "trudy.pem", "trudy-key.pem", "ca.crl.pem",
+              "lb.yaml");
+      assertThat(trudy).contains("-cert demo-files/trudy.pem", "-key demo-files/trudy-key.pem");
 
       Peers.assumeAvailable(opensslInstalled(), "the openssl binary",
           () -> "'openssl version' did not run, so the printed commands cannot be tried here");
@@ -122,8 +125,26 @@ class DemoIT {
         stop(malloryClient);
       }
 
+      Process trudyClient = shell(trudy);
+      try {
+        OutputStream in = trudyClient.getOutputStream();
+        try {
+          in.write("hello through lb4j\n".getBytes(StandardCharsets.UTF_8));
+          in.flush();
+        } catch (IOException clientAlreadyGone) {
+          // s_client may have exited on the refusal before it reads its input
+        }
+        assertThat(trudyClient.waitFor(30, TimeUnit.SECONDS))
+            .as("trudy's s_client ends when lb4j refuses her revoked certificate").isTrue();
+        assertThat(new String(trudyClient.getInputStream().readAllBytes(), StandardCharsets.UTF_8))
+            .doesNotContain("hello through lb4j");
+      } finally {
+        stop(trudyClient);
+      }
+
       await().until(() -> demo.stdout().contains("identity=mallory")
-          && demo.stdout().contains("identity=alice"));
+          && demo.stdout().contains("identity=alice")
+          && demo.stdout().contains("certificate revoked"));
       assertThat(demo.stdout())
           .contains("identity=alice upstream=echo host=127.0.0.1:")
           .contains("refusal=unauthorized detail=\"mallory may not reach echo\"");
@@ -133,6 +154,10 @@ class DemoIT {
           new InetSocketAddress("127.0.0.1", Integer.parseInt(admin.group(2))), "/metrics");
       assertThat(Metrics.value(metrics, "lb4j_connections_total",
           "outcome=\"unauthorized\"", "upstream=\"echo\"")).isEqualTo(1.0);
+      assertThat(demo.stdout()).containsPattern("refusal=tls_failed detail=\"[^\"]*certificate"
+          + " revoked: serial [0-9a-f]+ issuer [^\"]*lb4j demo CA");
+      assertThat(metrics).containsPattern("lb4j_tls_crl_next_update_seconds\\{[^}]*issuer=\"[^\"]*"
+          + "lb4j demo CA[^}]*} \\d");
 
       assertThat(demo.terminate(Duration.ofSeconds(30))).as("exit status after SIGTERM").isEqualTo(143);
       assertThat(demo.stdout()).contains("lb4j stopped");
