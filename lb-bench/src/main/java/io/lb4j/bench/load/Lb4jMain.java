@@ -29,7 +29,8 @@ import java.util.concurrent.CountDownLatch;
  * <p>{@code --engine auto|openssl|jdk} chooses the TLS engine (default auto: BoringSSL where it
  * loads). Options {@code --allow CN} (an allow list with that one principal) and
  * {@code --rate-limit} (a local rate limiter whose limits are far above the load, so it is
- * consulted on every connection but never refuses) turn on those features' hot paths. Prints
+ * consulted on every connection but never refuses) turn on those features' hot paths, and
+ * {@code --crl FILE} checks clients against that revocation list. Prints
  * {@code lb4j ready on ...} once listening and serves until the process is stopped.
  */
 public final class Lb4jMain {
@@ -46,12 +47,16 @@ public final class Lb4jMain {
       for (String host : args.required("hosts").split(",")) {
         hosts.add(Host.parse(host));
       }
-      PemTlsContextFactory tls = PemTlsContextFactory.builder()
+      PemTlsContextFactory.Builder tlsBuilder = PemTlsContextFactory.builder()
           .certificateChain(args.path("cert"))
           .privateKey(args.path("key"))
           .clientCa(args.path("ca"))
-          .engine(TlsEngine.valueOf(args.string("engine", "auto").toUpperCase(java.util.Locale.ROOT)))
-          .build();
+          .engine(TlsEngine.valueOf(args.string("engine", "auto").toUpperCase(java.util.Locale.ROOT)));
+      String crl = args.string("crl", null);
+      if (crl != null) {
+        tlsBuilder.crls(List.of(java.nio.file.Path.of(crl)));
+      }
+      PemTlsContextFactory tls = tlsBuilder.build();
       int ioThreads = args.integer("io-threads", 1);
       String allow = args.string("allow", null);
       boolean rateLimit = args.has("rate-limit");
@@ -75,7 +80,8 @@ public final class Lb4jMain {
       System.out.println("lb4j ready on " + listen.getHostString() + ":" + listen.getPort()
           + " (" + ioThreads + " io thread" + (ioThreads == 1 ? "" : "s") + ", TLS engine "
           + tls.engine() + ", hosts " + hosts + (allow == null ? "" : ", allow " + allow)
-          + (rateLimit ? ", rate limiter on" : "") + ")");
+          + (rateLimit ? ", rate limiter on" : "")
+          + (crl == null ? "" : ", revocation list " + crl) + ")");
       System.out.flush();
     } catch (RuntimeException e) {
       System.err.println("lb4j: " + e.getMessage());

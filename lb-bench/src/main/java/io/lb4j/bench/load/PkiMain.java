@@ -5,8 +5,14 @@ import io.lb4j.testkit.pki.PemFiles;
 import io.lb4j.testkit.pki.TestPki;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.math.BigInteger;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
 
 /**
  * Writes the comparison's certificates, made by lb-testkit's {@link TestPki} (EC P-256): a CA,
@@ -19,9 +25,13 @@ import java.nio.file.Path;
  *
  * <p>Files: {@code ca.pem}, {@code server.pem} (leaf, then CA), {@code server-key.pem} (PKCS#8),
  * {@code client.pem}, {@code client-key.pem}, and {@code haproxy.pem}: the server chain followed
- * by its key, the one-file form HAProxy's {@code crt} takes.
+ * by its key, the one-file form HAProxy's {@code crt} takes; and {@code crl-100k.pem}, a revocation
+ * list of the CA with 100,000 serials (none the client's), for measuring the revocation check.
  */
 public final class PkiMain {
+
+  /** How many serials {@code crl-100k.pem} revokes. */
+  private static final int REVOKED = 100_000;
 
   /** The client certificate's common name, which an allow list names. */
   static final String CLIENT = "bench";
@@ -46,6 +56,15 @@ public final class PkiMain {
       IssuedCertificate server = pki.server("localhost", "127.0.0.1");
       PemFiles serverFiles = server.writePem(dir, "server");
       pki.client(CLIENT).writePem(dir, "client");
+      // A revocation list as a large CA keeps one: 100,000 serials, none of them the client's.
+      List<BigInteger> revoked = new ArrayList<>(REVOKED);
+      Random random = new Random(REVOKED);
+      for (int i = 0; i < REVOKED; i++) {
+        revoked.add(new BigInteger(128, random).setBit(127));
+      }
+      Instant now = Instant.now();
+      TestPki.writeCrlPem(dir.resolve("crl-100k.pem"),
+          pki.crl(revoked, now.minus(Duration.ofHours(1)), now.plus(Duration.ofDays(30))));
       Path haproxy = dir.resolve("haproxy.pem");
       Files.writeString(haproxy, Files.readString(serverFiles.certificate())
           + Files.readString(serverFiles.privateKey()));
