@@ -45,7 +45,7 @@ final class Dnsmasq implements AutoCloseable {
     Peers.assumeAvailable(
         binary != null, "dnsmasq", () -> "not installed (Debian package dnsmasq); DNS test skipped");
     String failure = null;
-    for (int tries = 0; tries < 3; tries++) {
+    for (int tries = 0; tries < 5; tries++) {
       int port = freeUdpPort();
       Path log = Files.createTempFile("dnsmasq", ".log");
       List<String> command = new ArrayList<>(List.of(
@@ -94,10 +94,24 @@ final class Dnsmasq implements AutoCloseable {
     return null;
   }
 
+  /**
+   * A loopback port free for UDP and for TCP at once, since dnsmasq binds both: a port free for
+   * UDP alone may be a TCP port another test holds. Taken from below the ephemeral range (Linux's
+   * starts at 32768), where the kernel does not hand out ports to other tests' connections.
+   */
   private static int freeUdpPort() throws IOException {
-    try (DatagramSocket s = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
+    java.util.Random random = new java.util.Random();
+    for (int tries = 0; tries < 100; tries++) {
+      int port = 20_000 + random.nextInt(10_000);
+      try (DatagramSocket udp = new DatagramSocket(port, InetAddress.getLoopbackAddress());
+          java.net.ServerSocket tcp =
+              new java.net.ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
+        return port;
+      } catch (IOException taken) {
+        // try another
+      }
     }
+    throw new IOException("no loopback port free for both UDP and TCP between 20000 and 30000");
   }
 
   /** dnsmasq answers over TCP on the same port; a TCP accept means it is serving. */

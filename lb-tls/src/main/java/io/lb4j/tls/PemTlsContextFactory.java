@@ -103,21 +103,30 @@ public final class PemTlsContextFactory implements TlsContextFactory, AutoClosea
   // The revocation lists already warned about, each with the warning given (soon or stale), so a
   // poll does not repeat it; guarded by lock.
   private final Set<String> crlWarnings = new HashSet<>();
+  // The session-ticket key file, or null for random keys per context; the keys in use, guarded by
+  // lock.
+  private final Path ticketKeyFile;
+  private TicketKeys ticketKeys;
 
   private record Active(SslContext context, TlsMaterial material) {}
 
   private PemTlsContextFactory(
       MaterialFiles files, TlsPolicy.Enabled enabled, TlsEngine engine, Duration watchInterval,
-      Clock clock, boolean acceptStaleCrls, Duration crlExpiryWarning) {
+      Clock clock, boolean acceptStaleCrls, Duration crlExpiryWarning, Path ticketKeyFile) {
     this.files = files;
     this.enabled = enabled;
     this.engine = engine;
     this.clock = clock;
     this.acceptStaleCrls = acceptStaleCrls;
     this.crlExpiryWarning = crlExpiryWarning;
-    TlsMaterial material = TlsMaterial.parse(files, files.read(), acceptStaleCrls);
-    this.active = new Active(ServerContexts.build(material, enabled, engine, clock), material);
+    this.ticketKeyFile = ticketKeyFile;
+    MaterialFiles.Snapshot snapshot = files.read();
+    TlsMaterial material = TlsMaterial.parse(files, snapshot, acceptStaleCrls);
+    TicketKeys keys = readTicketKeys();
+    this.active = new Active(buildContext(material, snapshot, keys), material);
+    this.ticketKeys = keys;
     logLoaded("loaded", material);
+    logTicketKeys("loaded", keys);
     synchronized (lock) {
       warnOfCrlUpdates(material);
     }
@@ -257,9 +266,11 @@ public final class PemTlsContextFactory implements TlsContextFactory, AutoClosea
   }
 
   /**
-   * Re-reads the certificate chain, private key, CA and revocation list files now. If their
-   * contents changed and load, new handshakes use them from now on; connections already open are
-   * not touched, though a resumed session whose certificate is now revoked is refused.
+   * Re-reads the certificate chain, private key, CA and revocation list files now, and the
+   * session-ticket key file when one is set. If their contents changed and load, new handshakes use
+   * them from now on; connections already open are not touched, though a resumed session whose
+   * certificate is now revoked is refused. New ticket keys alone are swapped into the current
+   * context; nothing is applied unless every file loads.
    *
    * <p>Unlike the watcher, which logs a file that does not load at WARN and keeps polling, this
    * method throws, so the caller (an admin command, a signal handler) can report why; the
@@ -274,12 +285,12 @@ public final class PemTlsContextFactory implements TlsContextFactory, AutoClosea
     synchronized (lock) {
       Active current = requireOpen();
       MaterialFiles.Snapshot snapshot = files.read();
-      if (Arrays.equals(snapshot.digest(), current.material.digest())) {
+      TicketKeys keys = readTicketKeys();
+      boolean changed = install(current, snapshot, keys);
+      if (!changed) {
         warnOfCrlUpdates(current.material);
-        return false;
       }
-      install(snapshot);
-      return true;
+      return changed;
     }
   }
 
@@ -310,17 +321,65 @@ public final class PemTlsContextFactory implements TlsContextFactory, AutoClosea
     return current;
   }
 
-  // Called with lock held.
-  private void install(MaterialFiles.Snapshot snapshot) {
+  // Called with lock held. Returns false when nothing changed.
+  private boolean install(Active current, MaterialFiles.Snapshot snapshot, TicketKeys keys) {
+    boolean newKeys = keys != null && !keys.sameAs(ticketKeys);
+    if (Arrays.equals(snapshot.digest(), current.material.digest())) {
+      if (!newKeys) {
+        return false;
+      }
+      // The certificate and CAs are unchanged: rotate the keys of the context in use, so open
+      // sessions and the context's precomputed key material stay.
+      keys.applyTo(current.context, MaterialFiles.digest(snapshot.ca()));
+      ticketKeys = keys;
+      watchFailure = null;
+      logTicketKeys("reloaded", keys);
+      return true;
+    }
     TlsMaterial material = TlsMaterial.parse(files, snapshot, acceptStaleCrls);
-    SslContext context = ServerContexts.build(material, enabled, engine, clock);
+    SslContext context = buildContext(material, snapshot, keys);
     Active previous = active;
     active = new Active(context, material);
     // Engines made from the previous context hold their own references to it.
     ReferenceCountUtil.release(previous.context);
+    ticketKeys = keys;
     watchFailure = null;
     logLoaded("reloaded", material);
     warnOfCrlUpdates(material);
+    if (newKeys) {
+      logTicketKeys("reloaded", keys);
+    }
+    return true;
+  }
+
+  private SslContext buildContext(
+      TlsMaterial material, MaterialFiles.Snapshot snapshot, TicketKeys keys) {
+    SslContext context = ServerContexts.build(material, enabled, engine, clock);
+    if (keys != null) {
+      try {
+        keys.applyTo(context, MaterialFiles.digest(snapshot.ca()));
+      } catch (RuntimeException e) {
+        ReferenceCountUtil.release(context);
+        throw e;
+      }
+    }
+    return context;
+  }
+
+  private TicketKeys readTicketKeys() {
+    return ticketKeyFile == null ? null : TicketKeys.read(ticketKeyFile);
+  }
+
+  // What the watcher compares: the PEM files' digest, and the ticket key file's when one is set.
+  private byte[] watchedDigest(byte[] materialDigest, TicketKeys keys) {
+    return keys == null ? materialDigest : MaterialFiles.digest(materialDigest, keys.digest());
+  }
+
+  private static void logTicketKeys(String verb, TicketKeys keys) {
+    if (keys != null) {
+      LOG.info("TLS session-ticket keys {}: {} key(s), the first encrypts new tickets, from {}",
+          verb, keys.count(), keys.file());
+    }
   }
 
   /**
@@ -337,16 +396,20 @@ public final class PemTlsContextFactory implements TlsContextFactory, AutoClosea
         }
         warnOfCrlUpdates(current.material);
         MaterialFiles.Snapshot snapshot = null;
+        TicketKeys keys = null;
         TlsConfigException unreadable = null;
         byte[] seen;
         try {
           snapshot = files.read();
-          seen = snapshot.digest();
+          keys = readTicketKeys();
+          seen = watchedDigest(snapshot.digest(), keys);
         } catch (TlsConfigException e) {
+          snapshot = null;
           unreadable = e;
           seen = MaterialFiles.digest(e.getMessage().getBytes(StandardCharsets.UTF_8));
         }
-        if (snapshot != null && Arrays.equals(seen, current.material.digest())) {
+        if (snapshot != null
+            && Arrays.equals(seen, watchedDigest(current.material.digest(), ticketKeys))) {
           lastSeen = seen;
           lastFailed = null;
           watchFailure = null;
@@ -361,7 +424,7 @@ public final class PemTlsContextFactory implements TlsContextFactory, AutoClosea
           if (unreadable != null) {
             throw unreadable;
           }
-          install(snapshot);
+          install(current, snapshot, keys);
           lastFailed = null;
         } catch (TlsConfigException e) {
           lastFailed = seen;
@@ -445,6 +508,7 @@ public final class PemTlsContextFactory implements TlsContextFactory, AutoClosea
     private List<Path> crls = List.of();
     private boolean acceptStaleCrls;
     private Duration crlExpiryWarning = Defaults.CRL_EXPIRY_WARNING;
+    private Path sessionTicketKeys;
 
     private Builder() {}
 
@@ -591,6 +655,27 @@ public final class PemTlsContextFactory implements TlsContextFactory, AutoClosea
     // ---- end of revocation lists
 
     /**
+     * Sets the file of the keys that seal and open TLS session tickets, so that every instance
+     * reading the same file resumes the sessions of the others. One key a line, base64, 48 bytes
+     * each (16 of name, 16 of HMAC key, 16 of AES key, as {@code openssl rand -base64 48} makes);
+     * blank lines and lines starting with {@code #} are ignored. The first key seals new tickets,
+     * every key opens them: to rotate, add a new key as the first line, and drop the old one once
+     * no ticket sealed with it should resume. The file is re-read by
+     * {@link PemTlsContextFactory#reload()} and by the watcher like the PEM files; a file that does
+     * not load leaves the keys in use. Default: none, each context draws random keys, so a ticket
+     * resumes only on the process (and the material) that issued it.
+     *
+     * <p>Only the OpenSSL engine takes ticket keys: {@link #build()} fails when the engine in use
+     * is the JDK's.
+     *
+     * @throws NullPointerException if {@code file} is null
+     */
+    public Builder sessionTicketKeys(Path file) {
+      this.sessionTicketKeys = Objects.requireNonNull(file, "sessionTicketKeys");
+      return this;
+    }
+
+    /**
      * Reads the files and builds the factory.
      *
      * @throws TlsConfigException naming the setting (and file) that cannot be used
@@ -605,10 +690,16 @@ public final class PemTlsContextFactory implements TlsContextFactory, AutoClosea
       TlsEngine chosen = resolve(engine);
       if (chosen == TlsEngine.OPENSSL) {
         checkOpenSslCanHonour(enabled);
+      } else if (sessionTicketKeys != null) {
+        throw TlsConfigException.of(TicketKeys.SETTING, sessionTicketKeys
+            + ": session-ticket keys need the OPENSSL engine, and the engine is JDK"
+            + (engine == TlsEngine.AUTO ? " (chosen by AUTO: OpenSSL is not available: "
+                + unavailability() + ")" : "")
+            + "; the JDK's TLS cannot take ticket keys");
       }
       logChoice(engine, chosen);
       return new PemTlsContextFactory(
-          files, enabled, chosen, watch, clock, acceptStaleCrls, crlExpiryWarning);
+          files, enabled, chosen, watch, clock, acceptStaleCrls, crlExpiryWarning, sessionTicketKeys);
     }
 
     // The shared check and its wording, thrown the way every TLS setting's error is thrown.

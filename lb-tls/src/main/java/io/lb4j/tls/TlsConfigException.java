@@ -81,7 +81,7 @@ public final class TlsConfigException extends RuntimeException {
   /**
    * Returns the builder setting at fault: {@code certificateChain}, {@code privateKey},
    * {@code clientCa}, {@code crls}, {@code crlExpiryWarning}, {@code protocols},
-   * {@code cipherSuites}, {@code engine} or {@code watch}.
+   * {@code cipherSuites}, {@code engine}, {@code watch} or {@code sessionTicketKeys}.
    */
   public String setting() {
     return setting;
