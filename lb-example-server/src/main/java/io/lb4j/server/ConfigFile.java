@@ -26,7 +26,8 @@ record ConfigFile(
       String handshakeTimeout,
       @JsonFormat(with = JsonFormat.Feature.ACCEPT_SINGLE_VALUE_AS_ARRAY) List<String> crl,
       Boolean acceptStaleCrl,
-      String crlExpiryWarning) {}
+      String crlExpiryWarning,
+      String sessionTicketKeys) {}
 
   record UpstreamEntry(
       String name,

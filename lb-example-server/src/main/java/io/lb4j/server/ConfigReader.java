@@ -319,8 +319,11 @@ final class ConfigReader {
         ? Defaults.CRL_EXPIRY_WARNING
         : duration(t.crlExpiryWarning(), "tls.crlExpiryWarning",
             PemTlsContextFactory.builder()::crlExpiryWarning);
+    Path ticketKeys = t.sessionTicketKeys() == null
+        ? null
+        : file(t.sessionTicketKeys(), "tls.sessionTicketKeys");
     return new TlsConfig(certificate, key, ca, protocols, suites, handshake, crls,
-        Boolean.TRUE.equals(t.acceptStaleCrl()), crlWarning);
+        Boolean.TRUE.equals(t.acceptStaleCrl()), crlWarning, ticketKeys);
   }
 
   private List<UpstreamConfig> upstreams(

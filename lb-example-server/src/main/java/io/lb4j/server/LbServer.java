@@ -197,6 +197,9 @@ final class LbServer implements AutoCloseable {
       if (t.cipherSuites() != null) {
         b.cipherSuites(t.cipherSuites());
       }
+      if (t.sessionTicketKeys() != null) {
+        b.sessionTicketKeys(t.sessionTicketKeys());
+      }
       if (!t.crls().isEmpty()) {
         b.crls(t.crls())
             .acceptStaleCrls(t.acceptStaleCrls())
@@ -218,6 +221,7 @@ final class LbServer implements AutoCloseable {
       case "cipherSuites" -> "tls.cipherSuites";
       case "crls" -> "tls.crl";
       case "crlExpiryWarning" -> "tls.crlExpiryWarning";
+      case "sessionTicketKeys" -> "tls.sessionTicketKeys";
       default -> "tls";
     };
   }

@@ -60,7 +60,8 @@ record ServerConfig(
       Duration handshakeTimeout,
       List<Path> crls,
       boolean acceptStaleCrls,
-      Duration crlExpiryWarning) {}
+      Duration crlExpiryWarning,
+      Path sessionTicketKeys) {}
 
   /**
    * One upstream and where it is served.

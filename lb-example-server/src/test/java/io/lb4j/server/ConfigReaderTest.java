@@ -277,6 +277,14 @@ class ConfigReaderTest {
   }
 
   @Test
+  void sessionTicketKeyFileIsResolvedBesideTheConfiguration() {
+    assertThat(parse(TLS + "  sessionTicketKeys: keys/tickets.txt\n" + ONE_UPSTREAM)
+            .tls().sessionTicketKeys())
+        .isEqualTo(dir.resolve("keys/tickets.txt").normalize());
+    assertThat(parse(TLS + ONE_UPSTREAM).tls().sessionTicketKeys()).isNull();
+  }
+
+  @Test
   void blankRevocationListEntryIsNamedWithItsIndex() {
     assertRejected(TLS + "  crl: [a.crl, \" \"]\n" + ONE_UPSTREAM,
         "lb.yaml: tls.crl[1]: must not be blank");
