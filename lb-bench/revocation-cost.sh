@@ -5,7 +5,7 @@
 # load generator on core 0. Prints PlanMain's table; docs/benchmarks.md records a run.
 #
 #   ./mvnw -B -q -pl lb-example-server,lb-bench -am package -DskipTests
-#   lb-bench/revocation-cost.sh [rounds, default 3]
+#   lb-bench/revocation-cost.sh [rounds, default 3] [reverse: measure the list's instance first]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${1:-3}
@@ -36,6 +36,7 @@ for port in 18430 18431; do
   grep -q "lb4j ready" "$OUT/lb-$port.log" || { cat "$OUT/lb-$port.log" >&2; exit 1; }
 done
 targets="no-crl=127.0.0.1:18430@$PLAIN,crl-100k=127.0.0.1:18431@$WITH"
+[[ ${2:-} == reverse ]] && targets="crl-100k=127.0.0.1:18431@$WITH,no-crl=127.0.0.1:18430@$PLAIN"
 plan() {
   taskset -c 0 java $JAVA_NATIVE -cp "$JAR" io.lb4j.bench.load.PlanMain --measures handshakes-tls13 \
     --targets "$targets" --cert "$OUT/client.pem" --key "$OUT/client-key.pem" --ca "$OUT/ca.pem" "$@"
