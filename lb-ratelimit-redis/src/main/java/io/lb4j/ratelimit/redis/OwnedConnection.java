@@ -114,7 +114,10 @@ final class OwnedConnection implements BucketStore {
     nextConnectNanos = nanoClock.getAsLong() + CONNECT_RETRY_NANOS;
     CompletableFuture<StatefulRedisConnection<byte[], byte[]>> opening =
         client.connectAsync(ByteArrayCodec.INSTANCE, uri).toCompletableFuture();
-    opening.whenComplete((opened, error) -> {
+    // The stage returned completes only once the connection is installed: start() waits on it,
+    // so the first decision after it finds the buckets (waiting on the connect alone could
+    // return before the install ran, and that decision would fail open).
+    return opening.whenComplete((opened, error) -> {
       try {
         if (opened != null) {
           install(opened);
@@ -125,7 +128,6 @@ final class OwnedConnection implements BucketStore {
         connecting.set(false);
       }
     });
-    return opening;
   }
 
   private void install(StatefulRedisConnection<byte[], byte[]> opened) {

@@ -75,7 +75,7 @@ class SharedBucketTest {
   void refusesPastTheBurstNamingTheLimitWithARetryAfter() {
     // One token every 100 s: the eleven round trips to Redis cannot take long enough to earn one.
     RedisRateLimiter limiter = limiter(ClientLimit.rate(0.01, 10));
-    admitted(limiter, "alice", 10);
+    assertThat(admitted(limiter, "alice", 10)).as("the burst, every one from Redis").isEqualTo(10);
 
     Refuse refused = refusal(acquire(limiter, "alice"));
 
