@@ -5,12 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.lb4j.testkit.log.LogCapture;
 import io.lb4j.testkit.pki.IssuedCertificate;
 import io.lb4j.testkit.pki.TestPki;
+import io.lb4j.testkit.time.ManualClock;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -26,7 +24,7 @@ class ExpiredServerCertificateWarningTest {
   void warnsAtLoadWhenTheClockIsPastTheServerCertificatesNotAfter() {
     IssuedCertificate server = PKI.server();
     TlsFixture files = TlsFixture.write(dir, PKI, server);
-    MovableClock clock = new MovableClock(notAfterOf(server).plus(Duration.ofDays(1)));
+    ManualClock clock = new ManualClock(notAfterOf(server).plus(Duration.ofDays(1)));
 
     try (LogCapture log = LogCapture.start();
         PemTlsContextFactory factory = files.factory(TlsEngine.JDK, b -> b.clock(clock))) {
@@ -39,7 +37,7 @@ class ExpiredServerCertificateWarningTest {
   void givesNoWarningWhileTheClockIsBeforeTheNotAfter() {
     IssuedCertificate server = PKI.server();
     TlsFixture files = TlsFixture.write(dir, PKI, server);
-    MovableClock clock = new MovableClock(notAfterOf(server).minusSeconds(1));
+    ManualClock clock = new ManualClock(notAfterOf(server).minusSeconds(1));
 
     try (LogCapture log = LogCapture.start();
         PemTlsContextFactory factory = files.factory(TlsEngine.JDK, b -> b.clock(clock))) {
@@ -51,7 +49,7 @@ class ExpiredServerCertificateWarningTest {
   void warnsAtReloadOnceTheClockHasPassedTheNewCertificatesNotAfter() {
     IssuedCertificate first = PKI.server();
     TlsFixture files = TlsFixture.write(dir, PKI, first);
-    MovableClock clock = new MovableClock(notAfterOf(first).minusSeconds(1));
+    ManualClock clock = new ManualClock(notAfterOf(first).minusSeconds(1));
 
     try (PemTlsContextFactory factory = files.factory(TlsEngine.JDK, b -> b.clock(clock))) {
       IssuedCertificate second = PKI.server();
@@ -66,33 +64,5 @@ class ExpiredServerCertificateWarningTest {
 
   private static Instant notAfterOf(IssuedCertificate certificate) {
     return certificate.certificate().getNotAfter().toInstant();
-  }
-
-  /** A clock that stands still until a test moves it. */
-  private static final class MovableClock extends Clock {
-    private volatile Instant now;
-
-    MovableClock(Instant now) {
-      this.now = now;
-    }
-
-    void set(Instant instant) {
-      now = instant;
-    }
-
-    @Override
-    public Instant instant() {
-      return now;
-    }
-
-    @Override
-    public ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(ZoneId zone) {
-      throw new UnsupportedOperationException("a test clock has one zone");
-    }
   }
 }

@@ -13,6 +13,7 @@ import io.lb4j.testkit.netty.NettyLeakDetector;
 import io.lb4j.testkit.pki.IssuedCertificate;
 import io.lb4j.testkit.pki.PemFiles;
 import io.lb4j.testkit.pki.TestPki;
+import io.lb4j.testkit.time.ManualClock;
 import io.lb4j.testkit.upstream.EchoUpstream;
 import io.lb4j.testkit.upstream.Upstreams;
 import java.io.IOException;
@@ -22,11 +23,8 @@ import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.security.cert.X509CRL;
 import java.security.cert.X509Certificate;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -272,7 +270,7 @@ class RevocationThroughBalancerTest {
   @EnumSource(value = TlsEngine.class, names = {"OPENSSL", "JDK"})
   void resumedSessionIsCheckedAgainstTheListsOfNow(TlsEngine engine) {
     Instant now = Instant.now();
-    MovableClock clock = new MovableClock(now);
+    ManualClock clock = new ManualClock(now);
     TestPki.writeCrlPem(crlFile(),
         PKI.crl(List.of(), now.minus(Duration.ofHours(1)), now.plus(Duration.ofDays(1))));
     int port = start(engine, b -> b.clock(clock));
@@ -390,33 +388,5 @@ class RevocationThroughBalancerTest {
 
     assertThat(TlsClient.exchange(PKI.clientContext(bob), port))
         .isInstanceOf(TlsClient.Echoed.class);
-  }
-
-  /** A clock that stands still until a test moves it. */
-  private static final class MovableClock extends Clock {
-    private volatile Instant now;
-
-    MovableClock(Instant now) {
-      this.now = now;
-    }
-
-    void set(Instant instant) {
-      now = instant;
-    }
-
-    @Override
-    public Instant instant() {
-      return now;
-    }
-
-    @Override
-    public ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(ZoneId zone) {
-      throw new UnsupportedOperationException("a test clock has one zone");
-    }
   }
 }

@@ -7,6 +7,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.lb4j.ratelimit.ClientLimit;
 import io.lb4j.ratelimit.ClientLimits;
+import io.lb4j.testkit.time.ManualClock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.atomic.AtomicLong;
@@ -29,7 +30,7 @@ class InjectedClockTest {
 
   @Test
   void sharedBucketsRefillByTheWallClock() {
-    ManualWallClock clock = new ManualWallClock(Instant.now());
+    ManualClock clock = new ManualClock(Instant.now());
     RedisRateLimiter limiter = limiter(RedisRateLimiter.builder()
         .wallClock(clock)
         .defaults(ClientLimit.rate(1, 2)));
@@ -42,8 +43,8 @@ class InjectedClockTest {
 
   @Test
   void aLimitChangedAtAnEarlierWallClockTimeGivesWayToTheStoredOne() {
-    ManualWallClock now = new ManualWallClock(Instant.now());
-    ManualWallClock behind = new ManualWallClock(Instant.now().minus(Duration.ofHours(1)));
+    ManualClock now = new ManualClock(Instant.now());
+    ManualClock behind = new ManualClock(Instant.now().minus(Duration.ofHours(1)));
     RedisRateLimiter current = limiter(RedisRateLimiter.builder()
         .wallClock(now)
         .defaults(ClientLimit.rate(1.0 / 3600, 10)));
