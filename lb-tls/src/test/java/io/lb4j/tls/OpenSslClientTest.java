@@ -2,20 +2,13 @@ package io.lb4j.tls;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.lb4j.testkit.junit.Peers;
 import io.lb4j.testkit.pki.IssuedCertificate;
 import io.lb4j.testkit.pki.PemFiles;
 import io.lb4j.testkit.pki.TestPki;
-import java.io.File;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -29,18 +22,11 @@ class OpenSslClientTest {
 
   private static TestPki pki;
   private static IssuedCertificate server;
-  private static String openssl;
 
   @TempDir Path dir;
 
   @BeforeAll
   static void setUp() {
-    openssl = Stream.of(System.getenv().getOrDefault("PATH", "").split(File.pathSeparator))
-        .map(folder -> Path.of(folder, "openssl"))
-        .filter(Files::isExecutable)
-        .map(Path::toString)
-        .findFirst()
-        .orElse(null);
     pki = TestPki.create();
     server = pki.server();
   }
@@ -103,26 +89,12 @@ class OpenSslClientTest {
 
   private SClient sClient(int port, Stdin stdin, String... extra)
       throws IOException, InterruptedException {
-    Peers.assumeAvailable(openssl != null, "the openssl binary",
-        () -> "not on the PATH, so the s_client tests cannot run");
-    Path emptyConfig = Files.writeString(dir.resolve("openssl.cnf"), "");
-    Path ca = pki.writeCaPem(dir.resolve("server-ca.pem"));
-    List<String> command = new ArrayList<>(List.of(openssl, "s_client",
-        "-connect", "127.0.0.1:" + port, "-CAfile", ca.toString(), "-verify_return_error",
-        "-brief"));
-    command.addAll(List.of(extra));
-    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
-    // Independent of the machine's openssl.cnf (which may forbid old protocols client-side).
-    builder.environment().put("OPENSSL_CONF", emptyConfig.toString());
-    Process process = builder.start();
+    Process process = OpenSslClient.start(dir, pki, port, extra);
     try (OutputStream in = process.getOutputStream()) {
       if (stdin == Stdin.CLOSE) {
         in.close();
       }
-      if (!process.waitFor(30, TimeUnit.SECONDS)) {
-        process.destroyForcibly();
-        throw new AssertionError("openssl s_client did not finish: " + command);
-      }
+      OpenSslClient.awaitExit(process);
     }
     String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     return new SClient(process.exitValue(), output);
