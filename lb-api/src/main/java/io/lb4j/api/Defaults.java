@@ -17,6 +17,12 @@ public final class Defaults {
   /** How many hosts one client connection may try before it is refused with no host. */
   public static final int CONNECT_ATTEMPTS = 3;
 
+  /** A host's weight when none is set: every host of an upstream counts the same. */
+  public static final int HOST_WEIGHT = 1;
+
+  /** The largest host weight (HAProxy's limit too). */
+  public static final int MAX_HOST_WEIGHT = 256;
+
   /** How long a passively marked host (its connect failed) stays out when no health check runs. */
   public static final Duration PASSIVE_DOWN_TIME = Duration.ofSeconds(10);
 

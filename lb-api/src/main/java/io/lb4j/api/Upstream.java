@@ -2,8 +2,10 @@ package io.lb4j.api;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -25,6 +27,7 @@ public final class Upstream {
 
   private final String name;
   private final List<Host> hosts;
+  private final Map<Host, Integer> weights;
   private final BalancingStrategy strategy;
   private final Duration connectTimeout;
   private final Duration idleTimeout;
@@ -35,6 +38,9 @@ public final class Upstream {
   private Upstream(Builder b) {
     this.name = b.name;
     this.hosts = List.copyOf(b.hosts);
+    Map<Host, Integer> kept = new HashMap<>(b.weights);
+    kept.keySet().retainAll(this.hosts);
+    this.weights = Map.copyOf(kept);
     this.strategy = b.strategy;
     this.connectTimeout = b.connectTimeout;
     this.idleTimeout = b.idleTimeout;
@@ -58,6 +64,7 @@ public final class Upstream {
   public Builder toBuilder() {
     Builder b = new Builder(name);
     b.hosts.addAll(hosts);
+    b.weights.putAll(weights);
     b.strategy = strategy;
     b.connectTimeout = connectTimeout;
     b.idleTimeout = idleTimeout;
@@ -65,6 +72,19 @@ public final class Upstream {
     b.healthCheck = healthCheck;
     b.passiveDownTime = passiveDownTime;
     return b;
+  }
+
+  /**
+   * Returns the weight of {@code host}: its share of connections relative to the upstream's other
+   * hosts, where the strategy uses weights (least connections compares active connections per unit
+   * of weight).
+   *
+   * @param host one of {@link #hosts()}
+   * @return the weight set for it, or {@link Defaults#HOST_WEIGHT} if none was set (or the host is
+   *     not in this upstream)
+   */
+  public int weight(Host host) {
+    return weights.getOrDefault(host, Defaults.HOST_WEIGHT);
   }
 
   /** Returns the upstream's name. */
@@ -119,6 +139,7 @@ public final class Upstream {
   public static final class Builder {
     private final String name;
     private final List<Host> hosts = new ArrayList<>();
+    private final Map<Host, Integer> weights = new HashMap<>();
     private BalancingStrategy strategy;
     private Duration connectTimeout = Defaults.CONNECT_TIMEOUT;
     private Duration idleTimeout = Defaults.IDLE_TIMEOUT;
@@ -161,6 +182,27 @@ public final class Upstream {
           hosts.add(h);
         }
       }
+      return this;
+    }
+
+    /**
+     * Sets the weight of one host. A weight set for a host that is not in the list when the
+     * upstream is built is dropped.
+     *
+     * @param host the host
+     * @param weight from 1 to {@link Defaults#MAX_HOST_WEIGHT}; {@link Defaults#HOST_WEIGHT} unless
+     *     set
+     * @return this builder
+     * @throws InvalidSettingException if the weight is out of range (setting {@code weight})
+     */
+    public Builder weight(Host host, int weight) {
+      Objects.requireNonNull(host, "host");
+      InvalidSettingException.requireArgument(
+          weight >= 1 && weight <= Defaults.MAX_HOST_WEIGHT,
+          "weight",
+          weight,
+          "must be from 1 to " + Defaults.MAX_HOST_WEIGHT + " but was " + weight);
+      weights.put(host, weight);
       return this;
     }
 

@@ -30,6 +30,23 @@ class ValuesTest {
   }
 
   @Test
+  void upstreamWeighsHostsOneUnlessSetAndForgetsWeightsOfHostsItDropped() {
+    Host a = Host.of("10.0.0.1", 1);
+    Host b = Host.of("10.0.0.2", 1);
+    Upstream u = Upstream.builder("api").hosts(List.of(a, b)).weight(a, 3).build();
+    assertThat(u.weight(a)).isEqualTo(3);
+    assertThat(u.weight(b)).isEqualTo(Defaults.HOST_WEIGHT);
+    assertThat(u.toBuilder().build().weight(a)).isEqualTo(3);
+
+    Upstream withoutA = u.toBuilder().hosts(List.of(b)).build();
+    assertThat(withoutA.toBuilder().addHosts(a).build().weight(a)).isEqualTo(Defaults.HOST_WEIGHT);
+    assertThatThrownBy(() -> Upstream.builder("api").weight(a, 0))
+        .hasMessage("weight must be from 1 to 256 but was 0");
+    assertThatThrownBy(() -> Upstream.builder("api").weight(a, Defaults.MAX_HOST_WEIGHT + 1))
+        .isInstanceOf(InvalidSettingException.class);
+  }
+
+  @Test
   void upstreamDropsDuplicateHostsAndKeepsOrder() {
     Host a = Host.of("10.0.0.1", 1);
     Host b = Host.of("10.0.0.2", 1);
