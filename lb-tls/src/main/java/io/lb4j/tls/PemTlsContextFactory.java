@@ -12,6 +12,8 @@ import io.netty.internal.tcnative.SSL;
 import io.netty.util.IllegalReferenceCountException;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.ReferenceCounted;
+import java.io.IOException;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.cert.Certificate;
@@ -24,6 +26,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -749,8 +752,8 @@ public final class PemTlsContextFactory implements TlsContextFactory, AutoClosea
     private static void logChoice(TlsEngine requested, TlsEngine chosen) {
       String how = requested == TlsEngine.AUTO ? "chosen by AUTO" : "configured";
       if (chosen == TlsEngine.OPENSSL) {
-        LOG.info("TLS engine OPENSSL ({} through netty-tcnative {}), {}", OpenSsl.versionString(),
-            tcnativeVersion(), how);
+        LOG.info("TLS engine OPENSSL ({} through netty-tcnative {}, Netty {}), {}",
+            OpenSsl.versionString(), tcnativeVersion(), nettyVersion(), how);
       } else if (requested == TlsEngine.AUTO) {
         LOG.info("TLS engine JDK (Java {}), chosen by AUTO: OpenSSL is not available: {}",
             Runtime.version(), unavailability());
@@ -759,9 +762,39 @@ public final class PemTlsContextFactory implements TlsContextFactory, AutoClosea
       }
     }
 
-    private static String tcnativeVersion() {
+    /**
+     * The netty-tcnative version as its Maven metadata records it: a shaded jar keeps each
+     * artifact's {@code pom.properties} but not its manifest, so the package version alone reads
+     * null there. The native jar that loaded is named first; the classes jar is the fallback.
+     */
+    static String tcnativeVersion() {
+      for (String artifact : List.of("netty-tcnative-boringssl-static", "netty-tcnative-classes")) {
+        String version = mavenVersion("io.netty", artifact);
+        if (version != null) {
+          return version;
+        }
+      }
       String version = SSL.class.getPackage().getImplementationVersion();
       return version == null ? "(version unknown)" : version;
+    }
+
+    private static String nettyVersion() {
+      io.netty.util.Version handler = io.netty.util.Version.identify().get("netty-handler");
+      return handler == null ? "(version unknown)" : handler.artifactVersion();
+    }
+
+    private static String mavenVersion(String group, String artifact) {
+      String resource = "META-INF/maven/" + group + "/" + artifact + "/pom.properties";
+      try (InputStream in = SSL.class.getClassLoader().getResourceAsStream(resource)) {
+        if (in == null) {
+          return null;
+        }
+        Properties p = new Properties();
+        p.load(in);
+        return p.getProperty("version");
+      } catch (IOException e) {
+        return null;
+      }
     }
 
     private static String unavailability() {
