@@ -46,6 +46,7 @@ import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Optional;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.Consumer;
@@ -167,6 +168,10 @@ final class ConfigReader {
         ids.forEach(id -> known.add(String.valueOf(id)));
       }
       Collections.sort(known);
+      Optional<String> meant = Spelling.closest(u.getPropertyName(), known);
+      if (meant.isPresent()) {
+        return fail(pathOf(u), "unknown field, did you mean " + meant.get() + "?", e);
+      }
       return fail(pathOf(u), "unknown field" + (known.isEmpty() ? "" : " (known fields: "
           + String.join(", ", known) + ")"), e);
     }

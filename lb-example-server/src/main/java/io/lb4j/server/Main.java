@@ -8,6 +8,8 @@ import java.io.InputStream;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -75,6 +77,7 @@ public final class Main {
 
   static CommandLine commandLine() {
     CommandLine cl = new CommandLine(new ServeCommand());
+    cl.setParameterExceptionHandler(Main::badArguments);
     cl.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
       PrintWriter err = commandLine.getErr();
       boolean verbose = parseResult.matchedOption("--verbose") != null
@@ -97,6 +100,41 @@ public final class Main {
       return CommandLine.ExitCode.SOFTWARE;
     });
     return cl;
+  }
+
+  /**
+   * Prints one line for bad arguments, with the closest option where one is close, instead of
+   * picocli's message followed by the whole usage.
+   */
+  private static int badArguments(CommandLine.ParameterException e, String[] args) {
+    CommandLine cl = e.getCommandLine();
+    StringBuilder line = new StringBuilder(e.getMessage());
+    if (e instanceof CommandLine.UnmatchedArgumentException unmatched) {
+      List<String> close = unmatched.getSuggestions();
+      if (close.isEmpty()) {
+        close = closestOption(cl, unmatched.getUnmatched());
+      }
+      if (!close.isEmpty()) {
+        line.append(" (did you mean ").append(String.join(" or ", close)).append("?)");
+      }
+    }
+    line.append("; see ").append(cl.getCommandSpec().qualifiedName()).append(" --help");
+    cl.getErr().println(line);
+    cl.getErr().flush();
+    return BAD_CONFIGURATION;
+  }
+
+  /** Picocli misses swapped letters ({@code --prot}); edit distance does not. */
+  private static List<String> closestOption(CommandLine cl, List<String> unmatched) {
+    List<String> names = new ArrayList<>();
+    cl.getCommandSpec().options().forEach(o -> names.addAll(List.of(o.names())));
+    return unmatched.stream()
+        .filter(arg -> arg.startsWith("--"))
+        .map(arg -> arg.contains("=") ? arg.substring(0, arg.indexOf('=')) : arg)
+        .findFirst()
+        .flatMap(arg -> Spelling.closest(arg, names))
+        .map(List::of)
+        .orElse(List.of());
   }
 
   /**

@@ -25,8 +25,15 @@ import picocli.CommandLine.Spec;
           + " anything unexpected. SIGTERM or Ctrl-C drains open connections, then exits with 143"
           + " or 130."
     },
-    footer = {"", "The configuration format is described in docs/server.md."})
+    footer = {
+      "",
+      "Try it first: lb-example-server demo (makes certificates, echo hosts and a lb.yaml).",
+      "The configuration format: " + ServeCommand.SERVER_DOC
+    })
 final class ServeCommand implements Callable<Integer> {
+
+  /** Where the configuration is described, for a user who has only the jar. */
+  static final String SERVER_DOC = "https://github.com/lb4j/lb4j/blob/main/docs/server.md";
 
   @Spec CommandSpec spec;
 

@@ -54,9 +54,31 @@ class CommandLineTest {
   }
 
   @Test
-  void withoutConfigItIsAUsageError() {
+  void withoutConfigItIsAUsageErrorOfOneLine() {
     assertThat(run()).isEqualTo(2);
-    assertThat(err()).startsWith("Missing required option: '--config=FILE'");
+    assertThat(err().lines()).hasSize(1);
+    assertThat(err()).startsWith("Missing required option: '--config=FILE'")
+        .contains("see lb-example-server --help");
+  }
+
+  @Test
+  void helpPointsToTheConfigurationReferenceAUserWithOnlyTheJarCanOpen() {
+    assertThat(run("--help")).isZero();
+    assertThat(out()).contains("https://", "docs/server.md").contains("demo");
+  }
+
+  @Test
+  void aMistypedOptionIsOneLineNamingTheOptionMeant() {
+    assertThat(run("--conf", "x.yaml")).isEqualTo(2);
+    assertThat(err().lines()).hasSize(1);
+    assertThat(err()).contains("'--conf'").contains("did you mean --config?");
+  }
+
+  @Test
+  void aBadOptionOfTheDemoIsOneLine() {
+    assertThat(run("demo", "--prot", "9443")).isEqualTo(2);
+    assertThat(err().lines()).hasSize(1);
+    assertThat(err()).contains("did you mean --port?").contains("see lb-example-server demo --help");
   }
 
   @Test
@@ -72,6 +94,7 @@ class CommandLineTest {
   void badReloadIntervalIsAUsageError() {
     assertThat(run("--reload-interval", "often", "--config", "x.yaml")).isEqualTo(2);
     assertThat(err()).contains("'often' is not a duration (use 500ms, 2s, 1m, 1h)");
+    assertThat(err().lines()).hasSize(1);
   }
 
   @Test

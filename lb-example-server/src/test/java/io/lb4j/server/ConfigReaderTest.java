@@ -166,11 +166,18 @@ class ConfigReaderTest {
   }
 
   @Test
-  void unknownFieldIsNamedWithItsPathAndTheKnownFields() {
+  void unknownFieldIsNamedWithItsPathAndTheFieldMeant() {
     assertRejected(TLS + ONE_UPSTREAM + "    conectTimeout: 2s\n",
-        "lb.yaml: upstreams[0].conectTimeout: unknown field (known fields: allow, connectAttempts,"
-            + " connectTimeout, healthCheck, hosts, idleTimeout, listen, name, passiveDownTime,"
-            + " serverName, strategy)");
+        "lb.yaml: upstreams[0].conectTimeout: unknown field, did you mean connectTimeout?");
+    assertRejected(TLS + ONE_UPSTREAM + "    ConnectAttempt: 2\n",
+        "lb.yaml: upstreams[0].ConnectAttempt: unknown field, did you mean connectAttempts?");
+  }
+
+  @Test
+  void unknownFieldFarFromAnyIsNamedWithTheKnownFields() {
+    assertThatThrownBy(() -> parse(TLS + ONE_UPSTREAM + "    retries: 2\n"))
+        .hasMessageStartingWith("lb.yaml: upstreams[0].retries: unknown field (known fields: allow,"
+            + " connectAttempts, connectTimeout,");
   }
 
   @Test
