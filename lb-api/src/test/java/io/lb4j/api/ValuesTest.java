@@ -30,6 +30,25 @@ class ValuesTest {
   }
 
   @Test
+  void durationTextReadsAndWritesTheConfigurationsForm() {
+    assertThat(DurationText.parse(" 500ms ")).isEqualTo(Duration.ofMillis(500));
+    assertThat(DurationText.parse("2s")).isEqualTo(Duration.ofSeconds(2));
+    assertThat(DurationText.parse("1m")).isEqualTo(Duration.ofMinutes(1));
+    assertThat(DurationText.parse("1h")).isEqualTo(Duration.ofHours(1));
+    assertThat(DurationText.format(Duration.ofSeconds(10))).isEqualTo("10s");
+    assertThat(DurationText.format(Duration.ofMinutes(10))).isEqualTo("10m");
+    assertThat(DurationText.format(Duration.ofSeconds(90))).isEqualTo("90s");
+    assertThat(DurationText.format(Duration.ofMillis(1500))).isEqualTo("1500ms");
+    assertThat(DurationText.format(Duration.ZERO)).isEqualTo("0s");
+    assertThat(DurationText.format(Duration.ofSeconds(-2))).isEqualTo("-2s");
+    for (Duration d : List.of(Duration.ofMillis(1), Duration.ofHours(25), Duration.ofMillis(61_001))) {
+      assertThat(DurationText.parse(DurationText.format(d))).isEqualTo(d);
+    }
+    assertThatThrownBy(() -> DurationText.parse("PT10S"))
+        .hasMessage("'PT10S' is not a duration (use 500ms, 2s, 1m, 1h)");
+  }
+
+  @Test
   void upstreamWeighsHostsOneUnlessSetAndForgetsWeightsOfHostsItDropped() {
     Host a = Host.of("10.0.0.1", 1);
     Host b = Host.of("10.0.0.2", 1);

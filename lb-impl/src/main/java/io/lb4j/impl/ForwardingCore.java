@@ -5,6 +5,7 @@ import io.lb4j.api.CloseReason;
 import io.lb4j.api.ConnectionEvent;
 import io.lb4j.api.ConnectionInfo;
 import io.lb4j.api.Decision;
+import io.lb4j.api.DurationText;
 import io.lb4j.api.Host;
 import io.lb4j.api.RateLimiter;
 import io.lb4j.api.RefusalReason;
@@ -259,7 +260,8 @@ final class ForwardingCore implements Admission.Policy {
       pause();
     }
     if (!open.isEmpty()) {
-      log.info("closing {} connection(s) still open after the drain timeout of {}", open.size(), drainTimeout);
+      log.info("closing {} connection(s) still open after the drain timeout of {}", open.size(),
+          DurationText.format(drainTimeout));
       for (ProxiedConnection c : open) {
         c.closeFromOutside(CloseReason.SHUTDOWN);
       }

@@ -11,6 +11,7 @@ import io.lb4j.api.Refuse;
 import io.lb4j.api.Upstream;
 import io.lb4j.impl.balancing.HostStatus;
 import io.lb4j.testkit.junit.Closer;
+import io.lb4j.testkit.log.LogCapture;
 import io.lb4j.testkit.netty.NettyLeakDetector;
 import io.lb4j.testkit.upstream.EchoUpstream;
 import io.lb4j.testkit.upstream.TestUpstream;
@@ -83,8 +84,13 @@ class HostFailureTest {
             .passiveDownTime(Duration.ofMinutes(10))
             .build();
     LoadBalancer lb = closer.track(Fixtures.start(upstream, events));
-    for (int i = 0; i < 10; i++) {
-      echoOnce(lb.boundAddress("echo"));
+    try (LogCapture log = LogCapture.start()) {
+      for (int i = 0; i < 10; i++) {
+        echoOnce(lb.boundAddress("echo"));
+      }
+      // Durations in log lines are written as the configuration writes them, not as PT10M.
+      assertThat(log.lines("host " + refusing, "is out of rotation for 10m after a failed connect"))
+          .isEqualTo(1);
     }
     assertThat(events.refusals).isEmpty();
     assertThat(isUp(lb, "echo", refusing)).isFalse();

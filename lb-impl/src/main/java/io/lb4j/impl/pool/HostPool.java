@@ -4,6 +4,7 @@ import static io.lb4j.impl.pool.CountOrder.check;
 
 import io.lb4j.api.BalancingStrategy;
 import io.lb4j.api.ConnectionInfo;
+import io.lb4j.api.DurationText;
 import io.lb4j.api.HealthCheck;
 import io.lb4j.api.Host;
 import io.lb4j.api.Upstream;
@@ -351,7 +352,7 @@ public final class HostPool {
             + " health check(s) pass", e.host, u.name(), check.rise());
       } else {
         log.info("host {} of upstream {} is out of rotation for {} after a failed connect",
-            e.host, u.name(), u.passiveDownTime());
+            e.host, u.name(), DurationText.format(u.passiveDownTime()));
       }
     }
   }
