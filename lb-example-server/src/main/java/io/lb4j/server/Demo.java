@@ -12,6 +12,7 @@ import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Pattern;
@@ -30,6 +31,8 @@ final class Demo implements AutoCloseable {
   private final List<EchoUpstream> hosts;
   private final int port;
   private final int adminPort;
+  /** Where the lb.yaml found in the folder was copied before the demo wrote its own, if any. */
+  private Path keptConfig;
 
   private Demo(Path dir, List<EchoUpstream> hosts, int port, int adminPort) {
     this.dir = dir;
@@ -67,6 +70,11 @@ final class Demo implements AutoCloseable {
       }
       Demo demo = new Demo(dir, hosts, port == 0 ? freePort() : port,
           adminPort == 0 ? freePort() : adminPort);
+      if (Files.exists(demo.configFile())) {
+        // The user may have edited it; each run writes new ports and certificates, so keep it.
+        demo.keptConfig = dir.resolve(CONFIG + ".bak");
+        Files.copy(demo.configFile(), demo.keptConfig, StandardCopyOption.REPLACE_EXISTING);
+      }
       Files.writeString(demo.configFile(), demo.config(), StandardCharsets.UTF_8);
       return demo;
     } catch (IOException | RuntimeException e) {
@@ -90,6 +98,15 @@ final class Demo implements AutoCloseable {
 
   Path configFile() {
     return dir.resolve(CONFIG);
+  }
+
+  /** The line that says an earlier lb.yaml was kept, or nothing when there was none. */
+  private List<String> keptConfigNotice() {
+    if (keptConfig == null) {
+      return List.of();
+    }
+    return List.of("", "An earlier " + CONFIG + " was in " + dir + ": it is kept as " + keptConfig
+        + ", and a new one written for this run's ports and certificates.");
   }
 
   /** The configuration file as the user would name it, for messages. */
@@ -130,7 +147,7 @@ final class Demo implements AutoCloseable {
         + " -cert " + file(client + ".pem")
         + " -key " + file(client + "-key.pem")
         + " -CAfile " + file("ca.pem")
-        + " -verify_return_error -verify_ip " + LOOPBACK
+        + " -servername localhost -verify_return_error -verify_ip " + LOOPBACK
         + " -quiet";
   }
 
@@ -147,7 +164,7 @@ final class Demo implements AutoCloseable {
         "lb4j demo: upstream 'echo' on " + LOOPBACK + ":" + port + ", forwarding to three echo hosts ("
             + hostList + ").",
         "Certificates and " + CONFIG + " are in " + dir + "; the echo hosts live as long as this"
-            + " process.",
+            + " process." + String.join("\n", keptConfigNotice()),
         "",
         "Allowed client alice: type a line and it comes back.",
         "  " + opensslCommand("alice"),
@@ -180,7 +197,8 @@ final class Demo implements AutoCloseable {
     return String.join("\n",
         "",
         "lb4j demo, hosts only: three echo hosts (" + hostList + ") run as long as this process.",
-        "Certificates and " + CONFIG + " are in " + dir + ". Serve them from another terminal:",
+        "Certificates and " + CONFIG + " are in " + dir + "." + String.join("\n", keptConfigNotice()),
+        "Serve them from another terminal:",
         "  " + jar + " --config " + shellQuote(configLabel()),
         "Then connect as alice (allowed) or mallory (refused):",
         "  " + opensslCommand("alice"),
