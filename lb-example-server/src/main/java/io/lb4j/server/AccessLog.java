@@ -15,7 +15,7 @@ import org.slf4j.LoggerFactory;
  *
  * <pre>
  * conn=7 client=127.0.0.1:51544 identity=alice upstream=echo host=127.0.0.1:7001 from_client=6 to_client=6 duration_ms=41 handshake_ms=12 close=client_closed
- * conn=8 client=127.0.0.1:51550 identity=mallory upstream=echo host=- from_client=0 to_client=0 duration_ms=9 handshake_ms=8 close=refused refusal=unauthorized detail="mallory may not reach echo"
+ * conn=8 client=127.0.0.1:51550 identity=mallory upstream=echo host=- from_client=0 to_client=0 duration_ms=9 handshake_ms=8 close=refused refusal=unauthorized detail="mallory may not reach echo (allowed: alice, trudy)"
  * </pre>
  *
  * <p>Values with spaces, quotes or equals signs are quoted. Each event thread reuses one buffer,

@@ -147,7 +147,7 @@ class DemoIT {
           && demo.stdout().contains("certificate revoked"));
       assertThat(demo.stdout())
           .contains("identity=alice upstream=echo host=127.0.0.1:")
-          .contains("refusal=unauthorized detail=\"mallory may not reach echo\"");
+          .contains("refusal=unauthorized detail=\"mallory may not reach echo (allowed: alice, trudy)\"");
       Matcher admin = Pattern.compile("curl (http://127\\.0\\.0\\.1:(\\d+))/metrics").matcher(out);
       assertThat(admin.find()).isTrue();
       String metrics = ServerFixture.get(

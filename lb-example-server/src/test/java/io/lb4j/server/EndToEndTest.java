@@ -77,7 +77,7 @@ class EndToEndTest {
         "outcome=\"forwarded\"", "upstream=\"echo\"")).isEqualTo(0.0);
     assertThat(access.messages().get(0))
         .contains("identity=mallory upstream=echo host=- from_client=0 to_client=0")
-        .contains("close=refused refusal=unauthorized detail=\"mallory may not reach echo\"");
+        .contains("close=refused refusal=unauthorized detail=\"mallory may not reach echo (allowed: alice, group:ops)\"");
     assertThat(access.events().get(0).getLevel().toString()).isEqualTo("INFO");
   }
 

@@ -105,7 +105,7 @@ class GroupFromSubjectThroughBalancerTest {
     ConnectionEvent event = lb.onlyEvent();
     assertThat(event.reason()).isEqualTo(CloseReason.REFUSED);
     assertThat(event.refusal().reason()).isEqualTo(RefusalReason.UNAUTHORIZED);
-    assertThat(event.refusal().detail()).isEqualTo("eve may not reach hc");
+    assertThat(event.refusal().detail()).isEqualTo("eve may not reach hc (allowed: group:ops)");
     assertThat(echo.acceptedConnections()).isZero();
   }
 }

@@ -44,8 +44,10 @@ import java.util.Set;
  * identity of a listener without TLS matches nothing.
  *
  * <p>Refusals carry {@link RefusalReason#UNAUTHORIZED} and the detail
- * {@code "<client> may not reach <upstream>"}, naming the client by
- * {@link ClientIdentity#displayName()}.
+ * {@code "<client> may not reach <upstream> (allowed: <principals>)"}, naming the client by
+ * {@link ClientIdentity#displayName()} and what would have been accepted, as written: the first
+ * {@value #SHOWN} principals and the count of the rest ({@code "allowed: alice, group:sre and 40
+ * more"}), or {@code "no one is allowed"}.
  *
  * <h2>Threading and cost</h2>
  * Immutable and thread-safe. The principals are sorted into hash sets when the list is built, so a
@@ -56,6 +58,11 @@ import java.util.Set;
 public final class AllowList implements Authorizer {
 
   private static final AllowList EMPTY = new AllowList(Map.of());
+
+  /** How many accepted principals a refusal's detail names before it counts the rest. */
+  static final int SHOWN = 5;
+
+  private static final String NOBODY = "no one is allowed";
 
   private final Map<String, List<String>> written;
   private final Map<String, Rules> byUpstream;
@@ -104,8 +111,8 @@ public final class AllowList implements Authorizer {
     if (rules != null && rules.admits(identity)) {
       return Decision.admit();
     }
-    return Decision.refuse(
-        RefusalReason.UNAUTHORIZED, identity.displayName() + " may not reach " + upstream);
+    return Decision.refuse(RefusalReason.UNAUTHORIZED, identity.displayName() + " may not reach "
+        + upstream + " (" + (rules == null ? NOBODY : rules.accepted) + ")");
   }
 
   /**
@@ -140,7 +147,19 @@ public final class AllowList implements Authorizer {
     private final Set<String> uris = new HashSet<>();
     private final Set<String> dnsNames = new HashSet<>();
 
+    /** What a refusal says would have been accepted. */
+    private final String accepted;
+
     Rules(List<Principal> principals) {
+      List<String> written = principals.stream().map(Principal::written).distinct().toList();
+      if (written.isEmpty()) {
+        accepted = NOBODY;
+      } else if (written.size() <= SHOWN) {
+        accepted = "allowed: " + String.join(", ", written);
+      } else {
+        accepted = "allowed: " + String.join(", ", written.subList(0, SHOWN)) + " and "
+            + (written.size() - SHOWN) + " more";
+      }
       for (Principal p : principals) {
         switch (p.kind()) {
           case COMMON_NAME -> commonNames.add(p.value());

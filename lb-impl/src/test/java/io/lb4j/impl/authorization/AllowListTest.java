@@ -41,7 +41,24 @@ class AllowListTest {
     AllowList rules = AllowList.builder().allow("echo", "alice").build();
 
     assertThat(rules.authorize(MALLORY, "echo"))
-        .isEqualTo(Decision.refuse(RefusalReason.UNAUTHORIZED, "mallory may not reach echo"));
+        .isEqualTo(Decision.refuse(RefusalReason.UNAUTHORIZED,
+            "mallory may not reach echo (allowed: alice)"));
+  }
+
+  @Test
+  void refusalNamesWhatWouldHaveBeenAcceptedAndCountsALongList() {
+    AllowList rules = AllowList.builder()
+        .allow("api", "a", "group:sre", "cn:b", "dns:c.example", "uri:spiffe://x/y", "d", "e")
+        .allow("closed", List.of())
+        .build();
+
+    assertThat(rules.authorize(MALLORY, "api")).isEqualTo(Decision.refuse(RefusalReason.UNAUTHORIZED,
+        "mallory may not reach api (allowed: a, group:sre, cn:b, dns:c.example, uri:spiffe://x/y"
+            + " and 2 more)"));
+    assertThat(rules.authorize(MALLORY, "closed")).isEqualTo(Decision.refuse(
+        RefusalReason.UNAUTHORIZED, "mallory may not reach closed (no one is allowed)"));
+    assertThat(rules.authorize(MALLORY, "unknown")).isEqualTo(Decision.refuse(
+        RefusalReason.UNAUTHORIZED, "mallory may not reach unknown (no one is allowed)"));
   }
 
   @Test
@@ -96,7 +113,8 @@ class AllowListTest {
     assertThat(rules.authorize(other, "api"))
         .isEqualTo(
             Decision.refuse(
-                RefusalReason.UNAUTHORIZED, "spiffe://example.org/ns/prod/sa/web may not reach api"));
+                RefusalReason.UNAUTHORIZED, "spiffe://example.org/ns/prod/sa/web may not reach api"
+                    + " (allowed: uri:spiffe://example.org/ns/prod/sa/billing)"));
   }
 
   @Test
@@ -124,7 +142,7 @@ class AllowListTest {
     AllowList rules = AllowList.builder().allow("echo", "alice").allow("api").build();
 
     assertThat(rules.authorize(ALICE, "api"))
-        .isEqualTo(Decision.refuse(RefusalReason.UNAUTHORIZED, "alice may not reach api"));
+        .isEqualTo(Decision.refuse(RefusalReason.UNAUTHORIZED, "alice may not reach api (no one is allowed)"));
     assertThat(rules.authorize(ALICE, "unknown").admitted()).isFalse();
   }
 
@@ -141,7 +159,7 @@ class AllowListTest {
     Decision d = rules.authorize(ClientIdentity.ANONYMOUS, "echo");
 
     assertThat(d).isInstanceOf(Refuse.class);
-    assertThat(((Refuse) d).detail()).isEqualTo("- may not reach echo");
+    assertThat(((Refuse) d).detail()).isEqualTo("- may not reach echo (allowed: alice, group:ops)");
   }
 
   @Test
