@@ -3,6 +3,7 @@ package io.lb4j.server;
 import io.lb4j.api.BalancingStrategy;
 import io.lb4j.api.Host;
 import io.lb4j.api.RateLimiter;
+import io.lb4j.impl.ConnectionLog;
 import io.lb4j.impl.ListenerBindException;
 import io.lb4j.impl.LoadBalancer;
 import io.lb4j.impl.authorization.AllowList;
@@ -122,7 +123,7 @@ final class LbServer implements AutoCloseable {
       }
       b.rateLimiter(limiter)
           .listener(metrics)
-          .listener(new AccessLog())
+          .listener(new ConnectionLog())
           .drainTimeout(config.drainTimeout());
       try {
         loadBalancer = b.build();

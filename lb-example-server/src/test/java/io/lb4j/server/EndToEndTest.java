@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import io.lb4j.impl.ConnectionLog;
 import io.lb4j.testkit.pki.ClientSpec;
 import io.lb4j.testkit.pki.TestPki;
 import io.lb4j.testkit.upstream.EchoUpstream;
@@ -31,7 +32,7 @@ class EndToEndTest {
   @BeforeEach
   void start() {
     f = new ServerFixture(dir);
-    access = new LogCapture(AccessLog.LOGGER);
+    access = new LogCapture(ConnectionLog.LOGGER);
     host = f.echo();
     server = f.start(ServerFixture.tlsSection() + """
         upstreams:

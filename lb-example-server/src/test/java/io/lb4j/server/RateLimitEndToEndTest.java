@@ -3,6 +3,7 @@ package io.lb4j.server;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.lb4j.impl.ConnectionLog;
 import io.lb4j.testkit.upstream.EchoUpstream;
 import java.nio.file.Path;
 import javax.net.ssl.SSLSocket;
@@ -23,7 +24,7 @@ class RateLimitEndToEndTest {
   @BeforeEach
   void setUp() {
     f = new ServerFixture(dir);
-    access = new LogCapture(AccessLog.LOGGER);
+    access = new LogCapture(ConnectionLog.LOGGER);
   }
 
   @AfterEach

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.lb4j.api.Host;
+import io.lb4j.impl.ConnectionLog;
 import io.lb4j.testkit.upstream.EchoUpstream;
 import io.lb4j.testkit.upstream.Upstreams;
 import java.nio.file.Path;
@@ -30,7 +31,7 @@ class RedisRateLimitTest {
   @BeforeEach
   void setUp() {
     f = new ServerFixture(dir);
-    access = new LogCapture(AccessLog.LOGGER);
+    access = new LogCapture(ConnectionLog.LOGGER);
     host = f.echo();
     noRedis = Upstreams.refusing();
   }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.lb4j.api.Host;
+import io.lb4j.impl.ConnectionLog;
 import io.lb4j.impl.balancing.HostStatus;
 import io.lb4j.testkit.pki.IssuedCertificate;
 import io.lb4j.testkit.upstream.EchoUpstream;
@@ -34,7 +35,7 @@ class ReloadTest {
   void setUp() {
     f = new ServerFixture(dir);
     serverLog = new LogCapture("lb4j.server");
-    access = new LogCapture(AccessLog.LOGGER);
+    access = new LogCapture(ConnectionLog.LOGGER);
   }
 
   @AfterEach

@@ -3,6 +3,7 @@ package io.lb4j.server;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.lb4j.impl.ConnectionLog;
 import io.lb4j.testkit.upstream.EchoUpstream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -31,7 +32,7 @@ class RoutingTest {
   @BeforeEach
   void setUp() {
     f = new ServerFixture(dir);
-    access = new LogCapture(AccessLog.LOGGER);
+    access = new LogCapture(ConnectionLog.LOGGER);
     red = f.echo();
     blue = f.echo();
   }

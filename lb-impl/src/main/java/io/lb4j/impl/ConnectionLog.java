@@ -1,4 +1,4 @@
-package io.lb4j.server;
+package io.lb4j.impl;
 
 import io.lb4j.api.ConnectionEvent;
 import io.lb4j.api.ConnectionInfo;
@@ -10,27 +10,47 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Writes one line per connection, when it closes, to the SLF4J logger {@value #LOGGER} at INFO, in
- * {@code key=value} form:
+ * A {@link ConnectionListener} that writes one line per connection, when it closes, to the SLF4J
+ * logger {@value #LOGGER} at INFO, in {@code key=value} form: the reference server's access log,
+ * for an embedder in one line.
+ *
+ * <pre>{@code
+ * LoadBalancer lb = LoadBalancer.builder()
+ *     .upstream(api, address)
+ *     .listener(new ConnectionLog())
+ *     .build();
+ * }</pre>
+ *
+ * <p>Lines look like this:
  *
  * <pre>
  * conn=7 client=127.0.0.1:51544 identity=alice upstream=echo host=127.0.0.1:7001 from_client=6 to_client=6 duration_ms=41 handshake_ms=12 close=client_closed
  * conn=8 client=127.0.0.1:51550 identity=mallory upstream=echo host=- from_client=0 to_client=0 duration_ms=9 handshake_ms=8 close=refused refusal=unauthorized detail="mallory may not reach echo (allowed: alice, trudy)"
  * </pre>
  *
- * <p>Values with spaces, quotes or equals signs are quoted. Each event thread reuses one buffer,
- * so a line costs the string it becomes and little else. Thread-safe.
+ * <p>Fields: the connection id, the client's address, its identity ({@code -} without TLS), the
+ * upstream and host ({@code -} before routing), application bytes each way, duration and TLS
+ * handshake time in milliseconds, the {@link io.lb4j.api.CloseReason} in lower case, and for a
+ * refusal its {@link io.lb4j.api.RefusalReason} in lower case, its detail and any retry-after;
+ * an error's message last. Values with spaces, quotes or equals signs are quoted. Route or silence
+ * the lines through the logger's name in your logging configuration.
+ *
+ * <p>Each event thread reuses one buffer, so a line costs the string it becomes and little else.
+ * Thread-safe; one instance may serve several load balancers.
  */
-final class AccessLog implements ConnectionListener {
+public final class ConnectionLog implements ConnectionListener {
 
-  /** The logger name, for Logback configuration. */
-  static final String LOGGER = "lb4j.access";
+  /** The logger's name, for the logging configuration. */
+  public static final String LOGGER = "lb4j.access";
 
   private static final Logger log = LoggerFactory.getLogger(LOGGER);
   private static final int MAX_BUFFER = 4096;
 
   private final ThreadLocal<StringBuilder> buffers =
       ThreadLocal.withInitial(() -> new StringBuilder(256));
+
+  /** Makes a listener that writes to the logger {@value #LOGGER}. */
+  public ConnectionLog() {}
 
   @Override
   public void onClosed(ConnectionEvent e) {
@@ -47,8 +67,13 @@ final class AccessLog implements ConnectionListener {
     }
   }
 
-  /** Writes the line of one event into {@code b}. */
-  static void format(ConnectionEvent e, StringBuilder b) {
+  /**
+   * Writes the line of one event, as {@link #onClosed} logs it.
+   *
+   * @param e the event
+   * @param b the buffer the line is appended to
+   */
+  public static void format(ConnectionEvent e, StringBuilder b) {
     ConnectionInfo c = e.connection();
     b.append("conn=").append(c.id());
     b.append(" client=");
@@ -70,7 +95,7 @@ final class AccessLog implements ConnectionListener {
     b.append(" close=").append(e.reason().name().toLowerCase(Locale.ROOT));
     Refuse r = e.refusal();
     if (r != null) {
-      b.append(" refusal=").append(ServerMetrics.outcome(r.reason()));
+      b.append(" refusal=").append(r.reason().name().toLowerCase(Locale.ROOT));
       b.append(" detail=");
       quoted(r.detail(), b);
       if (!r.retryAfter().isZero()) {

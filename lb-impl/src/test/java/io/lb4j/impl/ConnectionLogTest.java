@@ -1,6 +1,7 @@
-package io.lb4j.server;
+package io.lb4j.impl;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.lb4j.api.ClientIdentity;
 import io.lb4j.api.CloseReason;
@@ -9,14 +10,19 @@ import io.lb4j.api.ConnectionInfo;
 import io.lb4j.api.Decision;
 import io.lb4j.api.Host;
 import io.lb4j.api.RefusalReason;
+import io.lb4j.api.Upstream;
+import io.lb4j.testkit.log.LogCapture;
+import io.lb4j.testkit.upstream.EchoUpstream;
+import io.lb4j.testkit.upstream.Upstreams;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-class AccessLogTest {
+class ConnectionLogTest {
 
   private static ConnectionInfo info(String cn, String upstream, InetSocketAddress client) {
     return new ConnectionInfo(42, client, new InetSocketAddress("127.0.0.1", 9443), upstream,
@@ -25,7 +31,7 @@ class AccessLogTest {
 
   private static String line(ConnectionEvent e) {
     StringBuilder b = new StringBuilder();
-    AccessLog.format(e, b);
+    ConnectionLog.format(e, b);
     return b.toString();
   }
 
@@ -81,5 +87,35 @@ class AccessLogTest {
         null, 0, 0, Duration.ZERO, Duration.ZERO, CloseReason.CLIENT_CLOSED, null, null);
 
     assertThat(line(e)).contains("client=[0:0:0:0:0:0:0:1]:5 ");
+  }
+
+  @Test
+  void anEmbedderTurnsItOnInOneLineAndSeesEachConnectionAndRefusal() throws Exception {
+    try (EchoUpstream host = Upstreams.echo()) {
+      Upstream echo = Upstream.builder("echo").hosts(List.of(host.host())).build();
+      Upstream empty = Upstream.builder("empty").build();
+      LoadBalancer lb = LoadBalancer.builder()
+          .upstream(echo, Fixtures.ANY_PORT)
+          .upstream(empty, Fixtures.ANY_PORT)
+          .listener(new ConnectionLog())
+          .build()
+          .start();
+      try (LogCapture log = LogCapture.start()) {
+        try (Socket s = Clients.connect(lb.boundAddress("echo"))) {
+          s.getOutputStream().write(new byte[] {1, 2, 3});
+          Clients.receive(s.getInputStream(), 3);
+        }
+        try (Socket s = Clients.connect(lb.boundAddress("empty"))) {
+          assertThat(s.getInputStream().read()).isEqualTo(-1);
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> log.lines(ConnectionLog.LOGGER) >= 2);
+        assertThat(log.lines(ConnectionLog.LOGGER, "upstream=echo host=" + host.host(),
+            "from_client=3 to_client=3", "close=client_closed")).isEqualTo(1);
+        assertThat(log.lines(ConnectionLog.LOGGER, "upstream=empty host=-", "close=refused",
+            "refusal=no_host")).isEqualTo(1);
+      } finally {
+        lb.close();
+      }
+    }
   }
 }
