@@ -102,4 +102,11 @@ public final class Defaults {
    * limit while Redis cannot be reached.
    */
   public static final boolean RATE_LIMIT_REDIS_FAIL_OPEN = true;
+
+  /**
+   * How long the Redis-backed rate limiter's instance holds its share of the fleet-wide
+   * concurrent-connection counts without renewing it: an instance that stops renewing (it died, or
+   * lost Redis) has its slots returned to the fleet after this. It renews three times per lease.
+   */
+  public static final Duration RATE_LIMIT_REDIS_LEASE_TIME = Duration.ofSeconds(30);
 }

@@ -8,6 +8,13 @@ public enum RefusalReason {
   UNAUTHORIZED,
   /** The {@link RateLimiter} refused: too many new connections, or too many at once. */
   RATE_LIMITED,
+  /**
+   * The {@link RateLimiter} could not decide and refuses while it cannot: a limiter whose limits
+   * live in a shared store (Redis) that is unreachable or failing over, and that is set to fail
+   * closed. Not the client's fault, unlike {@link #RATE_LIMITED}: metrics and logs tell the two
+   * apart.
+   */
+  LIMITER_UNAVAILABLE,
   /** No healthy host of the upstream could be connected. */
   NO_HOST,
   /** The listener serves no upstream for the server name (SNI) the client asked for. */

@@ -4,13 +4,17 @@ import io.github.bucket4j.TimeMeter;
 import io.github.bucket4j.distributed.ExpirationAfterWriteStrategy;
 import io.github.bucket4j.distributed.proxy.AsyncProxyManager;
 import io.github.bucket4j.redis.lettuce.Bucket4jLettuce;
+import io.lettuce.core.api.StatefulConnection;
 import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
+import io.lettuce.core.api.async.RedisScriptingAsyncCommands;
 import java.time.Clock;
 import java.time.Duration;
 
 /**
- * Where the shared buckets of a {@link RedisRateLimiter} live: a Lettuce connection, and
- * Bucket4j's proxy manager on it. Either lb4j opens the connection from a URI and owns it
+ * Where the shared state of a {@link RedisRateLimiter} lives: a Lettuce connection (to a standalone
+ * Redis, a master found through Sentinel, or a Redis Cluster), Bucket4j's proxy manager on it, and
+ * the scripts of the fleet-wide caps. Either lb4j opens the connection from a URI and owns it
  * ({@link OwnedConnection}), or the application hands in its own and keeps owning it
  * ({@link GivenConnection}). Thread-safe.
  */
@@ -27,19 +31,46 @@ sealed interface BucketStore permits OwnedConnection, GivenConnection {
   Throwable start();
 
   /**
-   * Returns the proxy manager, or null while there is no connection; a store that opens its own
-   * connection then starts an attempt in the background, at most once a second. Never blocks.
+   * Returns the connection's buckets and scripts, or null while there is no connection; a store
+   * that opens its own connection then starts an attempt in the background, at most once a
+   * second. Never blocks.
    */
-  AsyncProxyManager<byte[]> buckets();
+  RedisLink link();
 
   /** Says where Redis is, for logs ({@code "at 10.0.0.5:6379"}); never a password. */
   String where();
 
   /**
-   * Stops using Redis: {@link #buckets()} returns null from now on. Closes what lb4j opened and
+   * Stops using Redis: {@link #link()} returns null from now on. Closes what lb4j opened and
    * nothing else.
    */
   void close();
+
+  /**
+   * What a decision uses of one connection: Bucket4j's buckets, and the commands that run the
+   * scripts of the fleet-wide caps (routed by key on a Cluster).
+   *
+   * @param buckets Bucket4j's proxy manager
+   * @param scripts the connection's asynchronous commands
+   */
+  record RedisLink(
+      AsyncProxyManager<byte[]> buckets, RedisScriptingAsyncCommands<byte[], byte[]> scripts) {
+
+    /**
+     * Returns the link of {@code connection}, a standalone (or Sentinel-found) or a Cluster
+     * connection; see {@link #proxyManager} for {@code requestTimeout}.
+     */
+    @SuppressWarnings("unchecked")
+    static RedisLink of(
+        StatefulConnection<byte[], byte[]> connection, Duration requestTimeout, Clock wallClock) {
+      if (connection instanceof StatefulRedisClusterConnection<byte[], byte[]> cluster) {
+        var builder = Bucket4jLettuce.casBasedBuilder(cluster);
+        return new RedisLink(configure(builder, requestTimeout, wallClock), cluster.async());
+      }
+      var single = (StatefulRedisConnection<byte[], byte[]>) connection;
+      return new RedisLink(proxyManager(single, requestTimeout, wallClock), single.async());
+    }
+  }
 
   /**
    * Returns Bucket4j's compare-and-swap proxy manager on {@code connection}.
@@ -51,11 +82,17 @@ sealed interface BucketStore permits OwnedConnection, GivenConnection {
    */
   static AsyncProxyManager<byte[]> proxyManager(
       StatefulRedisConnection<byte[], byte[]> connection, Duration requestTimeout, Clock wallClock) {
-    var builder =
-        Bucket4jLettuce.casBasedBuilder(connection)
-            .expirationAfterWrite(
-                ExpirationAfterWriteStrategy.basedOnTimeForRefillingBucketUpToMax(KEEP_FULL_BUCKETS))
-            .clientClock(new WallTimeMeter(wallClock));
+    return configure(Bucket4jLettuce.casBasedBuilder(connection), requestTimeout, wallClock);
+  }
+
+  private static AsyncProxyManager<byte[]> configure(
+      Bucket4jLettuce.LettuceBasedProxyManagerBuilder<byte[]> builder,
+      Duration requestTimeout,
+      Clock wallClock) {
+    builder
+        .expirationAfterWrite(
+            ExpirationAfterWriteStrategy.basedOnTimeForRefillingBucketUpToMax(KEEP_FULL_BUCKETS))
+        .clientClock(new WallTimeMeter(wallClock));
     if (requestTimeout != null) {
       builder.requestTimeout(requestTimeout);
     }

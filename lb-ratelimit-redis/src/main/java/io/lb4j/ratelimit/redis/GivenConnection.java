@@ -1,6 +1,5 @@
 package io.lb4j.ratelimit.redis;
 
-import io.github.bucket4j.distributed.proxy.AsyncProxyManager;
 import io.lettuce.core.api.StatefulRedisConnection;
 import java.time.Clock;
 import java.time.Duration;
@@ -11,11 +10,11 @@ import java.time.Duration;
  */
 final class GivenConnection implements BucketStore {
 
-  private volatile AsyncProxyManager<byte[]> buckets;
+  private volatile RedisLink link;
 
   GivenConnection(
       StatefulRedisConnection<byte[], byte[]> connection, Duration commandTimeout, Clock wallClock) {
-    this.buckets = BucketStore.proxyManager(connection, commandTimeout, wallClock);
+    this.link = RedisLink.of(connection, commandTimeout, wallClock);
   }
 
   @Override
@@ -24,8 +23,8 @@ final class GivenConnection implements BucketStore {
   }
 
   @Override
-  public AsyncProxyManager<byte[]> buckets() {
-    return buckets;
+  public RedisLink link() {
+    return link;
   }
 
   @Override
@@ -35,6 +34,6 @@ final class GivenConnection implements BucketStore {
 
   @Override
   public void close() {
-    buckets = null;
+    link = null;
   }
 }

@@ -10,6 +10,8 @@ import io.github.bucket4j.distributed.proxy.optimization.Optimizations;
 import io.lb4j.api.ClientIdentity;
 import io.lb4j.api.Decision;
 import io.lb4j.api.RateLimiter;
+import io.lb4j.api.RefusalReason;
+import io.lb4j.ratelimit.redis.BucketStore.RedisLink;
 import io.lb4j.ratelimit.ClientLimit;
 import io.lb4j.ratelimit.ClientLimits;
 import io.lb4j.ratelimit.LocalRateLimiter;
@@ -19,16 +21,28 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * The {@link RedisRateLimiter}: Bucket4j's compare-and-swap buckets in a {@link BucketStore}, and a
- * {@link LocalRateLimiter} holding only the caps.
+ * The {@link RedisRateLimiter}: Bucket4j's compare-and-swap buckets in a {@link BucketStore}, the
+ * fleet-wide caps of {@link FleetCaps} beside them, and a {@link LocalRateLimiter} holding this
+ * instance's caps (which alone apply while Redis cannot be reached).
  */
 final class LettuceRateLimiter implements RedisRateLimiter {
+
+  private static final Logger log = LoggerFactory.getLogger(RedisRateLimiter.class);
 
   private final BucketStore store;
   private final String keyPrefix;
@@ -37,8 +51,12 @@ final class LettuceRateLimiter implements RedisRateLimiter {
   private final Clock wallClock;
   private final RedisHealth health;
   private final LongAdder rateRefusals = new LongAdder();
+  private final LongAdder fleetRefusals = new LongAdder();
   private final Decision unreachableRefusal =
-      Decision.rateLimited("redis unreachable (fail-closed)", Duration.ZERO);
+      Decision.refuse(RefusalReason.LIMITER_UNAVAILABLE, "redis unreachable (fail-closed)");
+  private final FleetCaps fleet;
+  private final String instanceId;
+  private final ScheduledExecutorService renewals;
   private final Object updating = new Object();
   private final Cache<String, SharedBucket> proxies;
   private final AtomicBoolean closed = new AtomicBoolean();
@@ -55,7 +73,9 @@ final class LettuceRateLimiter implements RedisRateLimiter {
       Clock wallClock,
       LongSupplier nanoClock,
       Duration expireAfterIdle,
-      long maximumClients) {
+      long maximumClients,
+      String instanceId,
+      Duration leaseTime) {
     this.store = store;
     this.keyPrefix = keyPrefix;
     this.failureMode = failureMode;
@@ -72,9 +92,59 @@ final class LettuceRateLimiter implements RedisRateLimiter {
       this.table = PolicyTable.of(limits, limit -> SharedPolicy.of(limit, version));
     }
     this.health = new RedisHealth(store.where(), failureMode);
+    this.instanceId = instanceId;
+    this.fleet = new FleetCaps(keyPrefix, instanceId, leaseTime);
     Throwable failure = store.start();
     if (failure != null) {
       health.failed(failure);
+    } else {
+      clearPreviousRun();
+    }
+    this.renewals = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "lb4j-redis-lease-" + instanceId);
+      t.setDaemon(true);
+      return t;
+    });
+    long every = Math.max(1, leaseTime.toMillis() / 3);
+    renewals.scheduleWithFixedDelay(this::renew, every, every, TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * Before the first decision, sets what an earlier run under this instance id still holds in
+   * Redis to zero, waiting a bounded time; if Redis does not answer, those slots lapse with their
+   * lease instead.
+   */
+  private void clearPreviousRun() {
+    RedisLink link = store.link();
+    if (link == null) {
+      return;
+    }
+    try {
+      int cleared = fleet.clearPreviousRun(link).get(CLEAR_WAIT_SECONDS, TimeUnit.SECONDS);
+      if (cleared > 0) {
+        log.info("instance {} restarted: released the slots of {} clients its previous run held",
+            instanceId, cleared);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (ExecutionException | TimeoutException e) {
+      log.debug("clearing the previous run of instance {} failed; its slots lapse with their lease: {}",
+          instanceId, e.toString());
+    }
+  }
+
+  private static final long CLEAR_WAIT_SECONDS = 5;
+
+  /** Renews this instance's leases and puts Redis's counts right; on the lease thread. */
+  private void renew() {
+    try {
+      RedisLink link = store.link();
+      if (link != null) {
+        fleet.renew(link, error -> log.debug("renewing the fleet lease failed: {}", error.toString()));
+      }
+    } catch (RuntimeException e) {
+      // A scheduled task that throws is never run again: the lease must keep being renewed.
+      log.warn("renewing the fleet lease failed", e);
     }
   }
 
@@ -88,34 +158,82 @@ final class LettuceRateLimiter implements RedisRateLimiter {
   public CompletionStage<Decision> acquire(ClientIdentity identity, String upstream) {
     String cn = identity.commonName();
     SharedPolicy policy = table.policyFor(cn);
+    // This instance's own count first: it never exceeds the fleet's, so a client at its cap here
+    // is refused without asking Redis, and it is the only cap while Redis cannot be reached.
     CompletionStage<Decision> capped = caps.acquire(identity, upstream);
-    if (policy.configuration() == null || capped != RateLimiter.ADMITTED) {
-      // No shared rate to ask about, or the local cap refused: Redis is not needed.
+    boolean fleetCapped = policy.fleetRefusal() != null;
+    if ((policy.configuration() == null && !fleetCapped) || capped != RateLimiter.ADMITTED) {
       return capped;
     }
-    AsyncProxyManager<byte[]> buckets = store.buckets();
-    if (buckets == null) {
-      return CompletableFuture.completedFuture(unreachable(identity, upstream, notConnected()));
+    RedisLink link = store.link();
+    if (link == null) {
+      return CompletableFuture.completedFuture(
+          unreachable(identity, upstream, fleetCapped, notConnected()));
     }
+    if (!fleetCapped) {
+      return takeToken(identity, upstream, policy, link, false);
+    }
+    int cap = policy.limit().maxConcurrent();
+    return fleet.acquire(cn, cap, link).handle((taken, error) -> {
+      if (error != null) {
+        return CompletableFuture.completedFuture(
+            unreachable(identity, upstream, true, unwrap(error)));
+      }
+      answered();
+      if (!taken) {
+        caps.release(identity, upstream);
+        fleetRefusals.increment();
+        return CompletableFuture.completedFuture(policy.fleetRefusal());
+      }
+      if (policy.configuration() == null) {
+        return RateLimiter.ADMITTED;
+      }
+      return takeToken(identity, upstream, policy, link, true);
+    }).thenCompose(decision -> decision);
+  }
+
+  /**
+   * Takes a token from the client's shared bucket; on a refusal gives back the slots taken.
+   *
+   * @param holdsFleetSlot whether a fleet slot was taken for this connection
+   */
+  private CompletionStage<Decision> takeToken(
+      ClientIdentity identity, String upstream, SharedPolicy policy, RedisLink link,
+      boolean holdsFleetSlot) {
     CompletableFuture<ConsumptionProbe> answer;
     try {
-      answer = bucketOf(cn, policy, buckets).tryConsumeAndReturnRemaining(1);
+      answer = bucketOf(identity.commonName(), policy, link.buckets())
+          .tryConsumeAndReturnRemaining(1);
     } catch (RuntimeException e) {
-      return CompletableFuture.completedFuture(unreachable(identity, upstream, e));
+      return CompletableFuture.completedFuture(
+          unreachableAfterSlot(identity, upstream, holdsFleetSlot, e));
     }
     return answer.handle((probe, error) -> {
       if (error != null) {
-        return unreachable(identity, upstream, error);
+        return unreachableAfterSlot(identity, upstream, holdsFleetSlot, error);
       }
-      health.answered();
+      answered();
       if (probe.isConsumed()) {
         return Decision.admit();
       }
-      caps.release(identity, upstream);
+      if (holdsFleetSlot) {
+        release(identity, upstream);
+      } else {
+        caps.release(identity, upstream);
+      }
       rateRefusals.increment();
       return Decision.rateLimited(
           policy.refusalDetail(), Duration.ofNanos(probe.getNanosToWaitForRefill()));
     });
+  }
+
+  private static Throwable unwrap(Throwable error) {
+    Throwable e = error;
+    while ((e instanceof CompletionException || e instanceof FleetCaps.FleetUnavailable)
+        && e.getCause() != null) {
+      e = e.getCause();
+    }
+    return e;
   }
 
   /**
@@ -141,26 +259,64 @@ final class LettuceRateLimiter implements RedisRateLimiter {
   private record SharedBucket(
       SharedPolicy policy, AsyncProxyManager<byte[]> buckets, AsyncBucketProxy proxy) {}
 
-  private Decision unreachable(ClientIdentity identity, String upstream, Throwable error) {
+  /**
+   * Follows the failure mode for a connection that holds its local slot and no fleet slot: open,
+   * it is admitted and counted as this instance's (Redis learns of it from the next renewal);
+   * closed, the local slot is given back.
+   */
+  private Decision unreachable(
+      ClientIdentity identity, String upstream, boolean fleetCapped, Throwable error) {
     health.failed(error);
     if (failureMode == FailureMode.FAIL_OPEN) {
+      if (fleetCapped) {
+        fleet.admittedWithoutRedis(identity.commonName());
+      }
       return Decision.admit();
     }
     caps.release(identity, upstream);
     return unreachableRefusal;
   }
 
+  /** As {@link #unreachable}, for a connection that may already hold a fleet slot. */
+  private Decision unreachableAfterSlot(
+      ClientIdentity identity, String upstream, boolean holdsFleetSlot, Throwable error) {
+    if (!holdsFleetSlot) {
+      return unreachable(identity, upstream, false, error);
+    }
+    health.failed(error);
+    if (failureMode == FailureMode.FAIL_OPEN) {
+      return Decision.admit();
+    }
+    release(identity, upstream);
+    return unreachableRefusal;
+  }
+
+  /** Notes an answer; the first after an outage puts the fleet's counts right at once. */
+  private void answered() {
+    if (health.answered()) {
+      try {
+        renewals.execute(this::renew);
+      } catch (RejectedExecutionException e) {
+        // Closed meanwhile: nothing to renew.
+      }
+    }
+  }
+
   private Throwable notConnected() {
     return new IllegalStateException(closed.get() ? "limiter is closed" : "not connected to redis yet");
   }
 
+  /** The key of a client's bucket: its CN as the hash tag, the slot of its fleet holdings too. */
   private byte[] key(String commonName) {
-    return (keyPrefix + commonName).getBytes(StandardCharsets.UTF_8);
+    return (keyPrefix + "{" + commonName + "}").getBytes(StandardCharsets.UTF_8);
   }
 
   @Override
   public void release(ClientIdentity identity, String upstream) {
     caps.release(identity, upstream);
+    // Whether the connection took a fleet slot is what this instance holds, not today's limit: a
+    // limit changed since the connection was admitted must not leak or double-free its slot.
+    fleet.release(identity.commonName(), store.link());
   }
 
   @Override
@@ -197,7 +353,29 @@ final class LettuceRateLimiter implements RedisRateLimiter {
 
   @Override
   public long concurrencyRefusals() {
-    return caps.concurrencyRefusals();
+    return caps.concurrencyRefusals() + fleetRefusals.sum();
+  }
+
+  @Override
+  public String instanceId() {
+    return instanceId;
+  }
+
+  @Override
+  public ConnectionCounts connectionCounts(String commonName) {
+    return new ConnectionCounts(caps.connectionsInUse(commonName), fleet.lastFleetCount(commonName));
+  }
+
+  @Override
+  public CompletionStage<ConnectionCounts> fetchConnectionCounts(String commonName) {
+    Objects.requireNonNull(commonName, "commonName");
+    RedisLink link = store.link();
+    if (link == null) {
+      return CompletableFuture.completedFuture(
+          new ConnectionCounts(caps.connectionsInUse(commonName), -1));
+    }
+    return fleet.fleetCount(commonName, link).handle((count, error) -> new ConnectionCounts(
+        caps.connectionsInUse(commonName), error == null ? count : -1));
   }
 
   @Override
@@ -213,13 +391,15 @@ final class LettuceRateLimiter implements RedisRateLimiter {
   @Override
   public void close() {
     if (closed.compareAndSet(false, true)) {
+      renewals.shutdownNow();
       store.close();
     }
   }
 
   @Override
   public String toString() {
-    return "RedisRateLimiter[" + store.where() + ", " + keyPrefix + ", " + failureMode + ", "
+    return "RedisRateLimiter[" + store.where() + ", " + keyPrefix + ", " + instanceId + ", "
+        + failureMode + ", "
         + table.limits() + "]";
   }
 }

@@ -1,12 +1,14 @@
 package io.lb4j.ratelimit.redis;
 
-import io.github.bucket4j.distributed.proxy.AsyncProxyManager;
+import io.lettuce.core.AbstractRedisClient;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
-import io.lettuce.core.RedisURI;
 import io.lettuce.core.SocketOptions;
 import io.lettuce.core.TimeoutOptions;
-import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.StatefulConnection;
+import io.lettuce.core.cluster.ClusterClientOptions;
+import io.lettuce.core.cluster.ClusterTopologyRefreshOptions;
+import io.lettuce.core.cluster.RedisClusterClient;
 import io.lettuce.core.codec.ByteArrayCodec;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.DefaultClientResources;
@@ -23,13 +25,21 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A connection lb4j opens from a URI, with its own Lettuce client and threads, and closes.
+ * A connection lb4j opens from a URI, with its own Lettuce client and threads, and closes: to a
+ * standalone Redis, to the master a Sentinel set names, or to a Redis Cluster.
  *
  * <p>Lettuce is told to reject commands while disconnected instead of queueing them, so that an
  * outage costs a decision no time at all once the connection is known to be down, and to time out
  * each command, so that a Redis that stops answering costs at most the command timeout. Once a
  * connection has been open, Lettuce reconnects it by itself after any outage; until the first one
  * opens, decisions start an attempt at most once a second.
+ *
+ * <p>Failover: through Sentinel, every reconnect asks the sentinels where the master is now, so the
+ * connection follows a promoted replica as soon as the sentinels name it. On a Cluster, Lettuce
+ * refreshes its view of the slots every {@link #CLUSTER_REFRESH_PERIOD} and at once on a
+ * redirection or on repeated reconnects to a node, so a moved slot or a promoted replica is found
+ * within seconds. Meanwhile commands to the lost master fail at once, and decisions follow the
+ * failure mode.
  */
 final class OwnedConnection implements BucketStore {
 
@@ -38,24 +48,26 @@ final class OwnedConnection implements BucketStore {
   private static final Duration MIN_CONNECT_TIMEOUT = Duration.ofSeconds(1);
   private static final Duration MAX_RECONNECT_DELAY = Duration.ofSeconds(1);
   private static final long CONNECT_RETRY_NANOS = MAX_RECONNECT_DELAY.toNanos();
+  /** How often a Cluster connection asks the cluster for its slots, on top of adaptive refreshes. */
+  static final Duration CLUSTER_REFRESH_PERIOD = Duration.ofSeconds(5);
 
-  private final RedisURI uri;
+  private final RedisTarget target;
   private final Duration commandTimeout;
   private final Duration connectTimeout;
   private final Clock wallClock;
   private final LongSupplier nanoClock;
   private final ClientResources resources;
-  private final RedisClient client;
+  private final AbstractRedisClient client;
 
   private final Object connectionLock = new Object();
   private final AtomicBoolean connecting = new AtomicBoolean();
   private final AtomicBoolean closed = new AtomicBoolean();
   private volatile long nextConnectNanos;
-  private volatile StatefulRedisConnection<byte[], byte[]> connection;
-  private volatile AsyncProxyManager<byte[]> buckets;
+  private volatile StatefulConnection<byte[], byte[]> connection;
+  private volatile RedisLink link;
 
-  OwnedConnection(RedisURI uri, Duration commandTimeout, Clock wallClock, LongSupplier nanoClock) {
-    this.uri = uri;
+  OwnedConnection(RedisTarget target, Duration commandTimeout, Clock wallClock, LongSupplier nanoClock) {
+    this.target = target;
     this.commandTimeout = commandTimeout;
     this.connectTimeout =
         commandTimeout.compareTo(MIN_CONNECT_TIMEOUT) > 0 ? commandTimeout : MIN_CONNECT_TIMEOUT;
@@ -67,13 +79,32 @@ final class OwnedConnection implements BucketStore {
         .reconnectDelay(Delay.exponential(
             Duration.ofMillis(10), MAX_RECONNECT_DELAY, 2, TimeUnit.MILLISECONDS))
         .build();
-    this.client = RedisClient.create(resources, uri);
-    client.setOptions(ClientOptions.builder()
-        .autoReconnect(true)
-        .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
-        .timeoutOptions(TimeoutOptions.enabled(commandTimeout))
-        .socketOptions(SocketOptions.builder().connectTimeout(connectTimeout).build())
-        .build());
+    SocketOptions socket = SocketOptions.builder().connectTimeout(connectTimeout).build();
+    if (target instanceof RedisTarget.Cluster cluster) {
+      RedisClusterClient clusterClient = RedisClusterClient.create(resources, cluster.seeds());
+      clusterClient.setOptions(ClusterClientOptions.builder()
+          .autoReconnect(true)
+          .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+          .timeoutOptions(TimeoutOptions.enabled(commandTimeout))
+          .socketOptions(socket)
+          .topologyRefreshOptions(ClusterTopologyRefreshOptions.builder()
+              .enablePeriodicRefresh(CLUSTER_REFRESH_PERIOD)
+              .enableAllAdaptiveRefreshTriggers()
+              .adaptiveRefreshTriggersTimeout(MAX_RECONNECT_DELAY)
+              .refreshTriggersReconnectAttempts(2)
+              .build())
+          .build());
+      this.client = clusterClient;
+    } else {
+      RedisClient single = RedisClient.create(resources);
+      single.setOptions(ClientOptions.builder()
+          .autoReconnect(true)
+          .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+          .timeoutOptions(TimeoutOptions.enabled(commandTimeout))
+          .socketOptions(socket)
+          .build());
+      this.client = single;
+    }
   }
 
   @Override
@@ -92,12 +123,12 @@ final class OwnedConnection implements BucketStore {
   }
 
   @Override
-  public AsyncProxyManager<byte[]> buckets() {
-    AsyncProxyManager<byte[]> b = buckets;
-    if (b == null) {
+  public RedisLink link() {
+    RedisLink l = link;
+    if (l == null) {
       connectInBackground();
     }
-    return b;
+    return l;
   }
 
   /** Starts a connection attempt if none is open or under way and the last one is a while ago. */
@@ -110,10 +141,16 @@ final class OwnedConnection implements BucketStore {
   }
 
   /** Opens a connection and installs it when it opens; the caller has set {@code connecting}. */
-  private CompletableFuture<StatefulRedisConnection<byte[], byte[]>> connect() {
+  private CompletableFuture<? extends StatefulConnection<byte[], byte[]>> connect() {
     nextConnectNanos = nanoClock.getAsLong() + CONNECT_RETRY_NANOS;
-    CompletableFuture<StatefulRedisConnection<byte[], byte[]>> opening =
-        client.connectAsync(ByteArrayCodec.INSTANCE, uri).toCompletableFuture();
+    CompletableFuture<? extends StatefulConnection<byte[], byte[]>> opening;
+    if (client instanceof RedisClusterClient cluster) {
+      opening = cluster.connectAsync(ByteArrayCodec.INSTANCE);
+    } else {
+      RedisTarget.Single single = (RedisTarget.Single) target;
+      opening = ((RedisClient) client).connectAsync(ByteArrayCodec.INSTANCE, single.uri())
+          .toCompletableFuture();
+    }
     // The stage returned completes only once the connection is installed: start() waits on it,
     // so the first decision after it finds the buckets (waiting on the connect alone could
     // return before the install ran, and that decision would fail open).
@@ -130,22 +167,21 @@ final class OwnedConnection implements BucketStore {
     });
   }
 
-  private void install(StatefulRedisConnection<byte[], byte[]> opened) {
+  private void install(StatefulConnection<byte[], byte[]> opened) {
     synchronized (connectionLock) {
       if (connection != null || closed.get()) {
         opened.closeAsync();
         return;
       }
       // Lettuce's own command timeout (timeoutOptions above) bounds every request.
-      buckets = BucketStore.proxyManager(opened, null, wallClock);
+      link = RedisLink.of(opened, null, wallClock);
       connection = opened;
     }
   }
 
   @Override
   public String where() {
-    // Host and port only: the URI may carry a password.
-    return "at " + uri.getHost() + ":" + uri.getPort();
+    return target.where();
   }
 
   @Override
@@ -153,9 +189,9 @@ final class OwnedConnection implements BucketStore {
     if (!closed.compareAndSet(false, true)) {
       return;
     }
-    StatefulRedisConnection<byte[], byte[]> open;
+    StatefulConnection<byte[], byte[]> open;
     synchronized (connectionLock) {
-      buckets = null;
+      link = null;
       open = connection;
     }
     if (open != null) {

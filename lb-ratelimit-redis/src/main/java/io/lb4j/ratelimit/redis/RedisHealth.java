@@ -33,10 +33,13 @@ final class RedisHealth {
     }
   }
 
-  void answered() {
+  /** Notes an answer; returns true for the first answer after an outage. */
+  boolean answered() {
     if (!available.get() && available.compareAndSet(false, true)) {
       log.info("redis {} reachable again, rate limits are shared again", where);
+      return true;
     }
+    return false;
   }
 
   boolean available() {

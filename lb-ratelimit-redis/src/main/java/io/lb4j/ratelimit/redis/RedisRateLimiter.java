@@ -17,7 +17,11 @@ import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.codec.ByteArrayCodec;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
+import java.util.UUID;
+import java.util.concurrent.CompletionStage;
 
 /**
  * A {@link RateLimiter} whose token buckets live in Redis, so that every lb4j instance pointing at
@@ -36,17 +40,32 @@ import java.util.Objects;
  *
  * <h2>Semantics</h2>
  * The limits are the same {@link ClientLimit}s as for {@link LocalRateLimiter}, keyed by
- * certificate common name, with an override replacing the default entirely. The token bucket of a
- * client is stored under the key {@code keyPrefix + commonName} and is shared cluster-wide;
- * <b>the concurrency cap stays local</b>: each instance counts only its own open connections (a
- * shared count would leak slots whenever an instance dies with connections open). A cap of 20
- * on three instances lets a client hold up to 60 connections in all. The counters of
+ * certificate common name, with an override replacing the default entirely. Both limits hold for
+ * the whole fleet of instances sharing a Redis (and key prefix):
+ * <ul>
+ *   <li>the token bucket of a client is stored under the key {@code keyPrefix + "{" + commonName +
+ *       "}"}; every instance draws from it;
+ *   <li>the concurrency cap counts the client's open connections on every instance: a client with
+ *       {@code maxConcurrent} 10 holds at most 10 connections across all instances, exactly, while
+ *       Redis answers. The counts live in a hash per client, {@code keyPrefix + "{" + commonName +
+ *       "}:conc"}, one field per instance, changed by one atomic script per decision. The braces
+ *       are a Cluster hash tag: a client's keys share one slot.
+ * </ul>
+ * The cap is checked first (this instance's own count, then the fleet's), then the bucket; a
+ * connection refused by either takes neither a token nor a slot. The counters of
  * {@link ClientRateLimiter} are this instance's.
  *
- * <p>A connection refused by the local cap never reaches Redis; one refused by the shared bucket
- * gives its local slot back. Buckets are created full, refill as in {@link LocalRateLimiter}, and
- * expire from Redis once they would be full again. The time of the buckets is each instance's
- * wall clock ({@link Builder#wallClock}), so instances should run NTP.
+ * <h2>Leases</h2>
+ * Each instance holds its slots under a lease of {@link Builder#leaseTime leaseTime}, renewed three
+ * times per lease while it runs. The slots of an instance that stops renewing (killed, frozen, cut
+ * off from Redis) return to the fleet within the lease. An instance with a stable
+ * {@link Builder#instanceId instanceId} that restarts releases what its previous run held at once;
+ * with the default (a random id per run) those slots return with the lease. Closing a connection
+ * gives its slot back at once.
+ *
+ * <p>Buckets are created full, refill as in {@link LocalRateLimiter}, and expire from Redis once
+ * they would be full again. The time of the buckets is each instance's wall clock
+ * ({@link Builder#wallClock}), so instances should run NTP; the leases run on Redis's clock.
  *
  * <h2>The connection to Redis, and who closes it</h2>
  * Given a {@link Builder#redisUri URI}, the limiter opens its own Lettuce client, threads and
@@ -55,17 +74,25 @@ import java.util.Objects;
  * its options and never closes it, not even in {@link #close()}; the application closes it after
  * the limiter.
  *
- * <h2>When Redis cannot be reached</h2>
- * A command that fails (refused, reset, disconnected) or does not answer within
- * {@link Builder#commandTimeout} follows the {@link FailureMode}. The first failure after a
- * success logs one WARN line, the first success after failures one INFO line; every failure is
- * counted ({@link #redisFailures()}). A connection the limiter opened reconnects by itself,
- * retrying at least once a second, and limiting resumes with its first answer.
+ * <h2>When Redis cannot be reached, or fails over</h2>
+ * A command that fails (refused, reset, disconnected, a master that is gone while Sentinel
+ * promotes a replica or a Cluster moves its slots) or does not answer within
+ * {@link Builder#commandTimeout} follows the {@link FailureMode}: admitted (bucket and fleet cap not
+ * applied, this instance's own cap still is, and the connection counts as this instance's) or
+ * refused with reason {@link io.lb4j.api.RefusalReason#LIMITER_UNAVAILABLE}, never
+ * {@code RATE_LIMITED}. The first failure after a success logs one WARN line, the first success
+ * after failures one INFO line; every failed decision is counted ({@link #redisFailures()}). A
+ * connection the limiter opened reconnects by itself, retrying at least once a second (through
+ * the sentinels, or to the Cluster's new view of its slots), and limiting resumes with its first
+ * answer. That first answer also rebuilds this instance's part of the fleet's counts from its own
+ * open connections, so what was admitted during the outage is counted, and what Redis lost is
+ * not guessed.
  *
  * <h2>Threading</h2>
- * Thread-safe. {@code acquire} never blocks: with a rate limit it returns a stage that Redis's
- * answer completes, on a thread of the Redis client. Clients without a rate limit are decided
- * locally, at once.
+ * Thread-safe. {@code acquire} and {@code release} never block: with a rate limit or a cap,
+ * {@code acquire} returns a stage that Redis's answer completes, on a thread of the Redis client.
+ * Clients with neither are decided locally, at once. The leases are renewed on a thread of the
+ * limiter's own.
  */
 public sealed interface RedisRateLimiter extends ClientRateLimiter, AutoCloseable
     permits LettuceRateLimiter {
@@ -94,6 +121,31 @@ public sealed interface RedisRateLimiter extends ClientRateLimiter, AutoCloseabl
   /** Returns how many decisions could not reach Redis since this limiter was built. */
   long redisFailures();
 
+  /** Returns the id under which this instance holds its slots of the fleet-wide caps. */
+  String instanceId();
+
+  /**
+   * Returns a client's open connections: through this instance (exact), and through the fleet as
+   * Redis last told this instance, while this instance holds connections of the client (else -1).
+   * Never blocks; meant for metrics.
+   *
+   * @param commonName the client's CN
+   * @return the counts
+   */
+  ConnectionCounts connectionCounts(String commonName);
+
+  /**
+   * Asks Redis for a client's count across the fleet, for any client, as an admin view does.
+   * Never blocks: the stage completes with Redis's answer, or with a fleet count of -1 if Redis
+   * did not answer within the command timeout. Releases the slots of lapsed leases of that
+   * client, as any decision on it does.
+   *
+   * @param commonName the client's CN
+   * @return the counts
+   * @throws NullPointerException if {@code commonName} is null
+   */
+  CompletionStage<ConnectionCounts> fetchConnectionCounts(String commonName);
+
   /**
    * Stops using Redis; later decisions fail as if Redis were unreachable. Closes the connection,
    * client and threads the limiter opened from a {@link Builder#redisUri URI}; a connection the
@@ -110,21 +162,26 @@ public sealed interface RedisRateLimiter extends ClientRateLimiter, AutoCloseabl
    */
   final class Builder extends ClientRateLimiterBuilder<Builder> {
 
-    private RedisURI redisUri;
+    private RedisTarget target;
     private StatefulRedisConnection<byte[], byte[]> connection;
     private String keyPrefix = Defaults.RATE_LIMIT_REDIS_KEY_PREFIX;
     private FailureMode failureMode =
         Defaults.RATE_LIMIT_REDIS_FAIL_OPEN ? FailureMode.FAIL_OPEN : FailureMode.FAIL_CLOSED;
     private Duration commandTimeout = Defaults.RATE_LIMIT_REDIS_COMMAND_TIMEOUT;
     private Clock wallClock = Clock.systemUTC();
+    private Duration leaseTime = Defaults.RATE_LIMIT_REDIS_LEASE_TIME;
+    private String instanceId;
 
     private Builder() {}
 
     /**
      * Sets where Redis is, as Lettuce reads it: {@code redis://host:port/db},
-     * {@code rediss://...} for TLS, with a password as {@code redis://:secret@host}. The limiter
-     * opens its own client and connection to it and closes them in {@link #close()}. Replaces a
-     * {@link #connection} set before.
+     * {@code rediss://...} for TLS, with a password as {@code redis://:secret@host}; or a Sentinel
+     * set that names the master, {@code redis-sentinel://h1:26379,h2:26379?sentinelMasterId=name}
+     * ({@code rediss-sentinel://} for TLS, a password as {@code redis-sentinel://:secret@h1...},
+     * used for the master and the sentinels). The limiter opens its own client and connection and
+     * closes them in {@link #close()}. Replaces a {@link #connection} or {@link #cluster} set
+     * before.
      *
      * @param redisUri the URI
      * @return this builder
@@ -132,15 +189,46 @@ public sealed interface RedisRateLimiter extends ClientRateLimiter, AutoCloseabl
      * @throws InvalidSettingException if it is not a Redis URI, with setting {@code "redisUri"}
      */
     public Builder redisUri(String redisUri) {
-      Objects.requireNonNull(redisUri, "redisUri");
-      try {
-        this.redisUri = RedisURI.create(redisUri);
-      } catch (RuntimeException e) {
-        throw new InvalidSettingException("redisUri", redisUri,
-            "redisUri must be a redis:// or rediss:// URI but was " + redisUri, e);
-      }
+      this.target = new RedisTarget.Single(parse(redisUri, "redisUri"));
       this.connection = null;
       return this;
+    }
+
+    /**
+     * Sets the seed nodes of a Redis Cluster ({@code redis://h1:7000}, {@code rediss://...} for
+     * TLS, a password as {@code redis://:secret@h1:7000}); the limiter learns the other nodes
+     * from them, follows slot moves and failovers, and closes its client in {@link #close()}.
+     * Replaces a {@link #redisUri} or {@link #connection} set before.
+     *
+     * @param seeds one or more node URIs
+     * @return this builder
+     * @throws NullPointerException if {@code seeds} or one of them is null
+     * @throws InvalidSettingException if empty or one is not a Redis URI, with setting
+     *     {@code "cluster"}
+     */
+    public Builder cluster(List<String> seeds) {
+      Objects.requireNonNull(seeds, "cluster");
+      requireArgument(!seeds.isEmpty(), "cluster", seeds, "must name at least one node but was []");
+      List<RedisURI> uris = new ArrayList<>();
+      for (String seed : seeds) {
+        RedisURI uri = parse(Objects.requireNonNull(seed, "cluster node"), "cluster");
+        requireArgument(uri.getSentinelMasterId() == null, "cluster", seed,
+            "must name cluster nodes as redis:// or rediss:// but was " + seed);
+        uris.add(uri);
+      }
+      this.target = new RedisTarget.Cluster(uris);
+      this.connection = null;
+      return this;
+    }
+
+    private static RedisURI parse(String uri, String setting) {
+      Objects.requireNonNull(uri, setting);
+      try {
+        return RedisURI.create(uri);
+      } catch (RuntimeException e) {
+        throw new InvalidSettingException(setting, uri, setting
+            + " must be a redis://, rediss:// or redis-sentinel:// URI but was " + uri, e);
+      }
     }
 
     /**
@@ -148,7 +236,8 @@ public sealed interface RedisRateLimiter extends ClientRateLimiter, AutoCloseabl
      * integration does: open it with {@link ByteArrayCodec}, for example
      * {@code redisClient.connect(ByteArrayCodec.INSTANCE)}. The limiter neither changes its
      * options nor closes it; the application closes it (and its client) after closing the
-     * limiter. Replaces a {@link #redisUri} set before.
+     * limiter. Replaces a {@link #redisUri} or {@link #cluster} set before. (A Cluster
+     * connection of the application is not taken: give the seeds to {@link #cluster}.)
      *
      * <p>What happens during an outage is then the connection's: Lettuce's default queues
      * commands while disconnected, so each decision waits up to {@link #commandTimeout} before it
@@ -161,7 +250,7 @@ public sealed interface RedisRateLimiter extends ClientRateLimiter, AutoCloseabl
      */
     public Builder connection(StatefulRedisConnection<byte[], byte[]> connection) {
       this.connection = Objects.requireNonNull(connection, "connection");
-      this.redisUri = null;
+      this.target = null;
       return this;
     }
 
@@ -226,6 +315,44 @@ public sealed interface RedisRateLimiter extends ClientRateLimiter, AutoCloseabl
     }
 
     /**
+     * Sets how long this instance's slots of the fleet-wide caps outlive its last renewal;
+     * {@link Defaults#RATE_LIMIT_REDIS_LEASE_TIME} (30 s) by default. It renews three times per
+     * lease, so the slots of an instance that died return within this time, and an instance that
+     * cannot reach Redis for this long loses them until it can (then puts them back).
+     *
+     * @param leaseTime at least one second
+     * @return this builder
+     * @throws NullPointerException if {@code leaseTime} is null
+     * @throws InvalidSettingException if shorter than a second, with setting {@code "leaseTime"}
+     */
+    public Builder leaseTime(Duration leaseTime) {
+      Objects.requireNonNull(leaseTime, "leaseTime");
+      requireArgument(leaseTime.compareTo(Duration.ofSeconds(1)) >= 0, "leaseTime", leaseTime,
+          "must be at least 1s but was " + leaseTime);
+      this.leaseTime = leaseTime;
+      return this;
+    }
+
+    /**
+     * Sets the id under which this instance holds its slots of the fleet-wide caps; a random one
+     * per run by default. Give each instance a stable, unique id (its host or pod name) so that a
+     * restart releases at once what the previous run held; two running instances with the same
+     * id would count as one and break the cap.
+     *
+     * @param instanceId not empty
+     * @return this builder
+     * @throws NullPointerException if {@code instanceId} is null
+     * @throws InvalidSettingException if empty, with setting {@code "instanceId"}
+     */
+    public Builder instanceId(String instanceId) {
+      Objects.requireNonNull(instanceId, "instanceId");
+      requireArgument(!instanceId.isEmpty(), "instanceId", instanceId,
+          "must not be empty but was \"\"");
+      this.instanceId = instanceId;
+      return this;
+    }
+
+    /**
      * Returns a new limiter. With a {@link #redisUri}, waits up to about a second (or the command
      * timeout, if longer) to connect to Redis; if Redis cannot be reached, returns anyway, logs
      * it, follows the failure mode and keeps trying to connect.
@@ -236,15 +363,16 @@ public sealed interface RedisRateLimiter extends ClientRateLimiter, AutoCloseabl
       BucketStore store;
       if (connection != null) {
         store = new GivenConnection(connection, commandTimeout, wallClock);
-      } else if (redisUri != null) {
-        store = new OwnedConnection(redisUri, commandTimeout, wallClock, nanoClock());
+      } else if (target != null) {
+        store = new OwnedConnection(target, commandTimeout, wallClock, nanoClock());
       } else {
         throw new IllegalStateException("redisUri must be set");
       }
       ClientLimits limits = clientLimits();
       LocalRateLimiter caps = buildLocal(limits.map(ClientLimit::withoutRate));
       return new LettuceRateLimiter(store, keyPrefix, failureMode, limits, caps, wallClock,
-          nanoClock(), expireAfterIdle(), maximumClients());
+          nanoClock(), expireAfterIdle(), maximumClients(),
+          instanceId != null ? instanceId : UUID.randomUUID().toString(), leaseTime);
     }
   }
 }

@@ -1,9 +1,11 @@
 package io.lb4j.ratelimit.redis;
 
 import io.github.bucket4j.BucketConfiguration;
+import io.lb4j.api.Decision;
 import io.lb4j.ratelimit.ClientLimit;
 import io.lb4j.ratelimit.PolicyTable;
 import io.lb4j.ratelimit.TokenBuckets;
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Supplier;
 
@@ -19,19 +21,25 @@ import java.util.function.Supplier;
  *     replaces a bucket; null when the limit has no rate
  * @param version the configuration's version
  * @param refusalDetail the detail of a rate refusal; null when the limit has no rate
+ * @param fleetRefusal the refusal when the fleet holds the cap; null when the limit has no cap
  */
 record SharedPolicy(
     ClientLimit limit,
     Supplier<CompletableFuture<BucketConfiguration>> configuration,
     long version,
-    String refusalDetail) {
+    String refusalDetail,
+    Decision fleetRefusal) {
 
   static SharedPolicy of(ClientLimit limit, long version) {
+    Decision fleetRefusal = limit.hasConcurrencyLimit()
+        ? Decision.rateLimited(limit.concurrencyRefusalDetail() + " across the fleet", Duration.ZERO)
+        : null;
     if (!limit.hasRateLimit()) {
-      return new SharedPolicy(limit, null, version, null);
+      return new SharedPolicy(limit, null, version, null, fleetRefusal);
     }
     CompletableFuture<BucketConfiguration> configuration =
         CompletableFuture.completedFuture(TokenBuckets.configuration(limit));
-    return new SharedPolicy(limit, () -> configuration, version, limit.rateRefusalDetail());
+    return new SharedPolicy(
+        limit, () -> configuration, version, limit.rateRefusalDetail(), fleetRefusal);
   }
 }

@@ -70,7 +70,7 @@ class OutageTest {
     redis.stop();
     Refuse refused = refusal(acquire(limiter, "alice"));
 
-    assertThat(refused.reason()).isEqualTo(RefusalReason.RATE_LIMITED);
+    assertThat(refused.reason()).isEqualTo(RefusalReason.LIMITER_UNAVAILABLE);
     assertThat(refused.detail()).isEqualTo("redis unreachable (fail-closed)");
     assertThat(limiter.connectionsInUse("alice")).as("the refused connection's slot").isZero();
     assertThat(limiter.redisFailures()).isEqualTo(1);

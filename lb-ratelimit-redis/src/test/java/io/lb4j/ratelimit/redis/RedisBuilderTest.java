@@ -21,7 +21,7 @@ class RedisBuilderTest {
   void refusesAUriThatIsNotRedis() {
     assertThatIllegalArgumentException()
         .isThrownBy(() -> RedisRateLimiter.builder().redisUri("http://localhost:6379"))
-        .withMessage("redisUri must be a redis:// or rediss:// URI but was http://localhost:6379");
+        .withMessage("redisUri must be a redis://, rediss:// or redis-sentinel:// URI but was http://localhost:6379");
   }
 
   @Test

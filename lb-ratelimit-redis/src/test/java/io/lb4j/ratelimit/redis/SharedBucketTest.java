@@ -100,8 +100,8 @@ class SharedBucketTest {
 
     RedisClient client = RedisClient.create(redis.uri());
     try (StatefulRedisConnection<String, String> raw = client.connect()) {
-      assertThat(raw.sync().exists("test:alice")).isEqualTo(1);
-      assertThat(raw.sync().pttl("test:alice")).as("buckets expire").isPositive();
+      assertThat(raw.sync().exists("test:{alice}")).isEqualTo(1);
+      assertThat(raw.sync().pttl("test:{alice}")).as("buckets expire").isPositive();
     } finally {
       client.shutdown();
     }
@@ -117,15 +117,18 @@ class SharedBucketTest {
   }
 
   @Test
-  void theConcurrencyCapStaysLocalToEachInstance() {
+  void theConcurrencyCapHoldsAcrossInstances() {
     RedisRateLimiter first = limiter(ClientLimit.rate(SLOW, 100).withMaxConcurrent(2));
     RedisRateLimiter second = limiter(ClientLimit.rate(SLOW, 100).withMaxConcurrent(2));
 
     assertThat(admitted(first, "alice", 5)).isEqualTo(2);
-    assertThat(admitted(second, "alice", 5)).isEqualTo(2);
+    assertThat(admitted(second, "alice", 5)).isZero();
     assertThat(refusal(acquire(first, "alice")).detail())
         .isEqualTo("concurrent connection limit 2 reached");
+    assertThat(refusal(acquire(second, "alice")).detail())
+        .isEqualTo("concurrent connection limit 2 reached across the fleet");
     assertThat(first.concurrencyRefusals()).isEqualTo(4);
+    assertThat(second.concurrencyRefusals()).isEqualTo(6);
   }
 
   @Test
@@ -147,7 +150,8 @@ class SharedBucketTest {
 
     Decisions.release(limiter, "alice");
 
-    assertThat(acquire(limiter, "alice").admitted()).isTrue();
+    Decision again = acquire(limiter, "alice");
+    assertThat(again.admitted()).as("%s", again).isTrue();
     Decisions.release(limiter, "alice");
     assertThat(acquire(limiter, "alice").admitted()).isTrue();
     Decisions.release(limiter, "alice");
@@ -155,12 +159,12 @@ class SharedBucketTest {
   }
 
   @Test
-  void aClientWithoutRateLimitIsDecidedWithoutRedis() {
+  void aClientWithNeitherLimitIsDecidedWithoutRedis() {
     RedisRateLimiter limiter = limiter(b -> b
-        .defaults(ClientLimit.rate(SLOW, 1))
-        .client("monitor", ClientLimit.concurrent(2)));
+        .defaults(ClientLimit.rate(SLOW, 1).withMaxConcurrent(1))
+        .client("monitor", ClientLimit.unlimited()));
 
-    assertThat(admitted(limiter, "monitor", 3)).isEqualTo(2);
+    assertThat(admitted(limiter, "monitor", 3)).isEqualTo(3);
 
     redis.stop();
     Decisions.release(limiter, "monitor");
