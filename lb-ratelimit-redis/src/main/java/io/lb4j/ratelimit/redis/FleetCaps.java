@@ -57,6 +57,8 @@ final class FleetCaps {
     boolean dirty;
     /** Whether it left the map; a thread that still has it takes a fresh one. */
     boolean removed;
+    /** Whether the client was added to this instance's record in Redis since the holding was made. */
+    boolean recorded;
     /** The fleet's count as Redis last told it, or -1. */
     volatile long fleet = -1;
   }
@@ -86,6 +88,11 @@ final class FleetCaps {
       synchronized (h) {
         if (h.removed) {
           continue;
+        }
+        if (!h.recorded) {
+          // Recorded before the first slot is taken, so that a restart under the same id finds it.
+          h.recorded = true;
+          send(() -> FleetScripts.INDEX_ADD.run(link.scripts(), indexKey(), leaseMillis, bytes(cn)));
         }
         h.pending++;
         reply = send(() -> FleetScripts.ACQUIRE.run(

@@ -106,6 +106,13 @@ final class FleetScripts {
       return {1, #ARGV - 1}
       """);
 
+  /** Records one more client an instance holds. KEYS[1] the set, ARGV: lease ms, client. */
+  static final FleetScripts.Script INDEX_ADD = new Script("""
+      local n = redis.call('SADD', KEYS[1], ARGV[2])
+      if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[1]) then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+      return {1, n}
+      """);
+
   /** Lists the clients an instance recorded. KEYS[1] the set. */
   static final FleetScripts.Script MEMBERS = new Script("""
       return redis.call('SMEMBERS', KEYS[1])

@@ -1,30 +1,15 @@
 package io.lb4j.ratelimit.redis;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import io.lb4j.testkit.redis.RedisNode;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /** {@code redis-server} run from its binary, bound to loopback, persisting nothing. */
 final class LocalRedisServer extends RedisServer {
 
-  private final Path binary;
-  private final int port;
-  private final Path logFile;
-  private Process process;
+  private final RedisNode node;
 
-  LocalRedisServer(Path binary) {
-    this.binary = binary;
-    this.port = freeLoopbackPort();
-    try {
-      Files.createDirectories(Path.of("target"));
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    this.logFile = Path.of("target", "redis-" + port + ".log");
-    restart();
+  LocalRedisServer() {
+    this.node = RedisNode.start(RedisNode.freePort(), List.of());
   }
 
   @Override
@@ -34,48 +19,21 @@ final class LocalRedisServer extends RedisServer {
 
   @Override
   int port() {
-    return port;
+    return node.port();
   }
 
   @Override
   void restart() {
-    if (process != null && process.isAlive()) {
-      throw new IllegalStateException("redis-server on port " + port + " is already running");
-    }
-    List<String> command = List.of(
-        binary.toString(), "--port", Integer.toString(port), "--bind", "127.0.0.1",
-        "--save", "", "--appendonly", "no");
-    try {
-      process = new ProcessBuilder(command)
-          .redirectErrorStream(true)
-          .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
-          .start();
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot start " + command, e);
-    }
-    awaitAnswering();
+    node.restart();
   }
 
   @Override
   void stop() {
-    Process running = process;
-    if (running == null) {
-      return;
-    }
-    running.destroy();
-    try {
-      if (!running.waitFor(10, TimeUnit.SECONDS)) {
-        running.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      running.destroyForcibly();
-    }
-    process = null;
+    node.stop();
   }
 
   @Override
   public void close() {
-    stop();
+    node.close();
   }
 }

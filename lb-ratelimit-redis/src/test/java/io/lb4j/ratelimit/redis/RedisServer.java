@@ -3,19 +3,8 @@ package io.lb4j.ratelimit.redis;
 import static org.awaitility.Awaitility.await;
 
 import io.lb4j.testkit.junit.Peers;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import io.lb4j.testkit.redis.RedisNode;
 import java.time.Duration;
-import java.util.Optional;
-import java.util.stream.Stream;
 import org.testcontainers.DockerClientFactory;
 
 /**
@@ -33,10 +22,9 @@ abstract class RedisServer implements AutoCloseable {
     if (dockerAnswers()) {
       return new ContainerRedisServer();
     }
-    Optional<Path> binary = binaryOnPath();
-    Peers.assumeAvailable(binary.isPresent(), "redis-server",
+    Peers.assumeAvailable(RedisNode.binary().isPresent(), "redis-server",
         () -> "no Docker engine answers and no redis-server binary is on the PATH");
-    return new LocalRedisServer(binary.get());
+    return new LocalRedisServer();
   }
 
   abstract String host();
@@ -58,23 +46,8 @@ abstract class RedisServer implements AutoCloseable {
 
   /** Waits until Redis answers a PING. */
   void awaitAnswering() {
-    await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(20)).until(this::answersPing);
-  }
-
-  private boolean answersPing() {
-    try (Socket socket = new Socket()) {
-      socket.connect(new InetSocketAddress(host(), port()), 500);
-      socket.setSoTimeout(500);
-      OutputStream out = socket.getOutputStream();
-      out.write("PING\r\n".getBytes(StandardCharsets.US_ASCII));
-      out.flush();
-      byte[] reply = new byte[7];
-      InputStream in = socket.getInputStream();
-      int read = in.readNBytes(reply, 0, reply.length);
-      return new String(reply, 0, read, StandardCharsets.US_ASCII).startsWith("+PONG");
-    } catch (IOException e) {
-      return false;
-    }
+    await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(20))
+        .until(() -> RedisNode.answersPing(host(), port()));
   }
 
   private static boolean dockerAnswers() {
@@ -85,23 +58,7 @@ abstract class RedisServer implements AutoCloseable {
     }
   }
 
-  private static Optional<Path> binaryOnPath() {
-    String path = System.getenv("PATH");
-    if (path == null) {
-      return Optional.empty();
-    }
-    return Stream.of(path.split(java.io.File.pathSeparator))
-        .filter(dir -> !dir.isEmpty())
-        .map(dir -> Path.of(dir, "redis-server"))
-        .filter(Files::isExecutable)
-        .findFirst();
-  }
-
   static int freeLoopbackPort() {
-    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return socket.getLocalPort();
-    } catch (IOException e) {
-      throw new IllegalStateException("no free port on loopback", e);
-    }
+    return RedisNode.freePort();
   }
 }
