@@ -111,7 +111,7 @@ final class OwnedConnection implements BucketStore {
   public Throwable start() {
     connecting.set(true);
     try {
-      connect().get(connectTimeout.toMillis() + 500, TimeUnit.MILLISECONDS);
+      connect().get(connectTimeout.toMillis() * connectSteps() + 500, TimeUnit.MILLISECONDS);
       return null;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -120,6 +120,17 @@ final class OwnedConnection implements BucketStore {
       // A connection that opens after all is still installed, by connect()'s own callback.
       return e;
     }
+  }
+
+  /**
+   * How many connects in a row opening a connection takes: one to a standalone Redis; a sentinel,
+   * then the master; the seeds for the slots, then the nodes.
+   */
+  private int connectSteps() {
+    if (target instanceof RedisTarget.Single single) {
+      return single.uri().getSentinelMasterId() == null ? 1 : 2;
+    }
+    return 3;
   }
 
   @Override
@@ -145,7 +156,10 @@ final class OwnedConnection implements BucketStore {
     nextConnectNanos = nanoClock.getAsLong() + CONNECT_RETRY_NANOS;
     CompletableFuture<? extends StatefulConnection<byte[], byte[]>> opening;
     if (client instanceof RedisClusterClient cluster) {
-      opening = cluster.connectAsync(ByteArrayCodec.INSTANCE);
+      // A cluster client connects only once it knows the slots; learning them is a round of
+      // CLUSTER NODES to the seeds.
+      opening = cluster.refreshPartitionsAsync().toCompletableFuture()
+          .thenCompose(known -> cluster.connectAsync(ByteArrayCodec.INSTANCE));
     } else {
       RedisTarget.Single single = (RedisTarget.Single) target;
       opening = ((RedisClient) client).connectAsync(ByteArrayCodec.INSTANCE, single.uri())

@@ -112,8 +112,8 @@ public final class RedisCluster implements AutoCloseable {
   }
 
   /**
-   * Waits until every live node reports {@code cluster_state:ok} and sees no node failing over, or
-   * the time is up.
+   * Waits until every live node reports {@code cluster_state:ok} and every live replica is in sync
+   * with its master, or the time is up.
    *
    * @throws IllegalStateException if the time is up
    */
@@ -134,6 +134,10 @@ public final class RedisCluster implements AutoCloseable {
       }
       try {
         if (!node.cli("cluster", "info").contains("cluster_state:ok")) {
+          return false;
+        }
+        String role = node.cli("role");
+        if (role.startsWith("slave") && !role.contains("connected")) {
           return false;
         }
       } catch (IllegalStateException e) {

@@ -60,6 +60,9 @@ public final class RedisSentinels implements AutoCloseable {
       set.servers.add(master);
       set.servers.add(RedisNode.start(RedisNode.freePort(),
           List.of("--replicaof", "127.0.0.1", Integer.toString(master.port()))));
+      // A sentinel learns of replicas from the master's INFO, which it reads every ten seconds:
+      // one in sync before the sentinels start is known at their first look.
+      set.awaitReplicaInSync(Duration.ofSeconds(30));
       for (int i = 0; i < SENTINELS; i++) {
         int port = RedisNode.freePort();
         Path conf = dir.resolve("sentinel-" + port + ".conf");
@@ -136,6 +139,16 @@ public final class RedisSentinels implements AutoCloseable {
       return master().cli("role").startsWith("master");
     } catch (RuntimeException e) {
       return false;
+    }
+  }
+
+  private void awaitReplicaInSync(Duration atMost) {
+    long deadline = System.nanoTime() + atMost.toNanos();
+    while (!servers.get(1).cli("info", "replication").contains("master_link_status:up")) {
+      if (System.nanoTime() - deadline > 0) {
+        throw new IllegalStateException("replica not in sync after " + atMost + " in " + dir);
+      }
+      RedisNode.sleepBriefly();
     }
   }
 
