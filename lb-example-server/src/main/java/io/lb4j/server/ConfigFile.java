@@ -49,7 +49,14 @@ record ConfigFile(
 
   record Limit(Double connectionsPerSecond, Long burst, Integer maxConcurrent) {}
 
-  record Redis(String uri, Boolean failOpen, String keyPrefix, String commandTimeout) {}
+  record Redis(
+      String uri,
+      List<String> cluster,
+      Boolean failOpen,
+      String keyPrefix,
+      String commandTimeout,
+      String leaseTime,
+      String instanceId) {}
 
   record Admin(String listen) {}
 }

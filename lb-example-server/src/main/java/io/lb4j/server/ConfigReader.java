@@ -481,23 +481,55 @@ final class ConfigReader {
         overrides.put(e.getKey(), limit(e.getValue(), path));
       }
     }
-    RedisConfig redis = null;
-    if (r.redis() != null) {
-      String uri = required(r.redis().uri(), "rateLimit.redis.uri");
-      if (!uri.startsWith("redis://") && !uri.startsWith("rediss://")) {
-        throw fail("rateLimit.redis.uri", "'" + uri + "' is not a redis:// or rediss:// URI", null);
-      }
-      String prefix = r.redis().keyPrefix();
-      if (prefix != null && prefix.isEmpty()) {
-        throw fail("rateLimit.redis.keyPrefix", "must not be empty", null);
-      }
-      Duration timeout = r.redis().commandTimeout() == null
-          ? null
-          : duration(r.redis().commandTimeout(), "rateLimit.redis.commandTimeout",
-              RedisRateLimiter.builder()::commandTimeout);
-      redis = new RedisConfig(uri, r.redis().failOpen(), prefix, timeout);
-    }
+    RedisConfig redis = r.redis() == null ? null : redis(r.redis());
     return new RateLimitConfig(new ClientLimits(defaults, overrides), redis);
+  }
+
+  /** Reads rateLimit.redis; the library's builder holds the rules of each value. */
+  private RedisConfig redis(ConfigFile.Redis r) {
+    RedisRateLimiter.Builder check = RedisRateLimiter.builder();
+    String path = "rateLimit.redis";
+    if ((r.uri() == null) == (r.cluster() == null)) {
+      throw fail(path, "needs exactly one of uri (a server, or a Sentinel set as redis-sentinel://)"
+          + " and cluster (a list of redis:// node URIs)", null);
+    }
+    List<String> cluster = r.cluster() == null ? null : List.copyOf(r.cluster());
+    try {
+      if (r.uri() != null) {
+        check.redisUri(r.uri());
+      } else {
+        check.cluster(cluster);
+      }
+    } catch (InvalidSettingException e) {
+      String field = r.uri() != null ? path + ".uri" : path + ".cluster";
+      throw fail(field, e.problem(), e);
+    } catch (NullPointerException e) {
+      throw fail(path + ".cluster", "must not list an empty node", e);
+    }
+    try {
+      if (r.keyPrefix() != null) {
+        check.keyPrefix(r.keyPrefix());
+      }
+      if (r.instanceId() != null) {
+        check.instanceId(r.instanceId());
+      }
+    } catch (InvalidSettingException e) {
+      throw fail(path + "." + e.setting(), e.problem(), e);
+    }
+    Duration timeout = r.commandTimeout() == null
+        ? null
+        : duration(r.commandTimeout(), path + ".commandTimeout", check::commandTimeout);
+    Duration lease = null;
+    if (r.leaseTime() != null) {
+      lease = duration(r.leaseTime(), path + ".leaseTime");
+      try {
+        check.leaseTime(lease);
+      } catch (InvalidSettingException e) {
+        throw fail(path + ".leaseTime", "must be at least 1s but was '" + r.leaseTime() + "'", e);
+      }
+    }
+    return new RedisConfig(r.uri(), cluster, r.failOpen(), r.keyPrefix(), timeout, lease,
+        r.instanceId());
   }
 
   private ClientLimit limit(ConfigFile.Limit l, String path) {

@@ -229,10 +229,17 @@ final class LbServer implements AutoCloseable {
 
   private RedisRateLimiter redis(RedisConfig r, ClientLimits limits) {
     RedisRateLimiter.Builder b = RedisRateLimiter.builder();
-    try {
+    // ConfigReader checked the values with the same builder.
+    if (r.uri() != null) {
       b.redisUri(r.uri());
-    } catch (IllegalArgumentException e) {
-      throw new ConfigException(started.source().label(), "rateLimit.redis.uri", e.getMessage(), e);
+    } else {
+      b.cluster(r.cluster());
+    }
+    if (r.leaseTime() != null) {
+      b.leaseTime(r.leaseTime());
+    }
+    if (r.instanceId() != null) {
+      b.instanceId(r.instanceId());
     }
     if (r.failOpen() != null) {
       b.failureMode(r.failOpen() ? FailureMode.FAIL_OPEN : FailureMode.FAIL_CLOSED);

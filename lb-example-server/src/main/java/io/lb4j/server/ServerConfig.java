@@ -119,11 +119,23 @@ record ServerConfig(
   }
 
   /**
-   * @param uri {@code redis://host:port}
+   * @param uri {@code redis://host:port}, {@code rediss://...} or
+   *     {@code redis-sentinel://h1:26379,h2:26379?sentinelMasterId=name}; null with a cluster
+   * @param cluster the seed nodes of a Redis Cluster, or null with a uri
    * @param failOpen whether connections are admitted while Redis cannot be reached, or null for
    *     the limiter's default
    * @param keyPrefix the prefix of the buckets' keys, or null for the limiter's default
    * @param commandTimeout how long one decision may wait for Redis, or null for the default
+   * @param leaseTime how long this instance's fleet slots outlive its last renewal, or null for
+   *     the default
+   * @param instanceId the id of this instance's fleet slots, or null for a random one per run
    */
-  record RedisConfig(String uri, Boolean failOpen, String keyPrefix, Duration commandTimeout) {}
+  record RedisConfig(
+      String uri,
+      List<String> cluster,
+      Boolean failOpen,
+      String keyPrefix,
+      Duration commandTimeout,
+      Duration leaseTime,
+      String instanceId) {}
 }

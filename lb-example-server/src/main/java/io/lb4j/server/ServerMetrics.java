@@ -7,6 +7,7 @@ import io.lb4j.api.RefusalReason;
 import io.lb4j.api.Refuse;
 import io.lb4j.impl.LoadBalancer;
 import io.lb4j.impl.balancing.HostStatus;
+import io.lb4j.ratelimit.ClientLimit;
 import io.lb4j.ratelimit.redis.RedisRateLimiter;
 import io.lb4j.tls.CrlStatus;
 import io.lb4j.tls.PemTlsContextFactory;
@@ -22,6 +23,9 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.util.internal.PlatformDependent;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -53,6 +57,10 @@ final class ServerMetrics implements ConnectionListener {
   private final MultiGauge active;
   private final MultiGauge up;
   private volatile MultiGauge crlNextUpdate;
+  private volatile MultiGauge clientConnections;
+  private volatile RedisRateLimiter fleet;
+  /** The fleet's count of each listed client, as Redis answered the last scrape's question. */
+  private final Map<String, Long> fleetCounts = new ConcurrentHashMap<>();
   private volatile PemTlsContextFactory crlFactory;
 
   /**
@@ -106,6 +114,11 @@ final class ServerMetrics implements ConnectionListener {
       FunctionCounter.builder("lb4j.ratelimit.redis.failures", redis, RedisRateLimiter::redisFailures)
           .description("Decisions that could not reach the shared rate limit store")
           .register(registry);
+      clientConnections = MultiGauge.builder("lb4j.ratelimit.client.connections")
+          .description("Open connections of each client listed under rateLimit.clients with a"
+              + " maxConcurrent: through this instance (scope instance) and the fleet (scope fleet)")
+          .register(registry);
+      fleet = redis;
     }
   }
 
@@ -148,10 +161,40 @@ final class ServerMetrics implements ConnectionListener {
     up.register(upRows, true);
   }
 
+  /**
+   * Reads the counts of the clients the configuration lists with a cap. The fleet's count is the
+   * one Redis gave for the previous scrape, and a new question is sent for the next: a scrape
+   * never waits for Redis. A client whose fleet count is not known yet has no fleet row.
+   */
+  private void refreshClients(RedisRateLimiter redis) {
+    List<MultiGauge.Row<?>> rows = new ArrayList<>();
+    Set<String> listed = new HashSet<>();
+    for (Map.Entry<String, ClientLimit> e : redis.limits().overrides().entrySet()) {
+      if (!e.getValue().hasConcurrencyLimit()) {
+        continue;
+      }
+      String cn = e.getKey();
+      listed.add(cn);
+      rows.add(MultiGauge.Row.of(Tags.of("client", cn, "scope", "instance"),
+          redis.connectionsInUse(cn)));
+      Long known = fleetCounts.get(cn);
+      if (known != null && known >= 0) {
+        rows.add(MultiGauge.Row.of(Tags.of("client", cn, "scope", "fleet"), known));
+      }
+      redis.fetchConnectionCounts(cn).thenAccept(c -> fleetCounts.put(cn, c.fleet()));
+    }
+    fleetCounts.keySet().retainAll(listed);
+    clientConnections.register(rows, true);
+  }
+
   /** Returns the metrics in Prometheus's text format. */
   String scrape(LoadBalancer lb) {
     if (lb != null) {
       refreshHosts(lb);
+    }
+    RedisRateLimiter redis = fleet;
+    if (redis != null) {
+      refreshClients(redis);
     }
     if (crlFactory != null) {
       refreshRevocationLists();

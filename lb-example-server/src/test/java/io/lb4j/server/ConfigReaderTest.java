@@ -100,7 +100,7 @@ class ConfigReaderTest {
     assertThat(c.rateLimit().limits().limitFor("alice")).isEqualTo(ClientLimit.rate(100, 200));
     assertThat(c.rateLimit().redis())
         .isEqualTo(new ServerConfig.RedisConfig(
-            "redis://127.0.0.1:6379", false, "lb:", Duration.ofMillis(100)));
+            "redis://127.0.0.1:6379", null, false, "lb:", Duration.ofMillis(100), null, null));
     assertThat(c.admin()).isEqualTo(new InetSocketAddress("127.0.0.1", 9090));
     assertThat(c.drainTimeout()).isZero();
   }
@@ -400,6 +400,60 @@ class ConfigReaderTest {
           clients:
             alice: {connectionsPerSecond: 5}
         """, "lb.yaml: rateLimit.clients.alice.burst: is required with connectionsPerSecond");
+  }
+
+  @Test
+  void redisTakesASentinelSetWithLeaseAndInstanceId() {
+    ServerConfig c = parse(ONE_UPSTREAM + """
+        rateLimit:
+          redis:
+            uri: "redis-sentinel://:secret@10.0.0.1:26379,10.0.0.2:26379?sentinelMasterId=lb"
+            leaseTime: 10s
+            instanceId: lb-1
+        """);
+
+    assertThat(c.rateLimit().redis()).isEqualTo(new ServerConfig.RedisConfig(
+        "redis-sentinel://:secret@10.0.0.1:26379,10.0.0.2:26379?sentinelMasterId=lb", null, null,
+        null, null, Duration.ofSeconds(10), "lb-1"));
+  }
+
+  @Test
+  void redisTakesAClusterOfSeedNodes() {
+    ServerConfig c = parse(ONE_UPSTREAM + """
+        rateLimit:
+          redis:
+            cluster: ["redis://10.0.0.1:7000", "rediss://:secret@10.0.0.2:7001"]
+        """);
+
+    assertThat(c.rateLimit().redis().cluster())
+        .containsExactly("redis://10.0.0.1:7000", "rediss://:secret@10.0.0.2:7001");
+    assertThat(c.rateLimit().redis().uri()).isNull();
+  }
+
+  @Test
+  void redisWithBothUriAndClusterIsRejected() {
+    assertRejected(ONE_UPSTREAM + """
+        rateLimit:
+          redis: {uri: "redis://10.0.0.1:6379", cluster: ["redis://10.0.0.1:7000"]}
+        """, "lb.yaml: rateLimit.redis: needs exactly one of uri (a server, or a Sentinel set as"
+        + " redis-sentinel://) and cluster (a list of redis:// node URIs)");
+  }
+
+  @Test
+  void redisClusterNodeThatIsNotRedisIsNamed() {
+    assertRejected(ONE_UPSTREAM + """
+        rateLimit:
+          redis: {cluster: ["http://10.0.0.1:7000"]}
+        """, "lb.yaml: rateLimit.redis.cluster: must be a redis://, rediss:// or redis-sentinel://"
+        + " URI but was http://10.0.0.1:7000");
+  }
+
+  @Test
+  void redisLeaseShorterThanASecondIsRejected() {
+    assertRejected(ONE_UPSTREAM + """
+        rateLimit:
+          redis: {uri: "redis://10.0.0.1:6379", leaseTime: 500ms}
+        """, "lb.yaml: rateLimit.redis.leaseTime: must be at least 1s but was '500ms'");
   }
 
   @Test

@@ -64,7 +64,7 @@ class RedisRateLimitTest {
     assertThat(TlsClient.closedWithoutAnswer(f.connect(server, "echo", f.alice))).isTrue();
 
     await().until(() -> access.messages().size() == 1);
-    assertThat(access.messages().get(0)).contains("refusal=rate_limited");
+    assertThat(access.messages().get(0)).contains("refusal=limiter_unavailable");
     assertThat(host.acceptedConnections()).isZero();
     String metrics = ServerFixture.get(server.adminAddress(), "/metrics");
     assertThat(Metrics.value(metrics, "lb4j_ratelimit_redis_available")).isEqualTo(0.0);

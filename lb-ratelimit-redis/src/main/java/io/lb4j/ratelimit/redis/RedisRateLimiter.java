@@ -226,8 +226,8 @@ public sealed interface RedisRateLimiter extends ClientRateLimiter, AutoCloseabl
       try {
         return RedisURI.create(uri);
       } catch (RuntimeException e) {
-        throw new InvalidSettingException(setting, uri, setting
-            + " must be a redis://, rediss:// or redis-sentinel:// URI but was " + uri, e);
+        String problem = "must be a redis://, rediss:// or redis-sentinel:// URI but was " + uri;
+        throw new InvalidSettingException(setting, uri, setting + " " + problem, problem, e);
       }
     }
 
