@@ -4,6 +4,7 @@ import io.lb4j.api.ClientIdentity;
 import io.lb4j.api.Decision;
 import io.lb4j.ratelimit.ClientLimit;
 import io.lb4j.ratelimit.redis.RedisRateLimiter;
+import io.lb4j.testkit.redis.RedisNode;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -48,7 +49,7 @@ public class RedisRateLimiterBenchmark {
   @Param({"1", "1000"})
   public int clients;
 
-  private LocalRedis redis;
+  private RedisNode redis;
   private RedisRateLimiter limiter;
   private ClientIdentity[] identities;
 
@@ -56,7 +57,7 @@ public class RedisRateLimiterBenchmark {
   public void setUp() {
     String uri = System.getProperty("lb4j.bench.redisUri");
     if (uri == null) {
-      redis = LocalRedis.start();
+      redis = RedisNode.start(RedisNode.freePort(), List.of());
       uri = redis.uri();
     }
     // A rate no benchmark reaches: every decision admits, and each one still updates Redis.
