@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.lb4j.api.InvalidSettingException;
 import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class RedisBuilderTest {
@@ -60,6 +61,30 @@ class RedisBuilderTest {
     assertThatThrownBy(() -> RedisRateLimiter.builder().maximumClients(-1))
         .isInstanceOfSatisfying(InvalidSettingException.class,
             e -> assertSetting(e, "maximumClients", "-1"));
+  }
+
+  @Test
+  void takesASentinelSetAndClusterSeeds() {
+    assertThat(RedisRateLimiter.builder()
+        .redisUri("redis-sentinel://:secret@127.0.0.1:26379,127.0.0.1:26380?sentinelMasterId=lb"))
+        .isNotNull();
+    assertThat(RedisRateLimiter.builder()
+        .cluster(List.of("redis://127.0.0.1:7000", "rediss://:secret@127.0.0.1:7001")))
+        .isNotNull();
+  }
+
+  @Test
+  void namesTheFleetSettingsWhenTheyAreBad() {
+    assertThatThrownBy(() -> RedisRateLimiter.builder().cluster(List.of()))
+        .isInstanceOfSatisfying(InvalidSettingException.class, e -> assertSetting(e, "cluster", "[]"));
+    assertThatThrownBy(() -> RedisRateLimiter.builder()
+        .cluster(List.of("redis-sentinel://127.0.0.1:26379?sentinelMasterId=lb")))
+        .isInstanceOfSatisfying(InvalidSettingException.class, e -> assertThat(e.setting()).isEqualTo("cluster"));
+    assertThatThrownBy(() -> RedisRateLimiter.builder().leaseTime(Duration.ofMillis(999)))
+        .isInstanceOfSatisfying(InvalidSettingException.class,
+            e -> assertSetting(e, "leaseTime", "PT0.999S"));
+    assertThatThrownBy(() -> RedisRateLimiter.builder().instanceId(""))
+        .isInstanceOfSatisfying(InvalidSettingException.class, e -> assertSetting(e, "instanceId", ""));
   }
 
   private static void assertSetting(InvalidSettingException e, String setting, String value) {
