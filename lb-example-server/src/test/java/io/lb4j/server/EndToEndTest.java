@@ -153,7 +153,7 @@ class EndToEndTest {
     String text = metrics();
 
     for (String outcome : List.of("forwarded", "abandoned", "tls_failed", "unauthorized",
-        "rate_limited", "no_host", "no_route", "shutting_down")) {
+        "rate_limited", "limiter_unavailable", "no_host", "no_route", "shutting_down")) {
       assertThat(Metrics.value(text, "lb4j_connections_total",
           "outcome=\"" + outcome + "\"", "upstream=\"echo\"")).as(outcome).isEqualTo(0.0);
     }
