@@ -5,9 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.lb4j.testkit.upstream.EchoUpstream;
 import java.io.IOException;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -38,17 +36,11 @@ class ShutdownIT {
     f.close();
   }
 
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
-      return s.getLocalPort();
-    }
-  }
-
   private record Running(JarProcess process, InetSocketAddress listener, InetSocketAddress admin) {}
 
   private Running serve(String drainTimeout) throws IOException {
-    int port = freePort();
-    int adminPort = freePort();
+    int port = ServerFixture.freePort();
+    int adminPort = ServerFixture.freePort();
     Files.writeString(dir.resolve("lb.yaml"), ServerFixture.tlsSection() + """
         upstreams:
           - name: echo

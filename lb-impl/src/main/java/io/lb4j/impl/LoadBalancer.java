@@ -318,6 +318,24 @@ public final class LoadBalancer implements AutoCloseable {
   }
 
   /**
+   * Tells whether another socket listens on one of this load balancer's addresses now: another
+   * process of the same user shares the port through {@code SO_REUSEPORT}, as while one process
+   * replaces another (see the class description). Reads the kernel's socket tables: call it
+   * rarely, and never on an event loop.
+   *
+   * @return true if a listener of this load balancer has company; false when not running, or
+   *     where ports are never shared
+   */
+  public boolean sharesListeners() {
+    if (!reusePort) {
+      return false;
+    }
+    // A listener on a fresh port (configured as 0) never has company: nothing else can bind it.
+    return state.bound().values().stream().distinct()
+        .anyMatch(c -> ListenerGroup.listeners((InetSocketAddress) c.localAddress()) > 1);
+  }
+
+  /**
    * Returns the hosts of an upstream with their connection counts and health.
    *
    * <p>Answers at once in any phase after start, a drain included.
