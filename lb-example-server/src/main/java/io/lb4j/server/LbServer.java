@@ -135,22 +135,20 @@ final class LbServer implements AutoCloseable {
         throw new ConfigException(config.source().label(), "upstreams", e.getMessage(), e);
       }
       this.lb = loadBalancer;
-      ConfigException adminBusy = null;
       if (config.admin() != null) {
         try {
           adminServer = admin(config.admin());
         } catch (ConfigException e) {
-          if (!(e.getCause() instanceof UncheckedIOException u
-              && u.getCause() instanceof BindException)) {
+          // A port in use may be held by the server this one replaces, if that one listens on
+          // this one's ports too: then the admin port is taken over later (takeOverAdmin).
+          boolean inUse = e.getCause() instanceof UncheckedIOException u
+              && u.getCause() instanceof BindException;
+          if (!inUse || !loadBalancer.sharesListeners()) {
             throw e;
           }
-          adminBusy = e;
         }
       }
       start(loadBalancer);
-      if (adminBusy != null && !loadBalancer.sharesListeners()) {
-        throw adminBusy;
-      }
       lbStarted = true;
       metrics.bind(loadBalancer, redisLimiter);
       if (tlsFactory != null && !config.tls().crls().isEmpty()) {

@@ -74,6 +74,24 @@ final class ServerFixture implements AutoCloseable {
     }
   }
 
+  /**
+   * A file that serves {@code host} as upstream {@code echo} to alice, with TLS, on fixed ports of
+   * loopback, as the tests that run the packaged server need (their servers are reached by port).
+   */
+  static String echoWithAdmin(
+      int listenPort, TestUpstream host, int adminPort, String drainTimeout) {
+    return tlsSection() + """
+        upstreams:
+          - name: echo
+            listen: 127.0.0.1:%d
+            hosts: %s
+            allow: [alice]
+        admin:
+          listen: 127.0.0.1:%d
+        drainTimeout: %s
+        """.formatted(listenPort, hostList(List.of(host)), adminPort, drainTimeout);
+  }
+
   static String hostList(List<? extends TestUpstream> hosts) {
     return hosts.stream().map(h -> h.host().toString()).toList().toString();
   }

@@ -8,7 +8,6 @@ import io.lb4j.testkit.upstream.EchoUpstream;
 import io.netty.channel.epoll.Epoll;
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -80,16 +79,7 @@ class UpgradeIT {
       throws Exception {
     InetSocketAddress listener = new InetSocketAddress("127.0.0.1", ServerFixture.freePort());
     InetSocketAddress admin = new InetSocketAddress("127.0.0.1", ServerFixture.freePort());
-    Files.writeString(dir.resolve("lb.yaml"), ServerFixture.tlsSection() + """
-        upstreams:
-          - name: echo
-            listen: 127.0.0.1:%d
-            hosts: %s
-            allow: [alice]
-        admin:
-          listen: 127.0.0.1:%d
-        drainTimeout: 5m
-        """.formatted(listener.getPort(), ServerFixture.hostList(List.of(host)), admin.getPort()));
+    f.writeConfig(ServerFixture.echoWithAdmin(listener.getPort(), host, admin.getPort(), "5m"));
     JarProcess old = f.track(JarProcess.start(dir, "--config", "lb.yaml"));
     old.awaitStdout("admin listener on", Duration.ofSeconds(60));
 

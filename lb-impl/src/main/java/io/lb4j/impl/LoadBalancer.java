@@ -256,9 +256,13 @@ public final class LoadBalancer implements AutoCloseable {
           }
         }
         log.info(
-            "handed {} over to {} other listener(s){}",
+            "handed {} over to {} other listener(s){}{}",
             hostPort(address), listeners - 1,
-            waiting > 0 ? "; " + waiting + " connection(s) still queued here are lost" : "");
+            waiting > 0 ? "; " + waiting + " connection(s) still queued here are lost" : "",
+            Boolean.FALSE.equals(ListenerGroup.migratesRequests())
+                ? " (net.ipv4.tcp_migrate_req is 0: a client whose handshake was half done here"
+                    + " is reset; see the upgrade section of docs/operations.md)"
+                : "");
       }
     }
     channel.close().syncUninterruptibly();
@@ -320,18 +324,25 @@ public final class LoadBalancer implements AutoCloseable {
   /**
    * Tells whether another socket listens on one of this load balancer's addresses now: another
    * process of the same user shares the port through {@code SO_REUSEPORT}, as while one process
-   * replaces another (see the class description). Reads the kernel's socket tables: call it
-   * rarely, and never on an event loop.
+   * replaces another (see the class description). Before {@link #start()} it tells whether
+   * starting would join such company (or, if that process did not set {@code SO_REUSEPORT},
+   * fail to bind). Reads the kernel's socket tables: call it rarely, and never on an event loop.
    *
-   * @return true if a listener of this load balancer has company; false when not running, or
-   *     where ports are never shared
+   * @return true if another socket listens on a fixed-port address of this load balancer; false
+   *     when closing or closed, or where ports are never shared
    */
   public boolean sharesListeners() {
     if (!reusePort) {
       return false;
     }
+    State now = state;
+    if (now.phase() == Phase.NEW) {
+      return listeners.stream().map(Listener::address)
+          .filter(a -> a.getPort() != 0)
+          .anyMatch(a -> ListenerGroup.listeners(a) > 0);
+    }
     // A listener on a fresh port (configured as 0) never has company: nothing else can bind it.
-    return state.bound().values().stream().distinct()
+    return now.bound().values().stream().distinct()
         .anyMatch(c -> ListenerGroup.listeners((InetSocketAddress) c.localAddress()) > 1);
   }
 

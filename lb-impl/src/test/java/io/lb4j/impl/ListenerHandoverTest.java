@@ -148,6 +148,24 @@ class ListenerHandoverTest {
   }
 
   @Test
+  void sharesListenersTellsWhetherAnotherSocketListensOnTheAddressBeforeAndAfterStart() {
+    LoadBalancer old = closer.track(builder().build());
+    assertThat(old.sharesListeners()).isFalse();
+    old.start();
+    assertThat(old.sharesListeners()).isFalse();
+
+    LoadBalancer next = closer.track(builder().build());
+    assertThat(next.sharesListeners()).isTrue();
+    next.start();
+    assertThat(old.sharesListeners()).isTrue();
+    assertThat(next.sharesListeners()).isTrue();
+
+    old.close();
+    assertThat(next.sharesListeners()).isFalse();
+    assertThat(old.sharesListeners()).isFalse();
+  }
+
+  @Test
   void portHeldWithoutReusePortStillFailsWithAddressInUse() throws Exception {
     try (ServerSocket foreign = new ServerSocket()) {
       foreign.bind(address);

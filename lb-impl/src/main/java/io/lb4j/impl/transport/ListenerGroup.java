@@ -171,8 +171,10 @@ public final class ListenerGroup {
     } catch (UnknownHostException e) {
       return false;
     }
-    // getByAddress turns an IPv4-mapped IPv6 address into the IPv4 address.
-    return listed.equals(address.getAddress());
+    // getByAddress turns an IPv4-mapped IPv6 address into the IPv4 address. A wildcard listener
+    // may show as 0.0.0.0 or as :: depending on the socket's family: either is "any".
+    InetAddress wanted = address.getAddress();
+    return listed.equals(wanted) || (listed.isAnyLocalAddress() && wanted.isAnyLocalAddress());
   }
 
   private static byte[] decode(String hex) {
