@@ -19,6 +19,7 @@ import io.lb4j.tls.PemTlsContextFactory;
 import io.lb4j.tls.TlsConfigException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -56,6 +57,8 @@ import org.slf4j.LoggerFactory;
 final class LbServer implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger("lb4j.server");
+  /** How often a server that replaces another tries to bind the admin port the other one holds. */
+  private static final Duration ADMIN_TAKE_OVER_RETRY = Duration.ofMillis(100);
 
   private final ServerConfig started;
   private final PemTlsContextFactory tls;
@@ -63,7 +66,8 @@ final class LbServer implements AutoCloseable {
   private final RedisRateLimiter redis;
   private final ServerMetrics metrics;
   private final LoadBalancer lb;
-  private final AdminServer admin;
+  /** Null without an admin section, and until taken over from a server being replaced. */
+  private volatile AdminServer admin;
   private final ScheduledExecutorService poller;
   private volatile boolean serving;
   /** Set once close() begins: the listeners stop accepting and open connections drain. */
@@ -132,7 +136,17 @@ final class LbServer implements AutoCloseable {
       }
       this.lb = loadBalancer;
       if (config.admin() != null) {
-        adminServer = admin(config.admin());
+        try {
+          adminServer = admin(config.admin());
+        } catch (ConfigException e) {
+          // A port in use may be held by the server this one replaces, if that one listens on
+          // this one's ports too: then the admin port is taken over later (takeOverAdmin).
+          boolean inUse = e.getCause() instanceof UncheckedIOException u
+              && u.getCause() instanceof BindException;
+          if (!inUse || !loadBalancer.sharesListeners()) {
+            throw e;
+          }
+        }
       }
       start(loadBalancer);
       lbStarted = true;
@@ -153,8 +167,7 @@ final class LbServer implements AutoCloseable {
     this.serving = true;
     warnAboutRefusals(config);
     if (admin != null) {
-      log.info("admin listener on http://{}:{}/ (metrics, healthz)",
-          admin.address().getHostString(), admin.address().getPort());
+      logAdminAddress();
     }
     this.poller = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "lb4j-config-watch");
@@ -163,6 +176,38 @@ final class LbServer implements AutoCloseable {
     });
     long nanos = pollInterval.toNanos();
     poller.scheduleWithFixedDelay(this::poll, nanos, nanos, TimeUnit.NANOSECONDS);
+    if (config.admin() != null && admin == null) {
+      takeOverAdmin(config.admin());
+    }
+  }
+
+  private void logAdminAddress() {
+    log.info("admin listener on http://{}:{}/ (metrics, healthz)",
+        admin.address().getHostString(), admin.address().getPort());
+  }
+
+  /**
+   * This server replaces one that still runs (its listeners share their ports): the admin port,
+   * which cannot be shared, stays with the old server until it begins to stop, which frees it at
+   * once (see {@link #close()}). Until then, binding it is tried again at short intervals.
+   */
+  private void takeOverAdmin(InetSocketAddress address) {
+    log.info("admin listener {}:{} is held by the server this one replaces; it is taken over when"
+        + " that one is stopped", address.getHostString(), address.getPort());
+    long nanos = ADMIN_TAKE_OVER_RETRY.toNanos();
+    poller.scheduleWithFixedDelay(() -> {
+      synchronized (this) {
+        if (closed || admin != null) {
+          return;
+        }
+        try {
+          admin = AdminServer.start(address, this::metricsText, () -> serving);
+        } catch (UncheckedIOException e) {
+          return;
+        }
+        logAdminAddress();
+      }
+    }, nanos, nanos, TimeUnit.NANOSECONDS);
   }
 
   /**
@@ -458,6 +503,9 @@ final class LbServer implements AutoCloseable {
    * stops the admin listener and everything else. All through the drain {@code /healthz} answers
    * 503 and {@code /metrics} answers with {@code lb4j_draining} at 1 and the open connections
    * falling: neither waits for the drain. Idempotent; blocks until done.
+   *
+   * <p>When another server listens beside this one on its ports (it is replacing this one), the
+   * admin listener closes first instead, so that the new server can take the admin port over.
    */
   @Override
   public void close() {
@@ -470,6 +518,14 @@ final class LbServer implements AutoCloseable {
     draining = true;
     serving = false;
     poller.shutdownNow();
+    if (admin != null && lb.sharesListeners()) {
+      // Another server listens beside this one and takes the new connections: it is replacing
+      // this one. Free the admin port for it now, rather than at the end of the drain, so that
+      // probes and scrapes reach the server that serves.
+      closeQuietly(admin);
+      admin = null;
+      log.info("admin listener released to the server that replaces this one");
+    }
     try {
       lb.close();
     } finally {

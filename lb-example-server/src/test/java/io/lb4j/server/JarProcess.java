@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.awaitility.core.ConditionTimeoutException;
 
 /**
  * The packaged server jar run as a user runs it, {@code java -jar lb-example-server.jar ...}, in a
@@ -83,7 +84,12 @@ final class JarProcess implements AutoCloseable {
 
   /** Waits until standard output holds {@code text}. */
   String awaitStdout(String text, Duration timeout) {
-    await().atMost(timeout).until(() -> stdout().contains(text) || !process.isAlive());
+    try {
+      await().atMost(timeout).until(() -> stdout().contains(text) || !process.isAlive());
+    } catch (ConditionTimeoutException e) {
+      throw new AssertionError("the server did not print '" + text + "' within " + timeout
+          + "; stdout: " + stdout() + " stderr: " + stderr(), e);
+    }
     String out = stdout();
     if (!out.contains(text)) {
       throw new AssertionError("the server exited with " + process.exitValue()

@@ -7,7 +7,9 @@ import io.lb4j.testkit.upstream.TestUpstream;
 import io.lb4j.testkit.upstream.Upstreams;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -61,6 +63,33 @@ final class ServerFixture implements AutoCloseable {
       hosts.add(echo());
     }
     return hosts;
+  }
+
+  /** A loopback port that was free a moment ago, for a configuration that names its port. */
+  static int freePort() {
+    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      return s.getLocalPort();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /**
+   * A file that serves {@code host} as upstream {@code echo} to alice, with TLS, on fixed ports of
+   * loopback, as the tests that run the packaged server need (their servers are reached by port).
+   */
+  static String echoWithAdmin(
+      int listenPort, TestUpstream host, int adminPort, String drainTimeout) {
+    return tlsSection() + """
+        upstreams:
+          - name: echo
+            listen: 127.0.0.1:%d
+            hosts: %s
+            allow: [alice]
+        admin:
+          listen: 127.0.0.1:%d
+        drainTimeout: %s
+        """.formatted(listenPort, hostList(List.of(host)), adminPort, drainTimeout);
   }
 
   static String hostList(List<? extends TestUpstream> hosts) {

@@ -4,14 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.lb4j.testkit.upstream.EchoUpstream;
-import java.io.IOException;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -38,27 +33,12 @@ class ShutdownIT {
     f.close();
   }
 
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
-      return s.getLocalPort();
-    }
-  }
-
   private record Running(JarProcess process, InetSocketAddress listener, InetSocketAddress admin) {}
 
-  private Running serve(String drainTimeout) throws IOException {
-    int port = freePort();
-    int adminPort = freePort();
-    Files.writeString(dir.resolve("lb.yaml"), ServerFixture.tlsSection() + """
-        upstreams:
-          - name: echo
-            listen: 127.0.0.1:%d
-            hosts: %s
-            allow: [alice]
-        admin:
-          listen: 127.0.0.1:%d
-        drainTimeout: %s
-        """.formatted(port, ServerFixture.hostList(List.of(host)), adminPort, drainTimeout));
+  private Running serve(String drainTimeout) {
+    int port = ServerFixture.freePort();
+    int adminPort = ServerFixture.freePort();
+    f.writeConfig(ServerFixture.echoWithAdmin(port, host, adminPort, drainTimeout));
     JarProcess p = f.track(JarProcess.start(dir, "--config", "lb.yaml"));
     p.awaitStdout("admin listener on", Duration.ofSeconds(60));
     return new Running(p, new InetSocketAddress("127.0.0.1", port),

@@ -5,14 +5,18 @@ import io.lb4j.api.InvalidSettingException;
 import io.lb4j.api.RateLimiter;
 import io.lb4j.api.Upstream;
 import io.lb4j.impl.balancing.HostStatus;
+import io.lb4j.impl.transport.ListenerGroup;
 import io.lb4j.impl.transport.Transport;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -46,6 +50,16 @@ import org.slf4j.LoggerFactory;
  * lets open connections finish for the drain timeout, then closes them. Host lists, the
  * authorizer and the rate limiter can be replaced while running without dropping connections.
  *
+ * <h2>Replacing a running process</h2>
+ * On Linux with the epoll transport, a listener on a fixed port sets {@code SO_REUSEPORT} (unless
+ * {@link Builder#reusePort(boolean) reusePort(false)}), so a second process of the same user can
+ * listen on the same address while the first still runs: an upgrade without a moment where
+ * nobody listens. A listener that finds others already on its address at start takes every new
+ * connection of the address for itself (see {@code ListenerGroup}); the older listeners then get
+ * none, and {@link #close()} empties their accept queues before closing them, so no client that
+ * connected is reset. A process that holds the port without {@code SO_REUSEPORT}, or as another
+ * user, still makes {@link #start()} fail with "Address already in use".
+ *
  * <p>Status reads ({@link #hostStatus}, {@link #openConnections}, {@link #boundAddress}) take no
  * lock: they read the current state, so they answer at once while {@link #close()} drains on
  * another thread, which is when a metrics scrape or a health probe needs them most.
@@ -53,11 +67,15 @@ import org.slf4j.LoggerFactory;
 public final class LoadBalancer implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(LoadBalancer.class);
+  /** How long a closing listener that shares its address waits for its accept queue to empty. */
+  private static final Duration HANDOVER_LIMIT = Duration.ofSeconds(2);
+  private static final Duration HANDOVER_POLL = Duration.ofMillis(5);
 
   private final Settings settings;
   private final List<Upstream> upstreams;
   private final List<Listener> listeners;
   private final Transport transport;
+  private final boolean reusePort;
   /**
    * Serialises the moves between phases. Held through {@link #start()}'s binding (bounded by the
    * bind itself) and for the instant {@link #close()} moves to draining, never through a drain;
@@ -99,6 +117,7 @@ public final class LoadBalancer implements AutoCloseable {
     this.upstreams = List.copyOf(b.upstreams.values());
     this.listeners = b.listeners();
     this.transport = Transport.best();
+    this.reusePort = b.reusePort && transport == Transport.EPOLL;
   }
 
   /** Starts a builder. */
@@ -167,11 +186,86 @@ public final class LoadBalancer implements AutoCloseable {
                     core.accept(ch, route);
                   }
                 });
+    // Port 0 asks for a fresh port, which nothing is to share.
+    boolean shared = reusePort && listener.address().getPort() != 0;
+    if (shared) {
+      bootstrap.option(EpollChannelOption.SO_REUSEPORT, true);
+    }
+    Channel channel;
     try {
-      return bootstrap.bind(listener.address()).syncUninterruptibly().channel();
+      channel = bootstrap.bind(listener.address()).syncUninterruptibly().channel();
     } catch (Exception e) {
       throw new ListenerBindException(listener.address(), listener.upstreams(), e);
     }
+    if (shared) {
+      takeOverNewConnections(channel);
+    }
+    return channel;
+  }
+
+  /**
+   * Steers the new connections of the listener's address to {@code channel} when other listeners
+   * share the address: a previous process being replaced, or a mistake that this log line names.
+   */
+  private static void takeOverNewConnections(Channel channel) {
+    InetSocketAddress address = (InetSocketAddress) channel.localAddress();
+    int listeners = ListenerGroup.listeners(address);
+    if (listeners <= 1) {
+      return;
+    }
+    try {
+      ListenerGroup.steerTo(channel, listeners - 1);
+      log.info(
+          "{} already had {} other listener(s) (SO_REUSEPORT, same user): new connections now come"
+              + " to this process; stop the other one to finish an upgrade (if it is not a previous"
+              + " instance of this service, two services share the port by mistake)",
+          hostPort(address), listeners - 1);
+    } catch (IOException e) {
+      log.warn(
+          "{} is shared with {} other listener(s) but new connections could not be steered here"
+              + " ({}): they are spread over all, and stopping another one may reset clients"
+              + " waiting in its accept queue unless net.ipv4.tcp_migrate_req=1",
+          hostPort(address), listeners - 1, e.getMessage());
+    }
+  }
+
+  private static String hostPort(InetSocketAddress address) {
+    return address.getHostString() + ":" + address.getPort();
+  }
+
+  /**
+   * Closes a listener. When other processes listen on the same address, the kernel no longer
+   * gives this one new connections (the newest listener steered them to itself), but clients it
+   * queued before may still wait to be accepted: closing now would reset them. So it keeps
+   * accepting until its accept queue is seen empty, for at most {@link #HANDOVER_LIMIT}.
+   */
+  private void closeListener(Channel channel) {
+    if (reusePort && channel.isActive()) {
+      InetSocketAddress address = (InetSocketAddress) channel.localAddress();
+      int listeners = ListenerGroup.listeners(address);
+      if (listeners > 1) {
+        long deadline = System.nanoTime() + HANDOVER_LIMIT.toNanos();
+        int waiting;
+        while ((waiting = ListenerGroup.acceptQueue(channel)) > 0
+            && System.nanoTime() - deadline < 0) {
+          try {
+            Thread.sleep(HANDOVER_POLL.toMillis());
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            break;
+          }
+        }
+        log.info(
+            "handed {} over to {} other listener(s){}{}",
+            hostPort(address), listeners - 1,
+            waiting > 0 ? "; " + waiting + " connection(s) still queued here are lost" : "",
+            Boolean.FALSE.equals(ListenerGroup.migratesRequests())
+                ? " (net.ipv4.tcp_migrate_req is 0: a client whose handshake was half done here"
+                    + " is reset; see the upgrade section of docs/operations.md)"
+                : "");
+      }
+    }
+    channel.close().syncUninterruptibly();
   }
 
   /**
@@ -225,6 +319,31 @@ public final class LoadBalancer implements AutoCloseable {
    */
   public void rateLimiter(RateLimiter rateLimiter) {
     running().rateLimiter(Objects.requireNonNull(rateLimiter, "rateLimiter"));
+  }
+
+  /**
+   * Tells whether another socket listens on one of this load balancer's addresses now: another
+   * process of the same user shares the port through {@code SO_REUSEPORT}, as while one process
+   * replaces another (see the class description). Before {@link #start()} it tells whether
+   * starting would join such company (or, if that process did not set {@code SO_REUSEPORT},
+   * fail to bind). Reads the kernel's socket tables: call it rarely, and never on an event loop.
+   *
+   * @return true if another socket listens on a fixed-port address of this load balancer; false
+   *     when closing or closed, or where ports are never shared
+   */
+  public boolean sharesListeners() {
+    if (!reusePort) {
+      return false;
+    }
+    State now = state;
+    if (now.phase() == Phase.NEW) {
+      return listeners.stream().map(Listener::address)
+          .filter(a -> a.getPort() != 0)
+          .anyMatch(a -> ListenerGroup.listeners(a) > 0);
+    }
+    // A listener on a fresh port (configured as 0) never has company: nothing else can bind it.
+    return now.bound().values().stream().distinct()
+        .anyMatch(c -> ListenerGroup.listeners((InetSocketAddress) c.localAddress()) > 1);
   }
 
   /**
@@ -287,7 +406,7 @@ public final class LoadBalancer implements AutoCloseable {
       return;
     }
     try {
-      running.bound().values().stream().distinct().forEach(c -> c.close().syncUninterruptibly());
+      running.bound().values().stream().distinct().forEach(this::closeListener);
       running.core().shutdown(settings.drainTimeout());
       log.info("lb4j stopped");
     } finally {
@@ -317,7 +436,23 @@ public final class LoadBalancer implements AutoCloseable {
     /** Per shared address: the upstream of each server name. */
     private final Map<InetSocketAddress, Map<String, String>> namedOn = new HashMap<>();
 
+    private boolean reusePort = true;
+
     private Builder() {}
+
+    /**
+     * Sets whether listeners on a fixed port set {@code SO_REUSEPORT}, so that the process that
+     * replaces this one can listen on the same addresses before this one stops (see the class
+     * description). It applies on Linux with the epoll transport; elsewhere a port is never shared.
+     * Turn it off to make a second process on the same port fail to start instead.
+     *
+     * @param reusePort default true
+     * @return this builder
+     */
+    public Builder reusePort(boolean reusePort) {
+      this.reusePort = reusePort;
+      return this;
+    }
 
     /**
      * Serves {@code upstream} on its own listener.
