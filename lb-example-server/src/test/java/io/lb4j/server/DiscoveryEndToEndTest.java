@@ -34,7 +34,7 @@ class DiscoveryEndToEndTest {
   @BeforeEach
   void start() throws Exception {
     f = new ServerFixture(dir);
-    access = new LogCapture(AccessLog.LOGGER);
+    access = new LogCapture(io.lb4j.impl.ConnectionLog.LOGGER);
     host = f.echo();
     dns = f.track(Dnsmasq.start(new Dnsmasq.Zone()
         .address(TARGET, "127.0.0.1")
