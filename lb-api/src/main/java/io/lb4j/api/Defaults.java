@@ -57,6 +57,19 @@ public final class Defaults {
   public static final Duration DNS_QUERY_TIMEOUT = Duration.ofSeconds(2);
 
   /**
+   * The shortest time between two lookups of a discovered upstream's hosts when they follow the
+   * records' TTL (a TTL of 0, as Consul gives by default, is read as this), and the first pause
+   * before a failed lookup is tried again.
+   */
+  public static final Duration DISCOVERY_MIN_REFRESH = Duration.ofSeconds(1);
+
+  /**
+   * The longest time between two lookups of a discovered upstream's hosts when they follow the
+   * records' TTL, and the longest pause between tries while lookups fail.
+   */
+  public static final Duration DISCOVERY_MAX_REFRESH = Duration.ofSeconds(60);
+
+  /**
    * How many connections the kernel queues on a listener before lb4j accepts them ({@code listen}'s
    * backlog); a connection arriving while the queue is full is refused or retried by the client.
    */

@@ -34,6 +34,7 @@ public final class Upstream {
   private final int connectAttempts;
   private final HealthCheck healthCheck;
   private final Duration passiveDownTime;
+  private final HostSource source;
 
   private Upstream(Builder b) {
     this.name = b.name;
@@ -47,6 +48,7 @@ public final class Upstream {
     this.connectAttempts = b.connectAttempts;
     this.healthCheck = b.healthCheck;
     this.passiveDownTime = b.passiveDownTime;
+    this.source = b.source;
   }
 
   /**
@@ -71,6 +73,7 @@ public final class Upstream {
     b.connectAttempts = connectAttempts;
     b.healthCheck = healthCheck;
     b.passiveDownTime = passiveDownTime;
+    b.source = source;
     return b;
   }
 
@@ -130,9 +133,20 @@ public final class Upstream {
     return passiveDownTime;
   }
 
+  /**
+   * Returns where the hosts come from when they are discovered rather than listed; then
+   * {@link #hosts()} is empty here, and the load balancer fills the upstream it runs with each
+   * set the source publishes.
+   *
+   * @return the source, or empty when the hosts are the fixed {@link #hosts()}
+   */
+  public Optional<HostSource> hostSource() {
+    return Optional.ofNullable(source);
+  }
+
   @Override
   public String toString() {
-    return "Upstream[" + name + " " + hosts + "]";
+    return "Upstream[" + name + " " + (source == null ? hosts : source) + "]";
   }
 
   /** Builds an {@link Upstream}. Each setter checks its argument at once. Not thread-safe. */
@@ -146,6 +160,7 @@ public final class Upstream {
     private int connectAttempts = Defaults.CONNECT_ATTEMPTS;
     private HealthCheck healthCheck;
     private Duration passiveDownTime = Defaults.PASSIVE_DOWN_TIME;
+    private HostSource source;
 
     private Builder(String name) {
       Objects.requireNonNull(name, "name");
@@ -276,8 +291,29 @@ public final class Upstream {
       return this;
     }
 
-    /** Returns the upstream. */
+    /**
+     * Takes the hosts from {@code source} instead of a fixed list: the load balancer watches it
+     * while it runs and applies each host set it publishes. Null goes back to the fixed list.
+     *
+     * @param source where the hosts come from, or null
+     * @return this builder
+     */
+    public Builder discover(HostSource source) {
+      this.source = source;
+      return this;
+    }
+
+    /**
+     * Returns the upstream.
+     *
+     * @throws InvalidSettingException if both hosts and a {@linkplain #discover source} were
+     *     given (setting {@code discover}): the hosts would be replaced by the source's at once
+     */
     public Upstream build() {
+      if (source != null && !hosts.isEmpty()) {
+        throw InvalidSettingException.of(
+            "discover", source, "cannot be set together with hosts: the hosts come from one or the other");
+      }
       return new Upstream(this);
     }
   }

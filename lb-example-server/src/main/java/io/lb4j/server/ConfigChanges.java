@@ -84,6 +84,7 @@ final class ConfigChanges {
   /** Returns whether two definitions of one upstream forward the same way (all but routing and rules). */
   static boolean sameForwarding(UpstreamConfig a, UpstreamConfig b) {
     return a.hosts().equals(b.hosts())
+        && Objects.equals(a.discover(), b.discover())
         && a.strategy().equals(b.strategy())
         && a.connectTimeout().equals(b.connectTimeout())
         && a.idleTimeout().equals(b.idleTimeout())
@@ -104,6 +105,9 @@ final class ConfigChanges {
       if (!b.hosts().contains(h)) {
         parts.add("-" + h);
       }
+    }
+    if (!Objects.equals(a.discover(), b.discover())) {
+      parts.add(b.discover() == null ? "hosts listed" : "discover " + b.discover());
     }
     if (!a.strategy().equals(b.strategy())) {
       parts.add("strategy " + b.strategy());

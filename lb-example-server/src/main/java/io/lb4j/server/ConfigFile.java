@@ -35,12 +35,22 @@ record ConfigFile(
       String serverName,
       String strategy,
       List<String> hosts,
+      Discover discover,
       String connectTimeout,
       String idleTimeout,
       Integer connectAttempts,
       String passiveDownTime,
       HealthCheck healthCheck,
       List<String> allow) {}
+
+  record Discover(
+      String dns,
+      String srv,
+      String refresh,
+      String minRefresh,
+      String maxRefresh,
+      String queryTimeout,
+      List<String> resolvers) {}
 
   record HealthCheck(String interval, String timeout, Integer rise, Integer fall) {}
 

@@ -19,6 +19,7 @@ import io.lb4j.impl.ListenerConflictException;
 import io.lb4j.impl.LoadBalancer;
 import io.lb4j.impl.authorization.AllowList;
 import io.lb4j.impl.balancing.Strategies;
+import io.lb4j.impl.discovery.DnsDiscovery;
 import io.lb4j.ratelimit.ClientLimit;
 import io.lb4j.ratelimit.ClientLimits;
 import io.lb4j.ratelimit.redis.RedisRateLimiter;
@@ -28,6 +29,7 @@ import io.lb4j.server.ServerConfig.Source;
 import io.lb4j.server.ServerConfig.TlsConfig;
 import io.lb4j.server.ServerConfig.UpstreamConfig;
 import io.lb4j.tls.PemTlsContextFactory;
+import io.netty.util.NetUtil;
 import io.lb4j.tls.TlsConfigException;
 import io.lb4j.tls.TlsPolicy;
 import java.io.IOException;
@@ -390,7 +392,12 @@ final class ConfigReader {
     } catch (InvalidSettingException x) {
       throw fail(path + ".strategy", x.getMessage(), x);
     }
-    List<String> hostTexts = required(e.hosts(), path + ".hosts");
+    if (e.hosts() != null && e.discover() != null) {
+      throw fail(path + ".discover", "cannot be given together with hosts: the hosts are either"
+          + " listed or discovered", null);
+    }
+    DnsDiscovery discover = e.discover() == null ? null : discover(e.discover(), path + ".discover");
+    List<String> hostTexts = discover != null ? List.of() : required(e.hosts(), path + ".hosts");
     List<Host> hosts = new ArrayList<>();
     for (int h = 0; h < hostTexts.size(); h++) {
       String hostPath = path + ".hosts[" + h + "]";
@@ -400,7 +407,7 @@ final class ConfigReader {
         throw fail(hostPath, x.getMessage(), x);
       }
     }
-    b.hosts(hosts);
+    b.hosts(hosts).discover(discover);
     if (e.connectTimeout() != null) {
       duration(e.connectTimeout(), path + ".connectTimeout", b::connectTimeout);
     }
@@ -434,7 +441,7 @@ final class ConfigReader {
     // What the file leaves out, the built upstream has at the library's defaults.
     Upstream built = b.build();
     return new UpstreamConfig(index, name, listen, listenText.strip(), serverName, strategy,
-        hosts, built.connectTimeout(), built.idleTimeout(), built.connectAttempts(),
+        hosts, discover, built.connectTimeout(), built.idleTimeout(), built.connectAttempts(),
         built.passiveDownTime(), check, allow);
   }
 
@@ -447,6 +454,63 @@ final class ConfigReader {
     }
     return fail(u.path() + ".serverName", "'" + c.serverName() + "' is also the serverName of "
         + other.path() + " on listener " + u.listenText(), c);
+  }
+
+  /** Reads {@code discover:}: one of dns (name:port) or srv (a name), and when to look up. */
+  private DnsDiscovery discover(ConfigFile.Discover d, String path) {
+    if (d.dns() != null && d.srv() != null) {
+      throw fail(path + ".srv", "cannot be given together with dns: A/AAAA records at a port, or"
+          + " SRV records, not both", null);
+    }
+    if (d.dns() == null && d.srv() == null) {
+      throw fail(path, "needs dns (name:port, for A/AAAA records) or srv (a name, for SRV records)", null);
+    }
+    DnsDiscovery.Builder b;
+    try {
+      b = d.dns() != null
+          ? DnsDiscovery.addresses(Host.parse(d.dns()))
+          : DnsDiscovery.srv(d.srv());
+    } catch (InvalidSettingException x) {
+      throw fail(path + (d.dns() != null ? ".dns" : ".srv"), x.getMessage(), x);
+    }
+    if (d.refresh() != null) {
+      duration(d.refresh(), path + ".refresh", b::refresh);
+    }
+    if (d.minRefresh() != null) {
+      duration(d.minRefresh(), path + ".minRefresh", b::minRefresh);
+    }
+    if (d.maxRefresh() != null) {
+      duration(d.maxRefresh(), path + ".maxRefresh", b::maxRefresh);
+    }
+    if (d.queryTimeout() != null) {
+      duration(d.queryTimeout(), path + ".queryTimeout", b::queryTimeout);
+    }
+    if (d.resolvers() != null) {
+      nonEmpty(d.resolvers(), path + ".resolvers");
+      List<InetSocketAddress> resolvers = new ArrayList<>();
+      for (int i = 0; i < d.resolvers().size(); i++) {
+        String at = path + ".resolvers[" + i + "]";
+        String text = required(d.resolvers().get(i), at);
+        Host h;
+        try {
+          h = Host.parse(text);
+        } catch (InvalidSettingException x) {
+          throw fail(at, x.getMessage(), x);
+        }
+        java.net.InetAddress ip = NetUtil.createInetAddressFromIpAddressString(h.name());
+        if (ip == null) {
+          throw fail(at, "must be an IP address with a port, as 10.0.0.2:53, but was '" + text + "'", null);
+        }
+        InetSocketAddress a = new InetSocketAddress(ip, h.port());
+        resolvers.add(a);
+      }
+      b.resolvers(resolvers);
+    }
+    try {
+      return b.build();
+    } catch (InvalidSettingException x) {
+      throw fail(path + "." + x.setting(), x.problem(), x);
+    }
   }
 
   private HealthCheck healthCheck(ConfigFile.HealthCheck h, String path) {

@@ -127,7 +127,8 @@ final class LbServer implements AutoCloseable {
       }
       b.rateLimiter(limiter)
           .listener(metrics)
-          .listener(new ConnectionLog())
+          // Read once the load balancer runs: events come only after it started.
+          .listener(new ConnectionLog(this::hostOrigin))
           .drainTimeout(config.drainTimeout());
       try {
         loadBalancer = b.build();
@@ -423,6 +424,11 @@ final class LbServer implements AutoCloseable {
       }
       return null;
     }
+  }
+
+  /** The DNS name a discovered host came from, for the access log. */
+  private java.util.Optional<String> hostOrigin(String upstream, io.lb4j.api.Host host) {
+    return lb.origin(upstream, host);
   }
 
   // Called holding this.

@@ -4,6 +4,7 @@ import io.lb4j.api.BalancingStrategy;
 import io.lb4j.api.HealthCheck;
 import io.lb4j.api.Host;
 import io.lb4j.api.Upstream;
+import io.lb4j.impl.discovery.DnsDiscovery;
 import io.lb4j.ratelimit.ClientLimits;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -69,6 +70,8 @@ record ServerConfig(
    * @param index its position in the file, for messages
    * @param serverName lower-case SNI name, or null
    * @param strategy the strategy's name as the file spells it
+   * @param hosts the listed hosts; empty when they are discovered
+   * @param discover where the hosts are discovered, or null when they are listed
    * @param healthCheck or null for none
    * @param allow principals as written, in file order
    */
@@ -80,6 +83,7 @@ record ServerConfig(
       String serverName,
       String strategy,
       List<Host> hosts,
+      DnsDiscovery discover,
       Duration connectTimeout,
       Duration idleTimeout,
       int connectAttempts,
@@ -100,6 +104,7 @@ record ServerConfig(
     Upstream toUpstream(BalancingStrategy strategyInstance) {
       return Upstream.builder(name)
           .hosts(hosts)
+          .discover(discover)
           .strategy(strategyInstance)
           .connectTimeout(connectTimeout)
           .idleTimeout(idleTimeout)

@@ -1,12 +1,14 @@
 package io.lb4j.server;
 
 import io.lb4j.api.CloseReason;
+import io.lb4j.api.HostSource;
 import io.lb4j.api.ConnectionEvent;
 import io.lb4j.api.ConnectionListener;
 import io.lb4j.api.RefusalReason;
 import io.lb4j.api.Refuse;
 import io.lb4j.impl.LoadBalancer;
 import io.lb4j.impl.balancing.HostStatus;
+import io.lb4j.impl.discovery.DiscoveryStatus;
 import io.lb4j.ratelimit.ClientLimit;
 import io.lb4j.ratelimit.redis.RedisRateLimiter;
 import io.lb4j.tls.CrlStatus;
@@ -56,6 +58,9 @@ final class ServerMetrics implements ConnectionListener {
   private final UpstreamMeters unrouted;
   private final MultiGauge active;
   private final MultiGauge up;
+  private final MultiGauge discovered;
+  /** Upstreams whose discovery meters exist; touched only by scrapes, under this set's lock. */
+  private final java.util.Set<String> discoveryBound = new java.util.HashSet<>();
   private volatile MultiGauge crlNextUpdate;
   private volatile MultiGauge clientConnections;
   private volatile RedisRateLimiter fleet;
@@ -81,6 +86,9 @@ final class ServerMetrics implements ConnectionListener {
         .register(registry);
     this.up = MultiGauge.builder("lb4j.host.up")
         .description("1 while a host may take connections (healthy, not draining), else 0")
+        .register(registry);
+    this.discovered = MultiGauge.builder("lb4j.host.discovered")
+        .description("1 for each discovered host, with the DNS name it came from (name)")
         .register(registry);
     // A strong reference: the gauge is the only holder of this supplier, and Micrometer's default
     // weak one would let it be collected and the gauge read NaN.
@@ -150,15 +158,59 @@ final class ServerMetrics implements ConnectionListener {
   private void refreshHosts(LoadBalancer lb) {
     List<MultiGauge.Row<?>> activeRows = new ArrayList<>();
     List<MultiGauge.Row<?>> upRows = new ArrayList<>();
+    List<MultiGauge.Row<?>> discoveredRows = new ArrayList<>();
     for (String name : byUpstream.keySet()) {
+      boolean discovering = lb.discoveryStatus(name).isPresent();
+      if (discovering) {
+        bindDiscovery(lb, name);
+      }
       for (HostStatus s : lb.hostStatus(name)) {
         Tags tags = Tags.of("upstream", name, "host", s.host().toString());
         activeRows.add(MultiGauge.Row.of(tags, s.activeConnections()));
         upRows.add(MultiGauge.Row.of(tags, s.eligible() ? 1 : 0));
+        if (discovering) {
+          lb.origin(name, s.host()).ifPresent(origin ->
+              discoveredRows.add(MultiGauge.Row.of(tags.and("name", origin), 1)));
+        }
       }
     }
     active.register(activeRows, true);
     up.register(upRows, true);
+    discovered.register(discoveredRows, true);
+  }
+
+  /**
+   * Adds the meters of an upstream whose hosts are discovered, the first time a scrape finds it so
+   * (at start, or after a reload that turned discovery on): the age of its host set, its size,
+   * and its failed lookups by kind. They read the load balancer's status at each scrape.
+   */
+  private void bindDiscovery(LoadBalancer lb, String name) {
+    synchronized (discoveryBound) {
+      if (!discoveryBound.add(name)) {
+        return;
+      }
+    }
+    Gauge.builder("lb4j.discovery.set.age", lb, l -> l.discoveryStatus(name)
+            .flatMap(DiscoveryStatus::setAge)
+            .map(age -> age.toNanos() / 1e9)
+            .orElse(-1.0))
+        .description("Seconds since the upstream's discovered host set was last confirmed by a"
+            + " lookup; -1 before a first set")
+        .baseUnit("seconds")
+        .tags("upstream", name)
+        .register(registry);
+    Gauge.builder("lb4j.discovery.hosts", lb,
+            l -> l.discoveryStatus(name).map(DiscoveryStatus::hosts).orElse(0))
+        .description("Hosts in the upstream's last discovered set")
+        .tags("upstream", name)
+        .register(registry);
+    for (HostSource.Failure kind : HostSource.Failure.values()) {
+      FunctionCounter.builder("lb4j.discovery.failures", lb,
+              l -> l.discoveryStatus(name).map(s -> s.failures(kind)).orElse(0L))
+          .description("Lookups of the upstream's hosts that failed, by kind; the last set is kept")
+          .tags("upstream", name, "kind", kind.tag())
+          .register(registry);
+    }
   }
 
   /**

@@ -3,9 +3,12 @@ package io.lb4j.impl;
 import io.lb4j.api.ConnectionEvent;
 import io.lb4j.api.ConnectionInfo;
 import io.lb4j.api.ConnectionListener;
+import io.lb4j.api.Host;
 import io.lb4j.api.Refuse;
 import java.net.InetSocketAddress;
 import java.util.Locale;
+import java.util.Optional;
+import java.util.function.BiFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,12 +28,14 @@ import org.slf4j.LoggerFactory;
  *
  * <pre>
  * conn=7 client=127.0.0.1:51544 identity=alice upstream=echo host=127.0.0.1:7001 from_client=6 to_client=6 duration_ms=41 handshake_ms=12 close=client_closed
+ * conn=9 client=127.0.0.1:51552 identity=alice upstream=api host=10.0.3.7:8443 host_name=api-1.example from_client=6 to_client=6 duration_ms=40 handshake_ms=11 close=client_closed
  * conn=8 client=127.0.0.1:51550 identity=mallory upstream=echo host=- from_client=0 to_client=0 duration_ms=9 handshake_ms=8 close=refused refusal=unauthorized detail="mallory may not reach echo (allowed: alice, trudy)"
  * </pre>
  *
  * <p>Fields: the connection id, the client's address, its identity ({@code -} without TLS), the
  * upstream and host ({@code -} before routing), application bytes each way, duration and TLS
- * handshake time in milliseconds, the {@link io.lb4j.api.CloseReason} in lower case, and for a
+ * handshake time in milliseconds, after a discovered host its {@code host_name} (the DNS name it came
+ * from, when the log was given {@link #ConnectionLog(BiFunction) host names}), the {@link io.lb4j.api.CloseReason} in lower case, and for a
  * refusal its {@link io.lb4j.api.RefusalReason} in lower case, its detail and any retry-after;
  * an error's message last. Values with spaces, quotes or equals signs are quoted. Route or silence
  * the lines through the logger's name in your logging configuration.
@@ -48,9 +53,34 @@ public final class ConnectionLog implements ConnectionListener {
 
   private final ThreadLocal<StringBuilder> buffers =
       ThreadLocal.withInitial(() -> new StringBuilder(256));
+  private final BiFunction<String, Host, Optional<String>> hostNames;
 
   /** Makes a listener that writes to the logger {@value #LOGGER}. */
-  public ConnectionLog() {}
+  public ConnectionLog() {
+    this((upstream, host) -> Optional.empty());
+  }
+
+  /**
+   * Makes a listener that also names each discovered host by the DNS name it came from
+   * ({@code host_name}).
+   *
+   * <pre>{@code
+   * AtomicReference<LoadBalancer> running = new AtomicReference<>();
+   * LoadBalancer lb = LoadBalancer.builder()
+   *     .upstream(api, address)
+   *     .listener(new ConnectionLog((upstream, host) -> running.get().origin(upstream, host)))
+   *     .build();
+   * running.set(lb);
+   * lb.start();
+   * }</pre>
+   *
+   * @param hostNames the name a host came from, by upstream and host, as
+   *     {@link LoadBalancer#origin}; called once per forwarded connection, from its event loop,
+   *     so it must be cheap and must not block
+   */
+  public ConnectionLog(BiFunction<String, Host, Optional<String>> hostNames) {
+    this.hostNames = java.util.Objects.requireNonNull(hostNames, "hostNames");
+  }
 
   @Override
   public void onClosed(ConnectionEvent e) {
@@ -59,7 +89,7 @@ public final class ConnectionLog implements ConnectionListener {
     }
     StringBuilder b = buffers.get();
     b.setLength(0);
-    format(e, b);
+    format(e, e.host() == null ? null : hostNames.apply(e.connection().upstream(), e.host()).orElse(null), b);
     log.info(b.toString());
     if (b.capacity() > MAX_BUFFER) {
       // One huge detail must not pin a large buffer to an event-loop thread for good.
@@ -68,12 +98,23 @@ public final class ConnectionLog implements ConnectionListener {
   }
 
   /**
-   * Writes the line of one event, as {@link #onClosed} logs it.
+   * Writes the line of one event, as {@link #onClosed} logs it for a listed host.
    *
    * @param e the event
    * @param b the buffer the line is appended to
    */
   public static void format(ConnectionEvent e, StringBuilder b) {
+    format(e, null, b);
+  }
+
+  /**
+   * Writes the line of one event whose host was discovered under {@code hostName}.
+   *
+   * @param e the event
+   * @param hostName the DNS name the event's host came from, or null to leave {@code host_name} out
+   * @param b the buffer the line is appended to
+   */
+  public static void format(ConnectionEvent e, String hostName, StringBuilder b) {
     ConnectionInfo c = e.connection();
     b.append("conn=").append(c.id());
     b.append(" client=");
@@ -87,6 +128,10 @@ public final class ConnectionLog implements ConnectionListener {
       b.append('-');
     } else {
       value(e.host().toString(), b);
+      if (hostName != null) {
+        b.append(" host_name=");
+        value(hostName, b);
+      }
     }
     b.append(" from_client=").append(e.bytesFromClient());
     b.append(" to_client=").append(e.bytesToClient());

@@ -71,7 +71,7 @@ public final class Forwarder implements AutoCloseable {
     this.group =
         Transport.NIO.newGroup(settings.ioThreads(), new DefaultThreadFactory("lb4j-forward", true));
     this.core = new ForwardingCore(settings, Transport.NIO, group, List.of(upstream));
-    core.startHealthChecks();
+    core.start();
   }
 
   /**
@@ -189,6 +189,32 @@ public final class Forwarder implements AutoCloseable {
    */
   public void rateLimiter(RateLimiter rateLimiter) {
     core.rateLimiter(Objects.requireNonNull(rateLimiter, "rateLimiter"));
+  }
+
+  /**
+   * Returns how the discovery of an upstream's hosts fares: the age of its host set, its failures
+   * by kind, the current outage. Answers at once, from any thread.
+   *
+   * @param upstream an upstream's name
+   * @return the status, or empty when the upstream's hosts are listed rather than discovered
+   * @throws IllegalArgumentException if no upstream of that name is served
+   * @throws IllegalStateException if not started
+   */
+  public java.util.Optional<io.lb4j.impl.discovery.DiscoveryStatus> discoveryStatus(String upstream) {
+    return core.discoveryStatus(upstream);
+  }
+
+  /**
+   * Returns the name a discovered host came from (the DNS name queried, or the SRV target), for
+   * logs and metrics. Lock-free; cheap enough to call per connection.
+   *
+   * @param upstream an upstream's name
+   * @param host one of its hosts
+   * @return the name, or empty when the host is listed or unknown
+   * @throws IllegalStateException if not started
+   */
+  public java.util.Optional<String> origin(String upstream, io.lb4j.api.Host host) {
+    return core.origin(upstream, host);
   }
 
   /** Returns the upstream's hosts with their connection counts and health. */

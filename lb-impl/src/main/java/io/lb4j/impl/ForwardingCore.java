@@ -56,7 +56,34 @@ final class ForwardingCore implements Admission.Policy {
   private volatile RateLimiter rateLimiter;
   private volatile boolean closing;
 
-  private record UpstreamRuntime(HostPool pool, HealthChecker health) {}
+  /**
+   * The running state of one upstream. {@code discovery} is set while its hosts come from a
+   * {@link io.lb4j.api.HostSource}; it is replaced under this object's lock.
+   */
+  private static final class UpstreamRuntime {
+    final HostPool pool;
+    final HealthChecker health;
+    volatile UpstreamDiscovery discovery;
+
+    UpstreamRuntime(HostPool pool, HealthChecker health) {
+      this.pool = pool;
+      this.health = health;
+    }
+
+    HostPool pool() {
+      return pool;
+    }
+
+    HealthChecker health() {
+      return health;
+    }
+
+    /** Applies a new host list and settings: what update(Upstream) does for listed hosts. */
+    void apply(Upstream upstream) {
+      pool.update(upstream);
+      health.refresh();
+    }
+  }
 
   ForwardingCore(Settings settings, Transport transport, EventLoopGroup group, List<Upstream> initial) {
     this.settings = settings;
@@ -69,14 +96,30 @@ final class ForwardingCore implements Admission.Policy {
             ? HostResolver.system(transport, settings.dnsQueryTimeout())
             : HostResolver.using(transport, settings.dnsQueryTimeout(), settings.nameServers());
     for (Upstream u : initial) {
-      HostPool pool = new HostPool(u, settings.nanoClock());
+      // A discovered upstream starts with no host; its source fills it once started.
+      HostPool pool = new HostPool(u.toBuilder().discover(null).build(), settings.nanoClock());
       HealthChecker health = new HealthChecker(pool, group, transport, resolver);
-      upstreams.put(u.name(), new UpstreamRuntime(pool, health));
+      UpstreamRuntime runtime = new UpstreamRuntime(pool, health);
+      if (u.hostSource().isPresent()) {
+        runtime.discovery = discovery(runtime, u);
+      }
+      upstreams.put(u.name(), runtime);
     }
   }
 
-  void startHealthChecks() {
+  private UpstreamDiscovery discovery(UpstreamRuntime runtime, Upstream u) {
+    return new UpstreamDiscovery(u, runtime::apply, runtime.pool::explainNoHost, settings.nanoClock());
+  }
+
+  /** Starts the health checks and the watches of host sources. */
+  void start() {
     upstreams.values().forEach(u -> u.health().start());
+    upstreams.values().forEach(u -> {
+      UpstreamDiscovery d = u.discovery;
+      if (d != null) {
+        d.start(u.pool().upstream().hosts().isEmpty());
+      }
+    });
   }
 
   // ---- read by connections on their event loops
@@ -233,8 +276,64 @@ final class ForwardingCore implements Admission.Policy {
     if (u == null) {
       throw new IllegalArgumentException("no upstream named '" + upstream.name() + "'");
     }
-    u.pool().update(upstream);
-    u.health().refresh();
+    UpstreamDiscovery started = null;
+    UpstreamDiscovery stopped = null;
+    synchronized (u) {
+      UpstreamDiscovery running = u.discovery;
+      java.util.Optional<io.lb4j.api.HostSource> source = upstream.hostSource();
+      if (source.isEmpty()) {
+        stopped = running;
+        u.discovery = null;
+        if (stopped != null) {
+          stopped.close();
+        }
+        u.apply(upstream);
+      } else if (running != null && running.source().equals(source.get())) {
+        running.settings(upstream);
+      } else {
+        // Another source: the hosts found so far stay, with the new settings, until it publishes.
+        stopped = running;
+        if (stopped != null) {
+          stopped.close();
+        }
+        Upstream keep = upstream.toBuilder().discover(null).hosts(u.pool().upstream().hosts()).build();
+        Upstream current = u.pool().upstream();
+        Upstream.Builder withWeights = keep.toBuilder();
+        current.hosts().forEach(h -> withWeights.weight(h, current.weight(h)));
+        u.apply(withWeights.build());
+        started = discovery(u, upstream);
+        u.discovery = started;
+      }
+    }
+    if (started != null) {
+      started.start(u.pool().upstream().hosts().isEmpty());
+    }
+  }
+
+  /**
+   * Returns how the discovery of an upstream's hosts fares, or empty when its hosts are listed.
+   *
+   * @throws IllegalArgumentException if there is no such upstream
+   */
+  java.util.Optional<io.lb4j.impl.discovery.DiscoveryStatus> discoveryStatus(String upstream) {
+    UpstreamRuntime u = runtime(upstream);
+    UpstreamDiscovery d = u.discovery;
+    return d == null ? java.util.Optional.empty() : java.util.Optional.of(d.status());
+  }
+
+  /** Returns the name a discovered host came from, or empty. Lock-free. */
+  java.util.Optional<String> origin(String upstream, Host host) {
+    UpstreamRuntime u = upstreams.get(upstream);
+    UpstreamDiscovery d = u == null ? null : u.discovery;
+    return d == null ? java.util.Optional.empty() : d.origin(host);
+  }
+
+  private UpstreamRuntime runtime(String upstream) {
+    UpstreamRuntime u = upstreams.get(upstream);
+    if (u == null) {
+      throw new IllegalArgumentException("no upstream named '" + upstream + "'");
+    }
+    return u;
   }
 
   List<HostStatus> hostStatus(String upstream) {
@@ -270,7 +369,13 @@ final class ForwardingCore implements Admission.Policy {
         pause();
       }
     }
-    upstreams.values().forEach(u -> u.health().close());
+    upstreams.values().forEach(u -> {
+      UpstreamDiscovery d = u.discovery;
+      if (d != null) {
+        d.close();
+      }
+      u.health().close();
+    });
     resolver.close();
     group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
   }

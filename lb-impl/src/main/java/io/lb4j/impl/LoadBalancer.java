@@ -158,7 +158,7 @@ public final class LoadBalancer implements AutoCloseable {
         stopped.complete(null);
         throw e;
       }
-      core.startHealthChecks();
+      core.start();
       state = new State(Phase.RUNNING, core, Collections.unmodifiableMap(bound));
       log.info(
           "lb4j started on {} ({} transport, {} TLS) for upstreams {}",
@@ -358,6 +358,32 @@ public final class LoadBalancer implements AutoCloseable {
    */
   public List<HostStatus> hostStatus(String upstream) {
     return running().hostStatus(upstream);
+  }
+
+  /**
+   * Returns how the discovery of an upstream's hosts fares: the age of its host set, its failures
+   * by kind, the current outage. Answers at once, from any thread.
+   *
+   * @param upstream an upstream's name
+   * @return the status, or empty when the upstream's hosts are listed rather than discovered
+   * @throws IllegalArgumentException if no upstream of that name is served
+   * @throws IllegalStateException if not started
+   */
+  public java.util.Optional<io.lb4j.impl.discovery.DiscoveryStatus> discoveryStatus(String upstream) {
+    return running().discoveryStatus(upstream);
+  }
+
+  /**
+   * Returns the name a discovered host came from (the DNS name queried, or the SRV target), for
+   * logs and metrics. Lock-free; cheap enough to call per connection.
+   *
+   * @param upstream an upstream's name
+   * @param host one of its hosts
+   * @return the name, or empty when the host is listed or unknown
+   * @throws IllegalStateException if not started
+   */
+  public java.util.Optional<String> origin(String upstream, io.lb4j.api.Host host) {
+    return running().origin(upstream, host);
   }
 
   /**

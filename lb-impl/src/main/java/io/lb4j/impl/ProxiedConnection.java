@@ -275,7 +275,7 @@ final class ProxiedConnection extends ChannelInboundHandlerAdapter implements Ad
           Decision.refuse(
               RefusalReason.NO_HOST,
               attempts == 0
-                  ? "no healthy host in upstream " + info.upstream()
+                  ? noHostDetail()
                   : "no host of upstream " + info.upstream() + " accepted the connection after "
                       + attempts + " attempt(s); last: " + lastConnectFailure));
       return;
@@ -304,6 +304,12 @@ final class ProxiedConnection extends ChannelInboundHandlerAdapter implements Ad
               }
               onConnect(f);
             });
+  }
+
+  /** Why no host could be acquired before any attempt: the pool's own words, or the source's. */
+  private String noHostDetail() {
+    String why = pool.noHostDetail();
+    return why != null ? why : "no healthy host in upstream " + info.upstream();
   }
 
   private void onConnect(ChannelFuture future) {

@@ -49,6 +49,17 @@ class ConnectionLogTest {
   }
 
   @Test
+  void discoveredHostIsNamedByTheDnsNameItCameFrom() {
+    ConnectionEvent e = new ConnectionEvent(info("alice", "api", CLIENT), Host.parse("10.0.0.7:8443"),
+        6, 6, Duration.ofMillis(40), Duration.ofMillis(11), CloseReason.CLIENT_CLOSED, null, null);
+    StringBuilder b = new StringBuilder();
+
+    ConnectionLog.format(e, "api-1.example", b);
+
+    assertThat(b.toString()).contains(" host=10.0.0.7:8443 host_name=api-1.example from_client=6 ");
+  }
+
+  @Test
   void refusalCarriesReasonQuotedDetailAndRetryAfter() {
     ConnectionEvent e = new ConnectionEvent(info("bob", "api", CLIENT), null, 0, 0,
         Duration.ofMillis(3), Duration.ofMillis(2), CloseReason.REFUSED,

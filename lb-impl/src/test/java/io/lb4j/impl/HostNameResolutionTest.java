@@ -8,6 +8,7 @@ import io.lb4j.api.Host;
 import io.lb4j.api.RefusalReason;
 import io.lb4j.api.Refuse;
 import io.lb4j.api.Upstream;
+import io.lb4j.testkit.dns.Dnsmasq;
 import io.lb4j.testkit.junit.Closer;
 import io.lb4j.testkit.netty.NettyLeakDetector;
 import io.lb4j.testkit.upstream.EchoUpstream;

@@ -63,6 +63,9 @@ public final class HostPool {
 
   private volatile Upstream upstream;
 
+  /** Why the upstream has no host, when something outside the pool knows; null otherwise. */
+  private volatile String noHostDetail;
+
   // Everything below is guarded by lock.
 
   /** Configured and draining hosts; an entry leaves once it is draining with no lease. */
@@ -161,6 +164,21 @@ public final class HostPool {
       }
       rebuild();
     }
+  }
+
+  /**
+   * Sets what a refusal says while the upstream has no host at all, as "its first DNS lookup
+   * failed"; null goes back to the pool's own words. Lock-free.
+   *
+   * @param detail one line, or null
+   */
+  public void explainNoHost(String detail) {
+    this.noHostDetail = detail;
+  }
+
+  /** Returns the line set by {@link #explainNoHost}, or null. Lock-free. */
+  public String noHostDetail() {
+    return noHostDetail;
   }
 
   /** Returns the current settings of the upstream; never null. Lock-free. */
@@ -390,6 +408,16 @@ public final class HostPool {
 
   private void install(Upstream next) {
     HostEntry[] old = configured;
+    // Hosts removed by an earlier change and still draining, told apart before this change
+    // unmarks the current ones.
+    java.util.Set<HostEntry> draining = new java.util.HashSet<>();
+    if (old != null && entries.size() > old.length) {
+      for (HostEntry e : entries.values()) {
+        if (!e.configured) {
+          draining.add(e);
+        }
+      }
+    }
     if (old != null) {
       for (HostEntry e : old) {
         e.configured = false;
@@ -398,7 +426,18 @@ public final class HostPool {
     List<Host> hosts = next.hosts();
     HostEntry[] now = new HostEntry[hosts.size()];
     for (int i = 0; i < now.length; i++) {
-      HostEntry e = entries.computeIfAbsent(hosts.get(i), HostEntry::new);
+      HostEntry e = entries.get(hosts.get(i));
+      if (e == null) {
+        e = new HostEntry(hosts.get(i));
+        entries.put(e.host, e);
+      } else if (draining.contains(e)) {
+        // Removed earlier and still draining, now back: its old health belongs to a past life of
+        // the address (a discovered host that left and returned), so it starts up like a new one.
+        // Its count stays: those leases are real and release into this entry.
+        e.activeUp = true;
+        e.streak = 0;
+        e.passiveDown = false;
+      }
       e.configured = true;
       now[i] = e;
     }

@@ -15,8 +15,6 @@ import io.netty.resolver.dns.DnsErrorCauseException;
 import io.netty.resolver.dns.DnsNameResolverBuilder;
 import io.netty.resolver.dns.DnsNameResolverTimeoutException;
 import io.netty.resolver.dns.DnsServerAddressStreamProvider;
-import io.netty.resolver.dns.DnsServerAddressStreamProviders;
-import io.netty.resolver.dns.SequentialDnsServerAddressStreamProvider;
 import io.netty.util.NetUtil;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.Future;
@@ -58,13 +56,7 @@ public final class HostResolver implements AutoCloseable {
   private HostResolver(Transport transport, Duration queryTimeout, DnsServerAddressStreamProvider servers) {
     Objects.requireNonNull(transport, "transport");
     Objects.requireNonNull(queryTimeout, "queryTimeout");
-    DnsNameResolverBuilder dns =
-        new DnsNameResolverBuilder()
-            .datagramChannelType(transport.datagramChannel())
-            // Answers too large for UDP are asked again over TCP, as a system resolver does.
-            .socketChannelType(transport.socketChannel())
-            .nameServerProvider(servers)
-            .queryTimeoutMillis(Math.max(1, queryTimeout.toMillis()));
+    DnsNameResolverBuilder dns = DnsClients.builder(transport, queryTimeout, servers);
     this.group = new Group(dns, queryTimeout);
   }
 
@@ -78,7 +70,7 @@ public final class HostResolver implements AutoCloseable {
    * @throws NullPointerException if an argument is null
    */
   public static HostResolver system(Transport transport, Duration queryTimeout) {
-    return new HostResolver(transport, queryTimeout, DnsServerAddressStreamProviders.platformDefault());
+    return new HostResolver(transport, queryTimeout, DnsClients.servers(List.of()));
   }
 
   /**
@@ -96,8 +88,7 @@ public final class HostResolver implements AutoCloseable {
     if (nameServers.isEmpty()) {
       throw new IllegalArgumentException("nameServers must not be empty");
     }
-    return new HostResolver(
-        transport, queryTimeout, new SequentialDnsServerAddressStreamProvider(nameServers));
+    return new HostResolver(transport, queryTimeout, DnsClients.servers(nameServers));
   }
 
   /**

@@ -246,11 +246,22 @@ class HostPoolModelTest {
         withCheck = !withCheck;
       }
       List<Host> next = randomHosts();
+      Set<ModelHost> draining = new HashSet<>();
       for (ModelHost m : model.values()) {
+        if (!m.configured) {
+          draining.add(m);
+        }
         m.configured = false;
       }
       for (Host h : next) {
-        model.computeIfAbsent(h, x -> new ModelHost()).configured = true;
+        ModelHost m = model.computeIfAbsent(h, x -> new ModelHost());
+        if (draining.contains(m)) {
+          // A host back from draining starts up: nothing of its earlier health is kept.
+          m.activeUp = true;
+          m.streak = 0;
+          m.passiveDown = false;
+        }
+        m.configured = true;
       }
       model.values().removeIf(m -> !m.configured && m.count == 0);
       if (hadCheck && !withCheck) {

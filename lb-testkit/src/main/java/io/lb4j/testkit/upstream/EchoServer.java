@@ -17,6 +17,10 @@ final class EchoServer extends LoopbackServer implements EchoUpstream {
     super("echo");
   }
 
+  EchoServer(java.net.InetAddress address, int port) {
+    super("echo", address, port);
+  }
+
   @Override
   public long bytesEchoed() {
     return echoed.get();

@@ -37,6 +37,8 @@ abstract class LoopbackServer implements TestUpstream {
   private static final Duration STOP_WAIT = Duration.ofSeconds(10);
 
   private final String kind;
+  private final InetAddress bindAddress;
+  private final int firstPort;
   private final AtomicInteger accepted = new AtomicInteger();
   private final AtomicInteger open = new AtomicInteger();
   private final Object lifecycle = new Object();
@@ -45,13 +47,20 @@ abstract class LoopbackServer implements TestUpstream {
   private boolean closed; // guarded by lifecycle
 
   LoopbackServer(String kind) {
-    this.kind = kind;
+    this(kind, LOOPBACK, 0);
   }
 
-  /** Binds an ephemeral port and starts serving; called once, after construction completes. */
+  /** A server on another loopback address or a chosen port (0 for an ephemeral one). */
+  LoopbackServer(String kind, InetAddress bindAddress, int port) {
+    this.kind = kind;
+    this.bindAddress = bindAddress;
+    this.firstPort = port;
+  }
+
+  /** Binds its port and starts serving; called once, after construction completes. */
   final void start() {
     synchronized (lifecycle) {
-      loop = listen(0);
+      loop = listen(firstPort);
       port = loop.port;
     }
   }
@@ -64,7 +73,7 @@ abstract class LoopbackServer implements TestUpstream {
 
   @Override
   public final Host host() {
-    return Host.of(LOOPBACK.getHostAddress(), port);
+    return Host.of(bindAddress.getHostAddress(), port);
   }
 
   @Override
@@ -126,7 +135,7 @@ abstract class LoopbackServer implements TestUpstream {
       listener = ServerSocketChannel.open();
       // Lets a restart bind the port again while connections of the killed host linger.
       listener.setOption(StandardSocketOptions.SO_REUSEADDR, true);
-      listener.bind(new InetSocketAddress(LOOPBACK, wantedPort), BACKLOG);
+      listener.bind(new InetSocketAddress(bindAddress, wantedPort), BACKLOG);
       listener.configureBlocking(false);
       selector = Selector.open();
       listener.register(selector, SelectionKey.OP_ACCEPT);
@@ -138,7 +147,7 @@ abstract class LoopbackServer implements TestUpstream {
       closeQuietly(selector);
       String where = wantedPort == 0 ? "an ephemeral port" : "port " + wantedPort;
       throw new UncheckedIOException(kind + " upstream cannot listen on " + where + " of "
-          + LOOPBACK.getHostAddress() + ": " + e.getMessage(), e);
+          + bindAddress.getHostAddress() + ": " + e.getMessage(), e);
     }
   }
 

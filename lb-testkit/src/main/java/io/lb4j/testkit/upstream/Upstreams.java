@@ -37,6 +37,24 @@ public final class Upstreams {
   }
 
   /**
+   * Starts an echo upstream on another loopback address, or on a chosen port: what a test of DNS
+   * discovery needs, where several hosts share one port on 127.0.0.2, 127.0.0.3...
+   *
+   * @param address a loopback address (Linux answers the whole of 127.0.0.0/8)
+   * @param port the port, or 0 for an ephemeral one
+   * @return a running echo upstream
+   * @throws IllegalArgumentException if the address is not a loopback address
+   * @throws java.io.UncheckedIOException if the port cannot be bound
+   */
+  public static EchoUpstream echoOn(java.net.InetAddress address, int port) {
+    Objects.requireNonNull(address, "address");
+    if (!address.isLoopbackAddress()) {
+      throw new IllegalArgumentException("address must be a loopback address but was " + address);
+    }
+    return started(new EchoServer(address, port));
+  }
+
+  /**
    * Starts an upstream that reads and discards everything, counting bytes and a CRC32C per
    * connection.
    *
