@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.Date;
+import javax.security.auth.x500.X500Principal;
 import org.bouncycastle.asn1.ASN1OctetString;
 import org.bouncycastle.asn1.DEROctetString;
 import org.bouncycastle.asn1.ocsp.OCSPObjectIdentifiers;
@@ -200,12 +201,12 @@ final class OcspResponses {
       }
       String why = unauthorised(delegate, issuerHolder, issuer.getPublicKey(), now);
       if (why != null) {
-        throw new OcspException("the response is signed by " + delegate.getSubject() + ", "
-            + why);
+        throw new OcspException("the response is signed by " + rfc2253(delegate.getSubject())
+            + ", " + why);
       }
       if (!signedBy(basic, delegate)) {
         throw new OcspException("the response's signature does not verify with the key of its "
-            + "responder " + delegate.getSubject());
+            + "responder " + rfc2253(delegate.getSubject()));
       }
       return;
     }
@@ -218,11 +219,11 @@ final class OcspResponses {
   private static String unauthorised(X509CertificateHolder delegate,
       X509CertificateHolder issuer, PublicKey issuerKey, Instant now) {
     if (!delegate.getIssuer().equals(issuer.getSubject())) {
-      return "which is not issued by " + issuer.getSubject();
+      return "which is not issued by " + rfc2253(issuer.getSubject());
     }
     try {
       if (!delegate.isSignatureValid(verifier(issuerKey))) {
-        return "which is not signed by the key of " + issuer.getSubject();
+        return "which is not signed by the key of " + rfc2253(issuer.getSubject());
       }
     } catch (Exception e) {
       return "whose signature cannot be checked: " + e.getMessage();
@@ -298,6 +299,15 @@ final class OcspResponses {
       return ASN1OctetString.getInstance(octets).getOctets();
     } catch (RuntimeException e) {
       return octets;
+    }
+  }
+
+  /** A name as lb4j's messages write names: RFC 2253, as the JDK prints it. */
+  private static String rfc2253(X500Name name) {
+    try {
+      return new X500Principal(name.getEncoded()).getName();
+    } catch (IOException | IllegalArgumentException e) {
+      return name.toString();
     }
   }
 
