@@ -65,8 +65,9 @@ public interface TlsContextFactory {
    * connection (its early bytes buffered, bounded) until the stage completes.
    *
    * <p>The stage completes with the identity to admit the client, or exceptionally to refuse it
-   * with reason {@code TLS_FAILED}; the refusal's detail is the root cause's message, so the
-   * exception should say what was refused and why. It may complete on any thread; the
+   * with reason {@code TLS_FAILED}; the refusal's detail is {@code no verified client
+   * certificate: } and the root cause's message, so the exception should say what was refused and
+   * why. It may complete on any thread; the
    * implementation must bound how long it takes. Returning an already completed stage costs no
    * thread hop. The default completes at once with {@link #identify}'s answer or failure.
    *
