@@ -3,6 +3,7 @@ package io.lb4j.server;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.lb4j.impl.ConnectionLog;
 import io.lb4j.testkit.ocsp.OcspIndex;
 import io.lb4j.testkit.ocsp.OpenSslOcspResponder;
 import io.lb4j.testkit.upstream.EchoUpstream;
@@ -36,7 +37,7 @@ class OcspEndToEndTest {
   @Test
   void revokedClientIsRefusedAndLookupsAreCountedByOutcome() throws Exception {
     f = new ServerFixture(dir);
-    access = new LogCapture(AccessLog.LOGGER);
+    access = new LogCapture(ConnectionLog.LOGGER);
     OpenSslOcspResponder responder = f.track(OpenSslOcspResponder.builder(dir.resolve("ocsp"), f.pki)
         .index(new OcspIndex().valid(f.alice.certificate())
             .revoked(f.mallory.certificate(), Instant.now()))
