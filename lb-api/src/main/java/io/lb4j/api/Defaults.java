@@ -88,6 +88,18 @@ public final class Defaults {
    */
   public static final Duration CRL_EXPIRY_WARNING = Duration.ofDays(7);
 
+  /**
+   * How long the handshake's admission waits for an OCSP responder's answer about a client
+   * certificate ({@code PemTlsContextFactory.Builder.ocspTimeout}).
+   */
+  public static final Duration OCSP_TIMEOUT = Duration.ofSeconds(2);
+
+  /**
+   * How many verified OCSP answers are cached, one per client certificate
+   * ({@code PemTlsContextFactory.Builder.ocspCacheMax}).
+   */
+  public static final int OCSP_CACHE_MAX = 10_000;
+
   private Defaults() {}
 
   // ---- rate limiting (lb-ratelimit, lb-ratelimit-redis)

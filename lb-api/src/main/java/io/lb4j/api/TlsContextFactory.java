@@ -2,6 +2,8 @@ package io.lb4j.api;
 
 import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLPeerUnverifiedException;
 import javax.net.ssl.SSLSession;
@@ -17,8 +19,9 @@ import javax.net.ssl.SSLSession;
  * }</pre>
  *
  * <h2>Threading</h2>
- * {@link #newEngine()} and {@link #identify} are called on event-loop threads, concurrently: they
- * must be thread-safe and must not block. A factory that reloads certificates swaps an immutable
+ * {@link #newEngine()}, {@link #identify} and {@link #identifyAsync} are called on event-loop
+ * threads, concurrently: they must be thread-safe and must not block. A check that needs the
+ * network (an OCSP responder) belongs in {@link #identifyAsync}, which answers later. A factory that reloads certificates swaps an immutable
  * context behind a volatile reference; engines already handed out keep the material they began
  * with.
  *
@@ -53,5 +56,29 @@ public interface TlsContextFactory {
       throw new SSLPeerUnverifiedException("client presented no X.509 certificate");
     }
     return ClientIdentity.fromCertificate(leaf);
+  }
+
+  /**
+   * Reads the identity of the client as {@link #identify} does, and finishes any check of its
+   * certificate that cannot be made without waiting, such as asking an OCSP responder. lb4j calls
+   * this, not {@link #identify}, once per completed handshake, full or resumed, and holds the
+   * connection (its early bytes buffered, bounded) until the stage completes.
+   *
+   * <p>The stage completes with the identity to admit the client, or exceptionally to refuse it
+   * with reason {@code TLS_FAILED}; the refusal's detail is {@code no verified client
+   * certificate: } and the root cause's message, so the exception should say what was refused and
+   * why. It may complete on any thread; the
+   * implementation must bound how long it takes. Returning an already completed stage costs no
+   * thread hop. The default completes at once with {@link #identify}'s answer or failure.
+   *
+   * @param session the session of a completed handshake; read it before returning, not later
+   * @return the identity, or a failure that refuses the client; never null
+   */
+  default CompletionStage<ClientIdentity> identifyAsync(SSLSession session) {
+    try {
+      return CompletableFuture.completedFuture(identify(session));
+    } catch (SSLPeerUnverifiedException | RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
   }
 }

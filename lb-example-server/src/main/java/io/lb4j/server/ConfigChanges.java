@@ -47,6 +47,9 @@ final class ConfigChanges {
       if (!a.handshakeTimeout().equals(b.handshakeTimeout())) {
         fields.add("handshakeTimeout");
       }
+      if (!a.ocsp().equals(b.ocsp())) {
+        fields.add("ocsp");
+      }
       fields.forEach(f -> changes.add("tls." + f + " changed"));
     }
     Map<String, UpstreamConfig> before = byName(running.upstreams());

@@ -27,7 +27,10 @@ record ConfigFile(
       @JsonFormat(with = JsonFormat.Feature.ACCEPT_SINGLE_VALUE_AS_ARRAY) List<String> crl,
       Boolean acceptStaleCrl,
       String crlExpiryWarning,
-      String sessionTicketKeys) {}
+      String sessionTicketKeys,
+      Ocsp ocsp) {}
+
+  record Ocsp(String mode, String responderOverride, String timeout, Integer cacheMax) {}
 
   record UpstreamEntry(
       String name,

@@ -23,17 +23,21 @@ import io.lb4j.impl.discovery.DnsDiscovery;
 import io.lb4j.ratelimit.ClientLimit;
 import io.lb4j.ratelimit.ClientLimits;
 import io.lb4j.ratelimit.redis.RedisRateLimiter;
+import io.lb4j.server.ServerConfig.OcspConfig;
 import io.lb4j.server.ServerConfig.RateLimitConfig;
 import io.lb4j.server.ServerConfig.RedisConfig;
 import io.lb4j.server.ServerConfig.Source;
 import io.lb4j.server.ServerConfig.TlsConfig;
 import io.lb4j.server.ServerConfig.UpstreamConfig;
+import io.lb4j.tls.OcspMode;
 import io.lb4j.tls.PemTlsContextFactory;
 import io.netty.util.NetUtil;
 import io.lb4j.tls.TlsConfigException;
 import io.lb4j.tls.TlsPolicy;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -329,8 +333,56 @@ final class ConfigReader {
     Path ticketKeys = t.sessionTicketKeys() == null
         ? null
         : file(t.sessionTicketKeys(), "tls.sessionTicketKeys");
+    OcspConfig ocsp = t.ocsp() == null ? OcspConfig.OFF : ocsp(t.ocsp());
     return new TlsConfig(certificate, key, ca, protocols, suites, handshake, crls,
-        Boolean.TRUE.equals(t.acceptStaleCrl()), crlWarning, ticketKeys);
+        Boolean.TRUE.equals(t.acceptStaleCrl()), crlWarning, ticketKeys, ocsp);
+  }
+
+  private OcspConfig ocsp(ConfigFile.Ocsp o) {
+    String modeText = required(o.mode(), "tls.ocsp.mode").strip();
+    OcspMode mode = null;
+    for (OcspMode m : OcspMode.values()) {
+      if (m.name().equalsIgnoreCase(modeText)) {
+        mode = m;
+      }
+    }
+    if (mode == null) {
+      throw fail("tls.ocsp.mode", "must be off, soft or hard but was '" + o.mode() + "'", null);
+    }
+    // The builder holds the rules of each value; the reader only names the field.
+    PemTlsContextFactory.Builder rules = PemTlsContextFactory.builder();
+    URI override = null;
+    if (o.responderOverride() != null) {
+      String text = o.responderOverride().strip();
+      try {
+        override = new URI(text);
+        rules.ocspResponderOverride(override);
+      } catch (URISyntaxException e) {
+        throw fail("tls.ocsp.responderOverride", "'" + text + "' is not a URL: " + e.getReason(), e);
+      } catch (TlsConfigException e) {
+        throw fail("tls.ocsp.responderOverride", e.problem(), e);
+      }
+    }
+    Duration timeout = Defaults.OCSP_TIMEOUT;
+    if (o.timeout() != null) {
+      timeout = duration(o.timeout(), "tls.ocsp.timeout");
+      try {
+        rules.ocspTimeout(timeout);
+      } catch (TlsConfigException e) {
+        // A file cannot write a negative duration: what the builder refuses is a zero.
+        throw fail("tls.ocsp.timeout", "must be more than 0 but was '" + o.timeout() + "'", e);
+      }
+    }
+    int cacheMax = Defaults.OCSP_CACHE_MAX;
+    if (o.cacheMax() != null) {
+      try {
+        rules.ocspCacheMax(o.cacheMax());
+      } catch (TlsConfigException e) {
+        throw fail("tls.ocsp.cacheMax", e.problem(), e);
+      }
+      cacheMax = o.cacheMax();
+    }
+    return new OcspConfig(mode, override, timeout, cacheMax);
   }
 
   private List<UpstreamConfig> upstreams(

@@ -15,6 +15,7 @@ import io.lb4j.ratelimit.redis.RedisRateLimiter;
 import io.lb4j.server.ServerConfig.RedisConfig;
 import io.lb4j.server.ServerConfig.TlsConfig;
 import io.lb4j.server.ServerConfig.UpstreamConfig;
+import io.lb4j.tls.OcspMode;
 import io.lb4j.tls.PemTlsContextFactory;
 import io.lb4j.tls.TlsConfigException;
 import java.io.IOException;
@@ -155,6 +156,9 @@ final class LbServer implements AutoCloseable {
       if (tlsFactory != null && !config.tls().crls().isEmpty()) {
         metrics.bindRevocationLists(tlsFactory);
       }
+      if (tlsFactory != null && config.tls().ocsp().mode() != OcspMode.OFF) {
+        metrics.bindOcsp(tlsFactory);
+      }
     } catch (RuntimeException e) {
       closeQuietly(adminServer);
       closeQuietly(loadBalancer);
@@ -247,6 +251,14 @@ final class LbServer implements AutoCloseable {
       if (t.sessionTicketKeys() != null) {
         b.sessionTicketKeys(t.sessionTicketKeys());
       }
+      if (t.ocsp().mode() != OcspMode.OFF) {
+        b.ocspMode(t.ocsp().mode())
+            .ocspTimeout(t.ocsp().timeout())
+            .ocspCacheMax(t.ocsp().cacheMax());
+        if (t.ocsp().responderOverride() != null) {
+          b.ocspResponderOverride(t.ocsp().responderOverride());
+        }
+      }
       if (!t.crls().isEmpty()) {
         b.crls(t.crls())
             .acceptStaleCrls(t.acceptStaleCrls())
@@ -269,6 +281,10 @@ final class LbServer implements AutoCloseable {
       case "crls" -> "tls.crl";
       case "crlExpiryWarning" -> "tls.crlExpiryWarning";
       case "sessionTicketKeys" -> "tls.sessionTicketKeys";
+      case "ocspMode" -> "tls.ocsp.mode";
+      case "ocspResponderOverride" -> "tls.ocsp.responderOverride";
+      case "ocspTimeout" -> "tls.ocsp.timeout";
+      case "ocspCacheMax" -> "tls.ocsp.cacheMax";
       default -> "tls";
     };
   }

@@ -1,12 +1,15 @@
 package io.lb4j.server;
 
 import io.lb4j.api.BalancingStrategy;
+import io.lb4j.api.Defaults;
 import io.lb4j.api.HealthCheck;
 import io.lb4j.api.Host;
 import io.lb4j.api.Upstream;
 import io.lb4j.impl.discovery.DnsDiscovery;
 import io.lb4j.ratelimit.ClientLimits;
+import io.lb4j.tls.OcspMode;
 import java.net.InetSocketAddress;
+import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -62,7 +65,19 @@ record ServerConfig(
       List<Path> crls,
       boolean acceptStaleCrls,
       Duration crlExpiryWarning,
-      Path sessionTicketKeys) {}
+      Path sessionTicketKeys,
+      OcspConfig ocsp) {}
+
+  /**
+   * OCSP checking of client certificates, every field resolved to its value or the default.
+   *
+   * @param responderOverride the responder for every certificate, or null for each one's own
+   */
+  record OcspConfig(OcspMode mode, URI responderOverride, Duration timeout, int cacheMax) {
+    /** OCSP checking off, as without {@code tls.ocsp}. */
+    static final OcspConfig OFF =
+        new OcspConfig(OcspMode.OFF, null, Defaults.OCSP_TIMEOUT, Defaults.OCSP_CACHE_MAX);
+  }
 
   /**
    * One upstream and where it is served.

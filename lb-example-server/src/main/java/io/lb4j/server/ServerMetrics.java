@@ -12,6 +12,7 @@ import io.lb4j.impl.discovery.DiscoveryStatus;
 import io.lb4j.ratelimit.ClientLimit;
 import io.lb4j.ratelimit.redis.RedisRateLimiter;
 import io.lb4j.tls.CrlStatus;
+import io.lb4j.tls.OcspOutcome;
 import io.lb4j.tls.PemTlsContextFactory;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
@@ -143,6 +144,23 @@ final class ServerMetrics implements ConnectionListener {
         .baseUnit("seconds")
         .register(registry);
     crlFactory = tls;
+  }
+
+  /**
+   * Adds a counter of the OCSP lookups of client certificates by outcome ({@code good},
+   * {@code revoked}, {@code unknown}, {@code error}, {@code timeout}, {@code cached}), read from the
+   * factory when scraped. Call once, when the server checks certificates with OCSP.
+   *
+   * @param tls the TLS factory that makes the lookups
+   */
+  void bindOcsp(PemTlsContextFactory tls) {
+    for (OcspOutcome outcome : OcspOutcome.values()) {
+      FunctionCounter.builder("lb4j.tls.ocsp.lookups", tls, t -> t.ocspLookups().get(outcome))
+          .description("OCSP lookups of client certificates, by outcome; cached: answered from "
+              + "the cache without asking the responder")
+          .tags("outcome", outcome.name().toLowerCase(Locale.ROOT))
+          .register(registry);
+    }
   }
 
   private void refreshRevocationLists() {

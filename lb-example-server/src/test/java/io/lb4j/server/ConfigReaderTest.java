@@ -292,6 +292,42 @@ class ConfigReaderTest {
   }
 
   @Test
+  void ocspTakesItsDefaultsAndIsOffWithoutTheSection() {
+    ServerConfig.OcspConfig hard = parse(TLS + "  ocsp:\n    mode: hard\n" + ONE_UPSTREAM)
+        .tls().ocsp();
+    assertThat(hard).isEqualTo(new ServerConfig.OcspConfig(io.lb4j.tls.OcspMode.HARD, null,
+        Defaults.OCSP_TIMEOUT, Defaults.OCSP_CACHE_MAX));
+
+    ServerConfig.OcspConfig soft = parse(TLS + "  ocsp:\n    mode: SOFT\n"
+        + "    responderOverride: http://127.0.0.1:8080/ocsp\n    timeout: 500ms\n"
+        + "    cacheMax: 20\n" + ONE_UPSTREAM).tls().ocsp();
+    assertThat(soft).isEqualTo(new ServerConfig.OcspConfig(io.lb4j.tls.OcspMode.SOFT,
+        java.net.URI.create("http://127.0.0.1:8080/ocsp"), Duration.ofMillis(500), 20));
+
+    assertThat(parse(TLS + ONE_UPSTREAM).tls().ocsp()).isEqualTo(ServerConfig.OcspConfig.OFF);
+  }
+
+  @Test
+  void badOcspFieldsAreNamed() {
+    assertRejected(TLS + "  ocsp:\n    timeout: 1s\n" + ONE_UPSTREAM,
+        "lb.yaml: tls.ocsp.mode: is required");
+    assertRejected(TLS + "  ocsp:\n    mode: strict\n" + ONE_UPSTREAM,
+        "lb.yaml: tls.ocsp.mode: must be off, soft or hard but was 'strict'");
+    assertRejected(TLS + "  ocsp:\n    mode: hard\n    responderOverride: ldap://ca\n"
+        + ONE_UPSTREAM,
+        "lb.yaml: tls.ocsp.responderOverride: must be an http:// or https:// URL but was "
+            + "'ldap://ca'");
+    assertRejected(TLS + "  ocsp:\n    mode: hard\n    responderOverride: http://a b\n"
+        + ONE_UPSTREAM,
+        "lb.yaml: tls.ocsp.responderOverride: 'http://a b' is not a URL: Illegal character in "
+            + "authority");
+    assertRejected(TLS + "  ocsp:\n    mode: hard\n    timeout: 0s\n" + ONE_UPSTREAM,
+        "lb.yaml: tls.ocsp.timeout: must be more than 0 but was '0s'");
+    assertRejected(TLS + "  ocsp:\n    mode: hard\n    cacheMax: 0\n" + ONE_UPSTREAM,
+        "lb.yaml: tls.ocsp.cacheMax: must be at least 1 but was 0");
+  }
+
+  @Test
   void blankRevocationListEntryIsNamedWithItsIndex() {
     assertRejected(TLS + "  crl: [a.crl, \" \"]\n" + ONE_UPSTREAM,
         "lb.yaml: tls.crl[1]: must not be blank");

@@ -33,12 +33,14 @@ import org.slf4j.LoggerFactory;
  * admission.end();                     // once, when the connection ends, however it ends
  * }</pre>
  *
- * <p>A limiter answers asynchronously. Its answer is applied on the connection's event loop; when
- * the connection ended first, or the loop stopped before the answer came, a granted slot is given
- * back at once instead, so every admission is released exactly once.
+ * <p>The TLS factory's identity check and the limiter answer asynchronously; each answer is
+ * applied on the connection's event loop. An identity that comes after the connection ended is
+ * dropped. When the connection ended first, or the loop stopped before the limiter's answer came,
+ * a granted slot is given back at once instead, so every admission is released exactly once.
  *
  * <p>Not thread-safe: every method, and every call back into the {@link Connection}, runs on the
- * connection's event loop; only the limiter's completion arrives elsewhere and hops onto it.
+ * connection's event loop; only the identity check's and the limiter's completions arrive elsewhere
+ * and hop onto it.
  */
 final class Admission {
 
@@ -106,17 +108,43 @@ final class Admission {
 
   /**
    * Admits a client whose TLS handshake succeeded: the identity comes from its verified
-   * certificate, the upstream from the server name it asked for (or the listener's).
+   * certificate (the factory may check it further, answering later), the upstream from the server
+   * name it asked for (or the listener's).
    */
   void afterHandshake(SSLSession session) {
-    ClientIdentity id;
+    CompletionStage<ClientIdentity> identified;
     try {
-      id = policy.tls().identify(session);
-    } catch (Exception e) {
+      identified = policy.tls().identifyAsync(session);
+    } catch (RuntimeException e) {
+      onIdentified(session, null, e);
+      return;
+    }
+    identified.whenComplete(
+        (id, error) -> {
+          // Already complete (no check to wait for): this is the loop, at once, no hop.
+          if (connection.inLoop()) {
+            onIdentified(session, id, error);
+            return;
+          }
+          try {
+            connection.onLoop(() -> onIdentified(session, id, error));
+          } catch (RejectedExecutionException stopped) {
+            // The loop stopped while the check was under way: the connection ended there, and
+            // nothing was granted yet that would need giving back.
+          }
+        });
+  }
+
+  private void onIdentified(SSLSession session, ClientIdentity id, Throwable error) {
+    if (ended) {
+      return;
+    }
+    if (error != null || id == null) {
       connection.refused(
           Decision.refuse(
-              RefusalReason.TLS_FAILED, "no verified client certificate: " + Failures.describe(e)),
-          e);
+              RefusalReason.TLS_FAILED,
+              "no verified client certificate: " + Failures.describe(error)),
+          error);
       return;
     }
     String serverName = serverName(session);

@@ -229,6 +229,66 @@ class AdmissionDecisionsTest {
   }
 
   @Test
+  void appliesAnIdentityCheckedLaterOnTheConnectionsLoop() {
+    CompletableFuture<ClientIdentity> later = new CompletableFuture<>();
+    policy.tls = new LaterTls(later);
+    admission("api").afterHandshake(null);
+    connection.onLoop = false;
+
+    later.complete(ALICE);
+
+    assertThat(connection.identified).isEmpty();
+    connection.runLoop();
+    assertThat(connection.identified).containsExactly("alice -> api");
+    assertThat(connection.admittedTo).isSameAs(api);
+  }
+
+  @Test
+  void refusesAsTlsFailedWhenTheLaterCheckFails() {
+    CompletableFuture<ClientIdentity> later = new CompletableFuture<>();
+    policy.tls = new LaterTls(later);
+    admission("api").afterHandshake(null);
+
+    later.completeExceptionally(new SSLPeerUnverifiedException("certificate revoked (OCSP)"));
+
+    assertThat(connection.refusals).singleElement()
+        .satisfies(r -> assertThat(r.reason()).isEqualTo(RefusalReason.TLS_FAILED))
+        .satisfies(r -> assertThat(r.detail())
+            .isEqualTo("no verified client certificate: certificate revoked (OCSP)"));
+    assertThat(limiter.acquired).isZero();
+  }
+
+  @Test
+  void dropsAnIdentityThatArrivesAfterTheConnectionEnded() {
+    CompletableFuture<ClientIdentity> later = new CompletableFuture<>();
+    policy.tls = new LaterTls(later);
+    Admission admission = admission("api");
+    admission.afterHandshake(null);
+
+    admission.end();
+    later.complete(ALICE);
+
+    assertThat(connection.identified).isEmpty();
+    assertThat(connection.admittedTo).isNull();
+    assertThat(connection.refusals).isEmpty();
+    assertThat(limiter.acquired).isZero();
+  }
+
+  @Test
+  void dropsAnIdentityThatArrivesAfterTheEventLoopStopped() {
+    CompletableFuture<ClientIdentity> later = new CompletableFuture<>();
+    policy.tls = new LaterTls(later);
+    admission("api").afterHandshake(null);
+    connection.onLoop = false;
+    connection.loopStopped = true;
+
+    later.complete(ALICE);
+
+    assertThat(connection.identified).isEmpty();
+    assertThat(limiter.acquired).isZero();
+  }
+
+  @Test
   void refusesAClientWithNoRouteWhenTheListenerHasNoUpstreamForItsServerName() {
     policy.tls = new FakeTls(ALICE);
 
@@ -346,6 +406,19 @@ class AdmissionDecisionsTest {
     public void release(ClientIdentity identity, String upstream) {
       released++;
       releasedFor.add(identity.commonName() + " -> " + upstream);
+    }
+  }
+
+  /** Answers every session's identity with {@code answer}, whenever that completes. */
+  private record LaterTls(CompletableFuture<ClientIdentity> answer) implements TlsContextFactory {
+    @Override
+    public SSLEngine newEngine() {
+      throw new UnsupportedOperationException("no engines in this test");
+    }
+
+    @Override
+    public CompletionStage<ClientIdentity> identifyAsync(SSLSession session) {
+      return answer;
     }
   }
 

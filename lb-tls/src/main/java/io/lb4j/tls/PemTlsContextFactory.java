@@ -14,6 +14,7 @@ import io.netty.util.ReferenceCountUtil;
 import io.netty.util.ReferenceCounted;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.cert.Certificate;
@@ -22,12 +23,17 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.EnumMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -68,6 +74,17 @@ import org.slf4j.LoggerFactory;
  * update is refused too unless {@link Builder#acceptStaleCrls(boolean)}. The lists are part of the
  * material: they load, reload and are watched with the certificates.
  *
+ * <h2>OCSP</h2>
+ * With {@link Builder#ocspMode(OcspMode)} {@code SOFT} or {@code HARD}, the client certificate of
+ * every connection, full handshake or resumed, is checked with its CA's OCSP responder (the URL in
+ * the certificate, or {@link Builder#ocspResponderOverride(URI)}) by {@link #identifyAsync}, after
+ * the handshake and before the client is admitted: a certificate answered {@code revoked} is
+ * refused; one with no valid answer within {@link Builder#ocspTimeout(Duration)} is refused in
+ * {@code HARD} mode and admitted in {@code SOFT} mode. Verified answers are cached until their next
+ * update (a minute when they name none), at most {@link Builder#ocspCacheMax(int)} of them;
+ * {@link #ocspLookups()} counts the lookups by outcome. The check needs no thread of the caller's:
+ * the request is asynchronous, and a cached answer is judged at once.
+ *
  * <h2>Reload</h2>
  * {@link #reload()} re-reads the files (certificates, key, CAs and revocation lists); with {@link Builder#watch(Duration)} a background
  * thread does so on its own when their contents change. New material is a whole new immutable
@@ -75,8 +92,8 @@ import org.slf4j.LoggerFactory;
  * keep the material they began with. Files that do not load leave the current material in use.
  *
  * <h2>Threading</h2>
- * {@link #newEngine()} and {@link #identify} are thread-safe, lock-free and do not block; they are
- * meant for event-loop threads. {@link #reload()} and {@link #close()} may be called from any thread;
+ * {@link #newEngine()}, {@link #identify} and {@link #identifyAsync} are thread-safe, lock-free
+ * and do not block; they are meant for event-loop threads. {@link #reload()} and {@link #close()} may be called from any thread;
  * they read files and so may block.
  */
 public final class PemTlsContextFactory implements TlsContextFactory, AutoCloseable {
@@ -110,12 +127,15 @@ public final class PemTlsContextFactory implements TlsContextFactory, AutoClosea
   // lock.
   private final Path ticketKeyFile;
   private TicketKeys ticketKeys;
+  // The OCSP check of client certificates, or null when it is off.
+  private final OcspCheck ocsp;
 
   private record Active(SslContext context, TlsMaterial material) {}
 
   private PemTlsContextFactory(
       MaterialFiles files, TlsPolicy.Enabled enabled, TlsEngine engine, Duration watchInterval,
-      Clock clock, boolean acceptStaleCrls, Duration crlExpiryWarning, Path ticketKeyFile) {
+      Clock clock, boolean acceptStaleCrls, Duration crlExpiryWarning, Path ticketKeyFile,
+      OcspCheck ocsp) {
     this.files = files;
     this.enabled = enabled;
     this.engine = engine;
@@ -123,6 +143,7 @@ public final class PemTlsContextFactory implements TlsContextFactory, AutoClosea
     this.acceptStaleCrls = acceptStaleCrls;
     this.crlExpiryWarning = crlExpiryWarning;
     this.ticketKeyFile = ticketKeyFile;
+    this.ocsp = ocsp;
     MaterialFiles.Snapshot snapshot = files.read();
     TlsMaterial material = TlsMaterial.parse(files, snapshot, acceptStaleCrls);
     TicketKeys keys = readTicketKeys();
@@ -201,7 +222,10 @@ public final class PemTlsContextFactory implements TlsContextFactory, AutoClosea
    */
   @Override
   public ClientIdentity identify(SSLSession session) throws SSLPeerUnverifiedException {
-    Certificate[] chain = session.getPeerCertificates();
+    return identify(session.getPeerCertificates());
+  }
+
+  private ClientIdentity identify(Certificate[] chain) throws SSLPeerUnverifiedException {
     if (chain.length == 0 || !(chain[0] instanceof X509Certificate leaf)) {
       throw new SSLPeerUnverifiedException("client presented no X.509 certificate");
     }
@@ -210,6 +234,42 @@ public final class PemTlsContextFactory implements TlsContextFactory, AutoClosea
       checkNotRevoked(current.material.revocations(), chain);
     }
     return identities.identify(leaf);
+  }
+
+  /**
+   * Reads the client's identity as {@link #identify} does and, with OCSP checking on, checks the
+   * client's certificate with its OCSP responder: at once when a verified answer is cached,
+   * otherwise when the responder answers, within {@link Builder#ocspTimeout(Duration)}. Called
+   * after every handshake, resumed ones too, so a session made before its certificate was revoked
+   * does not outlive the revocation longer than the cached answer does.
+   *
+   * @return the identity; or a failure, with an {@link SSLPeerUnverifiedException} whose message
+   *     names the certificate (serial and issuer) and why: revoked (by a list or by OCSP), or, in
+   *     {@code HARD} mode, no valid OCSP answer
+   */
+  @Override
+  public CompletionStage<ClientIdentity> identifyAsync(SSLSession session) {
+    ClientIdentity identity;
+    Certificate[] chain;
+    try {
+      chain = session.getPeerCertificates();
+      identity = identify(chain);
+    } catch (SSLPeerUnverifiedException | RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+    if (ocsp == null) {
+      return CompletableFuture.completedFuture(identity);
+    }
+    Active current = active;
+    if (current == null) {
+      return CompletableFuture.failedFuture(
+          new SSLPeerUnverifiedException("the TLS context factory is closed"));
+    }
+    CompletableFuture<Void> checked =
+        ocsp.check((X509Certificate) chain[0], chain, current.material.clientCas());
+    return checked == OcspCheck.PASSED
+        ? CompletableFuture.completedFuture(identity)
+        : checked.thenApply(ignored -> identity);
   }
 
   private void checkNotRevoked(RevocationLists lists, Certificate[] chain)
@@ -256,6 +316,23 @@ public final class PemTlsContextFactory implements TlsContextFactory, AutoClosea
    */
   public List<CrlStatus> crls() {
     return requireOpen().material.revocations().statuses();
+  }
+
+  /**
+   * Returns how many OCSP lookups of client certificates ended in each way since the factory was
+   * built, for metrics: every outcome is present, at zero when OCSP checking is off.
+   *
+   * @return an immutable map, a new snapshot each call
+   */
+  public Map<OcspOutcome, Long> ocspLookups() {
+    if (ocsp == null) {
+      Map<OcspOutcome, Long> none = new EnumMap<>(OcspOutcome.class);
+      for (OcspOutcome outcome : OcspOutcome.values()) {
+        none.put(outcome, 0L);
+      }
+      return Collections.unmodifiableMap(none);
+    }
+    return ocsp.outcomes();
   }
 
   /**
@@ -310,6 +387,9 @@ public final class PemTlsContextFactory implements TlsContextFactory, AutoClosea
       }
       if (watcher != null) {
         watcher.shutdownNow();
+      }
+      if (ocsp != null) {
+        ocsp.close();
       }
       active = null;
       ReferenceCountUtil.release(current.context);
@@ -512,6 +592,11 @@ public final class PemTlsContextFactory implements TlsContextFactory, AutoClosea
     private boolean acceptStaleCrls;
     private Duration crlExpiryWarning = Defaults.CRL_EXPIRY_WARNING;
     private Path sessionTicketKeys;
+    // OCSP (ocspMode, ocspResponderOverride, ocspTimeout, ocspCacheMax).
+    private OcspMode ocspMode = OcspMode.OFF;
+    private URI ocspResponderOverride;
+    private Duration ocspTimeout = Defaults.OCSP_TIMEOUT;
+    private int ocspCacheMax = Defaults.OCSP_CACHE_MAX;
 
     private Builder() {}
 
@@ -678,6 +763,72 @@ public final class PemTlsContextFactory implements TlsContextFactory, AutoClosea
       return this;
     }
 
+    // ---- OCSP
+
+    /**
+     * Whether client certificates are checked with their CA's OCSP responder, and what happens
+     * when no valid answer can be had: {@link OcspMode#HARD} refuses the client, {@link
+     * OcspMode#SOFT} admits it (and counts and logs it). A certificate answered {@code revoked} is
+     * refused in both. The responder is the one the certificate names in its authority
+     * information access, or {@link #ocspResponderOverride(URI)}. Only the client's own
+     * certificate is checked, not the CAs above it (a revocation list covers those). Default:
+     * {@link OcspMode#OFF}.
+     *
+     * @throws NullPointerException if {@code mode} is null
+     */
+    public Builder ocspMode(OcspMode mode) {
+      this.ocspMode = Objects.requireNonNull(mode, "ocspMode");
+      return this;
+    }
+
+    /**
+     * Asks this responder about every client certificate, whatever responder the certificate
+     * names; needed for certificates that name none. Default: none, each certificate's own.
+     *
+     * @param responder an absolute {@code http://} or {@code https://} URL
+     * @throws TlsConfigException if it is not one
+     * @throws NullPointerException if it is null
+     */
+    public Builder ocspResponderOverride(URI responder) {
+      Objects.requireNonNull(responder, "ocspResponderOverride");
+      if (!OcspCheck.isHttpUrl(responder)) {
+        throw TlsConfigException.of("ocspResponderOverride",
+            "must be an http:// or https:// URL but was '" + responder + "'");
+      }
+      this.ocspResponderOverride = responder;
+      return this;
+    }
+
+    /**
+     * How long a client's admission waits for the responder's answer (connect, request and
+     * response together). Past it, there is no valid answer: {@code HARD} refuses, {@code SOFT}
+     * admits. Default: {@link Defaults#OCSP_TIMEOUT}.
+     *
+     * @throws TlsConfigException if the duration is not positive
+     * @throws NullPointerException if it is null
+     */
+    public Builder ocspTimeout(Duration timeout) {
+      Objects.requireNonNull(timeout, "ocspTimeout");
+      this.ocspTimeout = requirePositive(timeout, "ocspTimeout");
+      return this;
+    }
+
+    /**
+     * How many verified OCSP answers are cached, one per client certificate; the least recently
+     * used goes first. Default: {@link Defaults#OCSP_CACHE_MAX}.
+     *
+     * @throws TlsConfigException if it is less than 1
+     */
+    public Builder ocspCacheMax(int answers) {
+      if (answers < 1) {
+        throw TlsConfigException.of("ocspCacheMax", "must be at least 1 but was " + answers);
+      }
+      this.ocspCacheMax = answers;
+      return this;
+    }
+
+    // ---- end of OCSP
+
     /**
      * Reads the files and builds the factory.
      *
@@ -701,8 +852,23 @@ public final class PemTlsContextFactory implements TlsContextFactory, AutoClosea
             + "; the JDK's TLS cannot take ticket keys");
       }
       logChoice(engine, chosen);
-      return new PemTlsContextFactory(
-          files, enabled, chosen, watch, clock, acceptStaleCrls, crlExpiryWarning, sessionTicketKeys);
+      OcspCheck ocsp = null;
+      if (ocspMode != OcspMode.OFF) {
+        ocsp = new OcspCheck(ocspMode, ocspResponderOverride, ocspTimeout, ocspCacheMax, clock);
+        LOG.info("OCSP checking of client certificates: mode {}, responder {}, timeout {} ms, "
+                + "up to {} cached answers", ocspMode, ocspResponderOverride == null
+                ? "named by each certificate" : ocspResponderOverride + " (override)",
+            ocspTimeout.toMillis(), ocspCacheMax);
+      }
+      try {
+        return new PemTlsContextFactory(files, enabled, chosen, watch, clock, acceptStaleCrls,
+            crlExpiryWarning, sessionTicketKeys, ocsp);
+      } catch (RuntimeException e) {
+        if (ocsp != null) {
+          ocsp.close();
+        }
+        throw e;
+      }
     }
 
     // The shared check and its wording, thrown the way every TLS setting's error is thrown.

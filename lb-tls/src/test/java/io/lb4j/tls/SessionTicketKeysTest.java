@@ -2,30 +2,19 @@ package io.lb4j.tls;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.awaitility.Awaitility.await;
 
 import io.lb4j.impl.authorization.AllowList;
 import io.lb4j.testkit.junit.Closer;
-import io.lb4j.testkit.junit.Peers;
 import io.lb4j.testkit.pki.PemFiles;
 import io.lb4j.testkit.pki.TestPki;
 import io.lb4j.testkit.upstream.EchoUpstream;
 import io.lb4j.testkit.upstream.Upstreams;
-import java.io.File;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.security.SecureRandom;
-import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Base64;
-import java.util.List;
-import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
-import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -50,8 +39,6 @@ class SessionTicketKeysTest {
   @TempDir static Path shared;
   private static TlsFixture fixture;
   private static PemFiles alice;
-  private static Path serverCa;
-  private static String openssl;
 
   @TempDir Path dir;
   @RegisterExtension final Closer closer = new Closer();
@@ -64,13 +51,6 @@ class SessionTicketKeysTest {
   static void writeMaterial() {
     fixture = TlsFixture.write(shared, PKI, PKI.server("localhost", "127.0.0.1"));
     alice = PKI.client("alice").writePem(shared, "alice");
-    serverCa = PKI.writeCaPem(shared.resolve("server-ca.pem"));
-    openssl = Stream.of(System.getenv().getOrDefault("PATH", "").split(File.pathSeparator))
-        .map(folder -> Path.of(folder, "openssl"))
-        .filter(Files::isExecutable)
-        .map(Path::toString)
-        .findFirst()
-        .orElse(null);
   }
 
   @BeforeEach
@@ -244,62 +224,10 @@ class SessionTicketKeysTest {
     Files.move(part, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
   }
 
-  /**
-   * Runs {@code openssl s_client} through the balancer until its handshake is done and the
-   * server's ticket has arrived, then closes. {@code sessionOption} is
-   * {@code -sess_out} to save the session or {@code -sess_in} to offer it.
-   */
+  /** Runs {@code openssl s_client} as alice through the balancer; see {@link OpenSslClient#session}. */
   private String connect(TlsBalancer lb, String protocol, String sessionOption)
       throws IOException, InterruptedException {
-    Peers.assumeAvailable(openssl != null, "the openssl binary",
-        () -> "not on the PATH, so the resumption tests cannot run");
-    Path emptyConfig = Files.writeString(dir.resolve("openssl.cnf"), "");
-    List<String> command = new ArrayList<>(List.of(openssl, "s_client",
-        "-connect", "127.0.0.1:" + lb.address().getPort(), "-CAfile", serverCa.toString(),
-        "-verify_return_error", "-cert", alice.certificate().toString(),
-        "-key", alice.privateKey().toString(), protocol, sessionOption, session.toString()));
-    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
-    builder.environment().put("OPENSSL_CONF", emptyConfig.toString());
-    Process process = builder.start();
-    StringBuffer output = new StringBuffer();
-    Thread reader = new Thread(() -> {
-      try {
-        process.getInputStream().transferTo(new OutputStream() {
-          @Override
-          public void write(int b) {
-            output.append((char) b);
-          }
-
-          @Override
-          public void write(byte[] b, int off, int len) {
-            output.append(new String(b, off, len, StandardCharsets.ISO_8859_1));
-          }
-        });
-      } catch (IOException e) {
-        output.append("\n(read failed: ").append(e).append(")\n");
-      }
-    }, "s_client-output");
-    reader.start();
-    try (OutputStream in = process.getOutputStream()) {
-      // Data from the client makes the server flush what it has, the TLS 1.3 ticket included.
-      in.write("ping\n".getBytes(StandardCharsets.US_ASCII));
-      in.flush();
-      // Stdin stays open until the handshake is reported and, in TLS 1.3, the server's ticket
-      // (sent after the handshake) has arrived; closing it then ends the connection.
-      try {
-        await().atMost(Duration.ofSeconds(20)).until(() -> !process.isAlive()
-            || output.toString().contains("Verify return code")
-                && (!protocol.equals("-tls1_3")
-                    || output.toString().contains("New Session Ticket arrived")));
-      } catch (ConditionTimeoutException e) {
-        throw new AssertionError("no session within 20 s; s_client said:\n" + output);
-      }
-    } finally {
-      if (!process.waitFor(30, TimeUnit.SECONDS)) {
-        process.destroyForcibly();
-      }
-      reader.join(10_000);
-    }
-    return output.toString();
+    return OpenSslClient.session(dir, PKI, lb.address().getPort(), alice, protocol, sessionOption,
+        session);
   }
 }

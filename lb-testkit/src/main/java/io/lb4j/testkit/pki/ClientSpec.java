@@ -40,6 +40,7 @@ public final class ClientSpec {
   private final Instant notAfter;
   private final KeyType keyType;
   private final boolean serverAuthOnly;
+  private final String ocspResponder;
 
   private ClientSpec(Builder b) {
     this.commonName = b.commonName;
@@ -51,6 +52,7 @@ public final class ClientSpec {
     this.notAfter = b.notAfter;
     this.keyType = b.keyType;
     this.serverAuthOnly = b.serverAuthOnly;
+    this.ocspResponder = b.ocspResponder;
   }
 
   /**
@@ -145,6 +147,14 @@ public final class ClientSpec {
     return serverAuthOnly;
   }
 
+  /**
+   * Returns the OCSP responder URL the certificate names in its authority information access, if
+   * any.
+   */
+  public Optional<String> ocspResponder() {
+    return Optional.ofNullable(ocspResponder);
+  }
+
   @Override
   public boolean equals(Object o) {
     if (this == o) {
@@ -162,20 +172,22 @@ public final class ClientSpec {
         && uris.equals(that.uris)
         && Objects.equals(notBefore, that.notBefore)
         && Objects.equals(notAfter, that.notAfter)
-        && keyType == that.keyType;
+        && keyType == that.keyType
+        && Objects.equals(ocspResponder, that.ocspResponder);
   }
 
   @Override
   public int hashCode() {
     return Objects.hash(commonName, subject, groups, dnsNames, uris, notBefore, notAfter, keyType,
-        serverAuthOnly);
+        serverAuthOnly, ocspResponder);
   }
 
   @Override
   public String toString() {
     return "ClientSpec[commonName=" + commonName() + ", subject=" + subject + ", groups=" + groups + ", dnsNames="
         + dnsNames + ", uris=" + uris + ", notBefore=" + notBefore + ", notAfter=" + notAfter
-        + ", keyType=" + keyType + ", serverAuthOnly=" + serverAuthOnly + "]";
+        + ", keyType=" + keyType + ", serverAuthOnly=" + serverAuthOnly
+        + ", ocspResponder=" + ocspResponder + "]";
   }
 
   /**
@@ -193,6 +205,7 @@ public final class ClientSpec {
     private Instant notAfter;
     private KeyType keyType = KeyType.EC_P256;
     private boolean serverAuthOnly;
+    private String ocspResponder;
 
     private Builder(String commonName, String subject) {
       this.commonName = commonName;
@@ -299,6 +312,31 @@ public final class ClientSpec {
      */
     public Builder serverAuthOnly() {
       this.serverAuthOnly = true;
+      return this;
+    }
+
+    /**
+     * Names an OCSP responder in the certificate's authority information access extension, as a
+     * CA does for a server that checks certificates with OCSP.
+     *
+     * @param url an absolute URL, typically {@code http://127.0.0.1:<port>}
+     * @return this builder
+     * @throws NullPointerException if {@code url} is null
+     * @throws IllegalArgumentException if it is not an absolute URI
+     */
+    public Builder ocspResponder(String url) {
+      notBlank("ocspResponder", url);
+      boolean absolute;
+      try {
+        absolute = new URI(url).isAbsolute();
+      } catch (URISyntaxException e) {
+        absolute = false;
+      }
+      if (!absolute) {
+        throw new IllegalArgumentException(
+            "ocspResponder must be an absolute URI but was '" + url + "'");
+      }
+      this.ocspResponder = url;
       return this;
     }
 

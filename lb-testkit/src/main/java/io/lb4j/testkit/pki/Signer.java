@@ -8,6 +8,8 @@ import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
 import java.util.Date;
 import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x509.AccessDescription;
+import org.bouncycastle.asn1.x509.AuthorityInformationAccess;
 import org.bouncycastle.asn1.x509.BasicConstraints;
 import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
 import org.bouncycastle.asn1.x509.Extension;
@@ -57,6 +59,11 @@ final class Signer {
       if (!template.subjectAltNames().isEmpty()) {
         builder.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(
             template.subjectAltNames().toArray(new GeneralName[0])));
+      }
+      if (template.ocspResponder() != null) {
+        builder.addExtension(Extension.authorityInfoAccess, false, new AuthorityInformationAccess(
+            AccessDescription.id_ad_ocsp,
+            new GeneralName(GeneralName.uniformResourceIdentifier, template.ocspResponder())));
       }
       ContentSigner signer = new JcaContentSignerBuilder(
           KeyType.of(issuerKey).signatureAlgorithm()).setSecureRandom(random).build(issuerKey);

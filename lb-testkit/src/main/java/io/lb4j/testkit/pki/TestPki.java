@@ -255,7 +255,7 @@ public final class TestPki {
     }
     Instant now = clock.instant();
     return issue(keyType, subject(all.get(0), List.of()), now.minus(BACKDATE),
-        now.plus(SERVER_LIFETIME), altNames, KeyPurposeId.id_kp_serverAuth);
+        now.plus(SERVER_LIFETIME), altNames, KeyPurposeId.id_kp_serverAuth, null);
   }
 
   /**
@@ -294,7 +294,25 @@ public final class TestPki {
         spec.notBefore().orElse(now.minus(BACKDATE)),
         spec.notAfter().orElse(now.plus(CLIENT_LIFETIME)),
         altNames,
-        spec.serverAuthOnly() ? KeyPurposeId.id_kp_serverAuth : KeyPurposeId.id_kp_clientAuth);
+        spec.serverAuthOnly() ? KeyPurposeId.id_kp_serverAuth : KeyPurposeId.id_kp_clientAuth,
+        spec.ocspResponder().orElse(null));
+  }
+
+  /**
+   * Issues the certificate of a delegated OCSP responder of this PKI's CA: extended key usage
+   * OCSPSigning only, subject {@code CN=<commonName>, O=lb4j test}, EC P-256, valid from an hour
+   * ago for 30 days. Its key may sign OCSP answers about the certificates this CA issues (RFC 6960,
+   * 4.2.2.2); a responder certificate from another CA, or without that usage, may not.
+   *
+   * @param commonName the subject's CN, not blank
+   * @return the certificate, its key, and its chain up to the root
+   * @throws IllegalArgumentException if the name is blank
+   */
+  public IssuedCertificate ocspResponder(String commonName) {
+    ClientSpec.commonName(commonName).build();
+    Instant now = clock.instant();
+    return issue(KeyType.EC_P256, subject(commonName, List.of()), now.minus(BACKDATE),
+        now.plus(SERVER_LIFETIME), List.of(), KeyPurposeId.id_kp_OCSPSigning, null);
   }
 
   /**
@@ -509,10 +527,10 @@ public final class TestPki {
   }
 
   private IssuedCertificate issue(KeyType keyType, X500Name subject, Instant notBefore,
-      Instant notAfter, List<GeneralName> altNames, KeyPurposeId purpose) {
+      Instant notAfter, List<GeneralName> altNames, KeyPurposeId purpose, String ocspResponder) {
     KeyPair keys = keyType.generate(random);
     Template template = new Template(subject, keys.getPublic(), notBefore, notAfter, false,
-        altNames, List.of(purpose));
+        altNames, List.of(purpose), ocspResponder);
     X509Certificate certificate = Signer.sign(template, caName, ca.certificate().getPublicKey(),
         ca.privateKey(), random);
     List<X509Certificate> chain = new ArrayList<>();
