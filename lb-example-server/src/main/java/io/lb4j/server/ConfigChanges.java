@@ -47,6 +47,9 @@ final class ConfigChanges {
       if (!a.handshakeTimeout().equals(b.handshakeTimeout())) {
         fields.add("handshakeTimeout");
       }
+      if (a.onRevoke() != b.onRevoke()) {
+        fields.add("onRevoke");
+      }
       fields.forEach(f -> changes.add("tls." + f + " changed"));
     }
     Map<String, UpstreamConfig> before = byName(running.upstreams());

@@ -27,7 +27,8 @@ record ConfigFile(
       @JsonFormat(with = JsonFormat.Feature.ACCEPT_SINGLE_VALUE_AS_ARRAY) List<String> crl,
       Boolean acceptStaleCrl,
       String crlExpiryWarning,
-      String sessionTicketKeys) {}
+      String sessionTicketKeys,
+      String onRevoke) {}
 
   record UpstreamEntry(
       String name,

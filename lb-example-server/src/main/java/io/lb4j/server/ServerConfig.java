@@ -4,6 +4,7 @@ import io.lb4j.api.BalancingStrategy;
 import io.lb4j.api.HealthCheck;
 import io.lb4j.api.Host;
 import io.lb4j.api.Upstream;
+import io.lb4j.impl.OnRevoke;
 import io.lb4j.ratelimit.ClientLimits;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -61,7 +62,8 @@ record ServerConfig(
       List<Path> crls,
       boolean acceptStaleCrls,
       Duration crlExpiryWarning,
-      Path sessionTicketKeys) {}
+      Path sessionTicketKeys,
+      OnRevoke onRevoke) {}
 
   /**
    * One upstream and where it is served.

@@ -114,8 +114,9 @@ final class Admission {
       id = policy.tls().identify(session);
     } catch (Exception e) {
       connection.refused(
-          Decision.refuse(
-              RefusalReason.TLS_FAILED, "no verified client certificate: " + Failures.describe(e)),
+          new Refuse(RefusalReason.TLS_FAILED,
+              "no verified client certificate: " + Failures.describe(e), Duration.ZERO,
+              RefusalCauses.of(e)),
           e);
       return;
     }

@@ -71,7 +71,7 @@ public final class Forwarder implements AutoCloseable {
     this.group =
         Transport.NIO.newGroup(settings.ioThreads(), new DefaultThreadFactory("lb4j-forward", true));
     this.core = new ForwardingCore(settings, Transport.NIO, group, List.of(upstream));
-    core.startHealthChecks();
+    core.start();
   }
 
   /**

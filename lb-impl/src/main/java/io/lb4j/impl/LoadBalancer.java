@@ -139,7 +139,7 @@ public final class LoadBalancer implements AutoCloseable {
         stopped.complete(null);
         throw e;
       }
-      core.startHealthChecks();
+      core.start();
       state = new State(Phase.RUNNING, core, Collections.unmodifiableMap(bound));
       log.info(
           "lb4j started on {} ({} transport, {} TLS) for upstreams {}",
