@@ -20,7 +20,9 @@ options:
                     auto: server if its jar exists, else library [auto]
   --only TARGET     run against lb4j or haproxy alone
   --measures LIST   space- or comma-separated, from: up-1 down-1 echo-1 up-16 down-16
-                    handshakes-tls13 handshakes-tls12 requests-64 idle-5000 [all of them]
+                    handshakes-tls13 handshakes-tls12 requests-64 idle-5000 [all of them];
+                    also resumed-tls13 and resumed-tls12 (handshakes that resume a session
+                    ticket of an earlier connection), not run unless named
                     (the number after up/down/echo/requests/idle is the connection count)
   --duration D      measured time of each run, e.g. 5s [4s; 2s with --quick]
   --warmup D        warm-up before each run, after the prewarm [1s]
@@ -110,7 +112,7 @@ fail() { echo "compare: $*" >&2; exit 2; }
 [[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || fail "--rounds must be a positive number but was '$ROUNDS'"
 [[ $BUDGET =~ ^[1-9][0-9]*$ ]] || fail "--budget must be a number of seconds but was '$BUDGET'"
 for m in $MEASURES; do
-  [[ $m =~ ^((up|down|echo|requests|idle)-[1-9][0-9]*|handshakes-tls1[23])$ ]] \
+  [[ $m =~ ^((up|down|echo|requests|idle)-[1-9][0-9]*|(handshakes|resumed)-tls1[23])$ ]] \
     || fail "unknown measure '$m' (see --help)"
 done
 

@@ -15,5 +15,11 @@ public enum CloseReason {
   /** No bytes flowed in either direction for the idle timeout. */
   IDLE_TIMEOUT,
   /** The connection was closed by its owner or by lb4j's shutdown after the drain timeout. */
-  SHUTDOWN
+  SHUTDOWN,
+  /**
+   * The client's certificate, or one above it in its chain, was revoked while the connection was
+   * open, and lb4j is set to close such connections ({@code onRevoke} {@code close}); the event's
+   * {@link ConnectionEvent#error()} says which certificate.
+   */
+  REVOKED
 }

@@ -4,6 +4,9 @@ import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLPeerUnverifiedException;
 import javax.net.ssl.SSLSession;
@@ -24,6 +27,12 @@ import javax.net.ssl.SSLSession;
  * network (an OCSP responder) belongs in {@link #identifyAsync}, which answers later. A factory that reloads certificates swaps an immutable
  * context behind a volatile reference; engines already handed out keep the material they began
  * with.
+ *
+ * <h2>Trust taken back</h2>
+ * A factory whose trust can shrink while connections are open (reloaded revocation lists) tells
+ * lb4j through {@link #onTrustChange}, and answers {@link #revocationOf} for the chain of each open
+ * connection; lb4j closes those revoked when it is set to ({@code onRevoke} {@code close}). The
+ * defaults describe a factory whose trust never shrinks: nothing is ever revoked.
  *
  * <h2>Implementing</h2>
  * Return engines exactly as the underlying TLS context made them. Do not wrap them in a delegating
@@ -80,5 +89,48 @@ public interface TlsContextFactory {
     } catch (SSLPeerUnverifiedException | RuntimeException e) {
       return CompletableFuture.failedFuture(e);
     }
+  }
+
+  /**
+   * Tells whether a client chain that was trusted when its connection began is revoked by what
+   * this factory knows now. lb4j asks it for each open connection after {@link #onTrustChange}
+   * callbacks. Only revocation counts: a chain whose revocation status became unknown (a stale
+   * list) is not reported, since open connections are not ended for a missing update.
+   *
+   * <p>Called on event-loop threads, concurrently: thread-safe, and must not block (no network,
+   * no file). The default returns empty.
+   *
+   * @param chain the client's chain as its session holds it, leaf first; not empty
+   * @return a one-line reason naming the revoked certificate (as a handshake refusal would), or
+   *     empty if the chain is not revoked
+   */
+  default Optional<String> revocationOf(List<X509Certificate> chain) {
+    return Optional.empty();
+  }
+
+  /**
+   * Registers {@code onChange} to be run each time this factory's trust may have shrunk, once the
+   * new trust is in use (so {@link #revocationOf} answers by it): new revocation lists, for
+   * instance. It is not run for changes that only add trust or that cannot affect clients.
+   *
+   * <p>The callback runs on the thread that applied the change (a reload or a file watcher), which
+   * may hold the factory's reload lock: it must be quick and must not block; lb4j's own callback
+   * only hands work to the event loops. An exception it throws is logged by the factory and does
+   * not stop other callbacks. The default never calls it and returns a handle that does nothing.
+   *
+   * @param onChange the callback
+   * @return a handle whose {@link Subscription#close()} stops the callbacks; idempotent
+   * @throws NullPointerException if {@code onChange} is null
+   */
+  default Subscription onTrustChange(Runnable onChange) {
+    Objects.requireNonNull(onChange, "onChange");
+    return () -> {};
+  }
+
+  /** A registration made with {@link #onTrustChange}; closing it ends the callbacks. */
+  interface Subscription extends AutoCloseable {
+    /** Stops the callbacks; idempotent, and throws nothing. */
+    @Override
+    void close();
   }
 }

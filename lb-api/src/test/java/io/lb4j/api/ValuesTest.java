@@ -131,6 +131,16 @@ class ValuesTest {
   }
 
   @Test
+  void refusalHasACauseOnlyWhenGivenOne() {
+    assertThat(Decision.refuse(RefusalReason.TLS_FAILED, "unknown CA").causeIfAny()).isEmpty();
+    Refuse revoked = new Refuse(RefusalReason.TLS_FAILED, "certificate revoked", Duration.ZERO,
+        RefusalCause.REVOKED);
+    assertThat(revoked.causeIfAny()).contains(RefusalCause.REVOKED);
+    assertThat(revoked).isNotEqualTo(
+        new Refuse(RefusalReason.TLS_FAILED, "certificate revoked", Duration.ZERO));
+  }
+
+  @Test
   void anonymousIdentityIsRecognisedAndNamedByADash() {
     assertThat(ClientIdentity.ANONYMOUS.isAnonymous()).isTrue();
     assertThat(ClientIdentity.ANONYMOUS.displayName()).isEqualTo("-");

@@ -50,6 +50,9 @@ final class ConfigChanges {
       if (!a.ocsp().equals(b.ocsp())) {
         fields.add("ocsp");
       }
+      if (a.onRevoke() != b.onRevoke()) {
+        fields.add("onRevoke");
+      }
       fields.forEach(f -> changes.add("tls." + f + " changed"));
     }
     Map<String, UpstreamConfig> before = byName(running.upstreams());

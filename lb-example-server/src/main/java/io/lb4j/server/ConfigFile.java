@@ -28,7 +28,8 @@ record ConfigFile(
       Boolean acceptStaleCrl,
       String crlExpiryWarning,
       String sessionTicketKeys,
-      Ocsp ocsp) {}
+      Ocsp ocsp,
+      String onRevoke) {}
 
   record Ocsp(String mode, String responderOverride, String timeout, Integer cacheMax) {}
 

@@ -17,6 +17,7 @@ import io.lb4j.api.InvalidSettingException;
 import io.lb4j.api.Upstream;
 import io.lb4j.impl.ListenerConflictException;
 import io.lb4j.impl.LoadBalancer;
+import io.lb4j.impl.OnRevoke;
 import io.lb4j.impl.authorization.AllowList;
 import io.lb4j.impl.balancing.Strategies;
 import io.lb4j.impl.discovery.DnsDiscovery;
@@ -333,9 +334,17 @@ final class ConfigReader {
     Path ticketKeys = t.sessionTicketKeys() == null
         ? null
         : file(t.sessionTicketKeys(), "tls.sessionTicketKeys");
+    OnRevoke onRevoke = OnRevoke.KEEP;
+    if (t.onRevoke() != null) {
+      try {
+        onRevoke = OnRevoke.named(t.onRevoke());
+      } catch (InvalidSettingException e) {
+        throw fail("tls.onRevoke", e.problem(), e);
+      }
+    }
     OcspConfig ocsp = t.ocsp() == null ? OcspConfig.OFF : ocsp(t.ocsp());
     return new TlsConfig(certificate, key, ca, protocols, suites, handshake, crls,
-        Boolean.TRUE.equals(t.acceptStaleCrl()), crlWarning, ticketKeys, ocsp);
+        Boolean.TRUE.equals(t.acceptStaleCrl()), crlWarning, ticketKeys, ocsp, onRevoke);
   }
 
   private OcspConfig ocsp(ConfigFile.Ocsp o) {

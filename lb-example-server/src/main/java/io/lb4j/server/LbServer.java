@@ -124,7 +124,8 @@ final class LbServer implements AutoCloseable {
       }
       if (tlsFactory != null) {
         appliedAllow = allowList(config.upstreams());
-        b.tls(tlsFactory).handshakeTimeout(config.tls().handshakeTimeout()).authorizer(appliedAllow);
+        b.tls(tlsFactory).handshakeTimeout(config.tls().handshakeTimeout()).authorizer(appliedAllow)
+            .onRevoke(config.tls().onRevoke());
       }
       b.rateLimiter(limiter)
           .listener(metrics)

@@ -6,6 +6,7 @@ import io.lb4j.api.HealthCheck;
 import io.lb4j.api.Host;
 import io.lb4j.api.Upstream;
 import io.lb4j.impl.discovery.DnsDiscovery;
+import io.lb4j.impl.OnRevoke;
 import io.lb4j.ratelimit.ClientLimits;
 import io.lb4j.tls.OcspMode;
 import java.net.InetSocketAddress;
@@ -66,7 +67,8 @@ record ServerConfig(
       boolean acceptStaleCrls,
       Duration crlExpiryWarning,
       Path sessionTicketKeys,
-      OcspConfig ocsp) {}
+      OcspConfig ocsp,
+      OnRevoke onRevoke) {}
 
   /**
    * OCSP checking of client certificates, every field resolved to its value or the default.

@@ -4,6 +4,7 @@ import io.lb4j.api.CloseReason;
 import io.lb4j.api.HostSource;
 import io.lb4j.api.ConnectionEvent;
 import io.lb4j.api.ConnectionListener;
+import io.lb4j.api.RefusalCause;
 import io.lb4j.api.RefusalReason;
 import io.lb4j.api.Refuse;
 import io.lb4j.impl.LoadBalancer;
@@ -52,6 +53,12 @@ final class ServerMetrics implements ConnectionListener {
 
   /** Outcome of a connection that was neither refused nor forwarded: the client left first. */
   static final String ABANDONED = "abandoned";
+
+  /**
+   * The {@code cause} tag of every outcome but a TLS refusal with a finer cause: empty, which
+   * Prometheus reads as no label, so {@code sum by (outcome)} and existing queries are unchanged.
+   */
+  static final String NO_CAUSE = "";
 
   private final PrometheusMeterRegistry registry =
       new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -280,7 +287,7 @@ final class ServerMetrics implements ConnectionListener {
     }
     Refuse refusal = e.refusal();
     if (refusal != null) {
-      m.refused[refusal.reason().ordinal()].increment();
+      m.refused(refusal).increment();
     } else if (e.host() != null) {
       m.forwarded.increment();
     } else {
@@ -305,11 +312,18 @@ final class ServerMetrics implements ConnectionListener {
     return reason.name().toLowerCase(Locale.ROOT);
   }
 
+  /** Returns the tag value of a refusal's finer cause, as {@code revoked}; empty for none. */
+  static String cause(RefusalCause cause) {
+    return cause == null ? NO_CAUSE : cause.name().toLowerCase(Locale.ROOT);
+  }
+
   /** The meters of one upstream, indexed by enum ordinal. */
   private static final class UpstreamMeters {
     final Counter forwarded;
     final Counter abandoned;
     final Counter[] refused = new Counter[RefusalReason.values().length];
+    // TLS refusals by their finer cause (revoked, ...); the only reason with causes today.
+    final Counter[] tlsRefusedBy = new Counter[RefusalCause.values().length];
     final Counter[] closed = new Counter[CloseReason.values().length];
     final Counter fromClient;
     final Counter toClient;
@@ -317,10 +331,14 @@ final class ServerMetrics implements ConnectionListener {
     final Timer duration;
 
     UpstreamMeters(PrometheusMeterRegistry registry, String upstream) {
-      forwarded = connections(registry, upstream, FORWARDED);
-      abandoned = connections(registry, upstream, ABANDONED);
+      forwarded = connections(registry, upstream, FORWARDED, NO_CAUSE);
+      abandoned = connections(registry, upstream, ABANDONED, NO_CAUSE);
       for (RefusalReason r : RefusalReason.values()) {
-        refused[r.ordinal()] = connections(registry, upstream, outcome(r));
+        refused[r.ordinal()] = connections(registry, upstream, outcome(r), NO_CAUSE);
+      }
+      for (RefusalCause c : RefusalCause.values()) {
+        tlsRefusedBy[c.ordinal()] =
+            connections(registry, upstream, outcome(RefusalReason.TLS_FAILED), cause(c));
       }
       for (CloseReason r : CloseReason.values()) {
         closed[r.ordinal()] = Counter.builder("lb4j.connections.closed")
@@ -340,10 +358,20 @@ final class ServerMetrics implements ConnectionListener {
           .register(registry);
     }
 
-    private static Counter connections(PrometheusMeterRegistry registry, String upstream, String outcome) {
+    /** The counter of a refusal: by its cause within TLS_FAILED, else by its reason alone. */
+    Counter refused(Refuse refusal) {
+      if (refusal.cause() != null && refusal.reason() == RefusalReason.TLS_FAILED) {
+        return tlsRefusedBy[refusal.cause().ordinal()];
+      }
+      return refused[refusal.reason().ordinal()];
+    }
+
+    private static Counter connections(
+        PrometheusMeterRegistry registry, String upstream, String outcome, String cause) {
       return Counter.builder("lb4j.connections")
-          .description("Connections ended, by outcome: forwarded, abandoned, or the refusal reason")
-          .tags("upstream", upstream, "outcome", outcome)
+          .description("Connections ended, by outcome: forwarded, abandoned, or the refusal reason"
+              + " (with its finer cause, such as revoked, when there is one)")
+          .tags("upstream", upstream, "outcome", outcome, "cause", cause)
           .register(registry);
     }
 

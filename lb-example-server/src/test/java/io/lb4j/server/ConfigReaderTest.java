@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.lb4j.api.Defaults;
 import io.lb4j.api.HealthCheck;
 import io.lb4j.api.Host;
+import io.lb4j.impl.OnRevoke;
 import io.lb4j.ratelimit.ClientLimit;
 import io.lb4j.server.ServerConfig.UpstreamConfig;
 import java.net.InetSocketAddress;
@@ -281,6 +282,21 @@ class ConfigReaderTest {
     assertThat(two.tls().crlExpiryWarning()).hasHours(48);
 
     assertThat(parse(TLS + ONE_UPSTREAM).tls().crls()).isEmpty();
+  }
+
+  @Test
+  void onRevokeIsKeepOrCloseAndKeepByDefault() {
+    assertThat(parse(TLS + ONE_UPSTREAM).tls().onRevoke()).isEqualTo(OnRevoke.KEEP);
+    assertThat(parse(TLS + "  onRevoke: close\n" + ONE_UPSTREAM).tls().onRevoke())
+        .isEqualTo(OnRevoke.CLOSE);
+    assertThat(parse(TLS + "  onRevoke: KEEP\n" + ONE_UPSTREAM).tls().onRevoke())
+        .isEqualTo(OnRevoke.KEEP);
+  }
+
+  @Test
+  void onRevokeOtherThanKeepOrCloseIsNamed() {
+    assertRejected(TLS + "  onRevoke: drop\n" + ONE_UPSTREAM,
+        "lb.yaml: tls.onRevoke: must be keep or close but was 'drop'");
   }
 
   @Test

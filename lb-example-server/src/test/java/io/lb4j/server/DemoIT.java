@@ -154,7 +154,9 @@ class DemoIT {
           new InetSocketAddress("127.0.0.1", Integer.parseInt(admin.group(2))), "/metrics");
       assertThat(Metrics.value(metrics, "lb4j_connections_total",
           "outcome=\"unauthorized\"", "upstream=\"echo\"")).isEqualTo(1.0);
-      assertThat(demo.stdout()).containsPattern("refusal=tls_failed detail=\"[^\"]*certificate"
+      assertThat(Metrics.value(metrics, "lb4j_connections_total", "outcome=\"tls_failed\"",
+          "cause=\"revoked\"", "upstream=\"echo\"")).isEqualTo(1.0);
+      assertThat(demo.stdout()).containsPattern("refusal=tls_failed cause=revoked detail=\"[^\"]*certificate"
           + " revoked: serial [0-9a-f]+ issuer [^\"]*lb4j demo CA");
       assertThat(metrics).containsPattern("lb4j_tls_crl_next_update_seconds\\{[^}]*issuer=\"[^\"]*"
           + "lb4j demo CA[^}]*} \\d");

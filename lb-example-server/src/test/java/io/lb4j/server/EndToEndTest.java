@@ -105,7 +105,7 @@ class EndToEndTest {
     await().until(() -> access.messages().size() == 1);
     assertThat(access.messages().get(0)).contains("close=refused refusal=tls_failed");
     assertThat(Metrics.value(metrics(), "lb4j_connections_total",
-        "outcome=\"tls_failed\"", "upstream=\"echo\"")).isEqualTo(1.0);
+        "outcome=\"tls_failed\"", "cause=\"\"", "upstream=\"echo\"")).isEqualTo(1.0);
     assertThat(host.acceptedConnections()).isZero();
   }
 

@@ -141,9 +141,9 @@ final class Admission {
     }
     if (error != null || id == null) {
       connection.refused(
-          Decision.refuse(
-              RefusalReason.TLS_FAILED,
-              "no verified client certificate: " + Failures.describe(error)),
+          new Refuse(RefusalReason.TLS_FAILED,
+              "no verified client certificate: " + Failures.describe(error), Duration.ZERO,
+              RefusalCauses.of(error)),
           error);
       return;
     }

@@ -30,13 +30,16 @@ import org.slf4j.LoggerFactory;
  * conn=7 client=127.0.0.1:51544 identity=alice upstream=echo host=127.0.0.1:7001 from_client=6 to_client=6 duration_ms=41 handshake_ms=12 close=client_closed
  * conn=9 client=127.0.0.1:51552 identity=alice upstream=api host=10.0.3.7:8443 host_name=api-1.example from_client=6 to_client=6 duration_ms=40 handshake_ms=11 close=client_closed
  * conn=8 client=127.0.0.1:51550 identity=mallory upstream=echo host=- from_client=0 to_client=0 duration_ms=9 handshake_ms=8 close=refused refusal=unauthorized detail="mallory may not reach echo (allowed: alice, trudy)"
+ * conn=9 client=127.0.0.1:51556 identity=- upstream=echo host=- from_client=0 to_client=0 duration_ms=11 handshake_ms=0 close=refused refusal=tls_failed cause=revoked detail="handshake failed: certificate revoked: serial 1f issuer CN=clients"
  * </pre>
  *
  * <p>Fields: the connection id, the client's address, its identity ({@code -} without TLS), the
  * upstream and host ({@code -} before routing), application bytes each way, duration and TLS
- * handshake time in milliseconds, after a discovered host its {@code host_name} (the DNS name it came
- * from, when the log was given {@link #ConnectionLog(BiFunction) host names}), the {@link io.lb4j.api.CloseReason} in lower case, and for a
- * refusal its {@link io.lb4j.api.RefusalReason} in lower case, its detail and any retry-after;
+ * handshake time in milliseconds, after a discovered host its {@code host_name} (the DNS name it
+ * came from, when the log was given {@link #ConnectionLog(BiFunction) host names}), the
+ * {@link io.lb4j.api.CloseReason} in lower case, and for a refusal its
+ * {@link io.lb4j.api.RefusalReason} in lower case, its {@link io.lb4j.api.RefusalCause}
+ * ({@code cause=revoked}) when it has one, its detail and any retry-after;
  * an error's message last. Values with spaces, quotes or equals signs are quoted. Route or silence
  * the lines through the logger's name in your logging configuration.
  *
@@ -141,6 +144,9 @@ public final class ConnectionLog implements ConnectionListener {
     Refuse r = e.refusal();
     if (r != null) {
       b.append(" refusal=").append(r.reason().name().toLowerCase(Locale.ROOT));
+      if (r.cause() != null) {
+        b.append(" cause=").append(r.cause().name().toLowerCase(Locale.ROOT));
+      }
       b.append(" detail=");
       quoted(r.detail(), b);
       if (!r.retryAfter().isZero()) {

@@ -32,6 +32,7 @@ public abstract class ForwardingBuilder<B extends ForwardingBuilder<B>> {
   LongSupplier nanoClock = System::nanoTime;
   Duration dnsQueryTimeout = Defaults.DNS_QUERY_TIMEOUT;
   List<InetSocketAddress> nameServers = List.of();
+  OnRevoke onRevoke = OnRevoke.KEEP;
 
   ForwardingBuilder() {}
 
@@ -175,6 +176,20 @@ public abstract class ForwardingBuilder<B extends ForwardingBuilder<B>> {
   }
 
   /**
+   * Sets what becomes of open connections whose client certificate is revoked while they run, as
+   * the TLS factory learns it (a reloaded revocation list): {@link OnRevoke#KEEP} lets them run
+   * on, {@link OnRevoke#CLOSE} closes them with {@link io.lb4j.api.CloseReason#REVOKED}. New
+   * handshakes of a revoked certificate are refused either way. Without TLS it has no effect.
+   *
+   * @param onRevoke the choice; default {@link OnRevoke#KEEP}, as HAProxy does
+   * @return this builder
+   */
+  public B onRevoke(OnRevoke onRevoke) {
+    this.onRevoke = Objects.requireNonNull(onRevoke, "onRevoke");
+    return self();
+  }
+
+  /**
    * Returns what was set so far, as a value of its own: later setter calls do not change it, so a
    * builder may build any number of times.
    */
@@ -194,6 +209,6 @@ public abstract class ForwardingBuilder<B extends ForwardingBuilder<B>> {
             : listener == ConnectionListener.NONE ? own : ConnectionListener.both(listener, own);
     return new Settings(
         tls, handshakeTimeout, authorizer, rateLimiter, heard, drainTimeout, threads, nanoClock,
-        dnsQueryTimeout, nameServers);
+        dnsQueryTimeout, nameServers, onRevoke);
   }
 }

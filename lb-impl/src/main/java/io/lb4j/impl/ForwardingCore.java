@@ -55,6 +55,8 @@ final class ForwardingCore implements Admission.Policy {
   private volatile Authorizer authorizer;
   private volatile RateLimiter rateLimiter;
   private volatile boolean closing;
+  /** The TLS factory's trust-change callback, with {@link OnRevoke#CLOSE}; null otherwise. */
+  private volatile TlsContextFactory.Subscription trustWatch;
 
   /**
    * The running state of one upstream. {@code discovery} is set while its hosts come from a
@@ -111,7 +113,10 @@ final class ForwardingCore implements Admission.Policy {
     return new UpstreamDiscovery(u, runtime::apply, runtime.pool::explainNoHost, settings.nanoClock());
   }
 
-  /** Starts the health checks and the watches of host sources. */
+  /**
+   * Starts the health checks, the watches of host sources and, with {@link OnRevoke#CLOSE},
+   * hearing of revocations.
+   */
   void start() {
     upstreams.values().forEach(u -> u.health().start());
     upstreams.values().forEach(u -> {
@@ -120,6 +125,26 @@ final class ForwardingCore implements Admission.Policy {
         d.start(u.pool().upstream().hosts().isEmpty());
       }
     });
+    if (settings.tls() != null && settings.onRevoke() == OnRevoke.CLOSE) {
+      trustWatch = settings.tls().onTrustChange(this::trustChanged);
+    }
+  }
+
+  /**
+   * Runs on the TLS factory's reload thread once shrunken trust is in use: each open connection is
+   * asked, on its own event loop, whether its client chain is now revoked, and closes if so. The
+   * set is read without a lock; a connection registered meanwhile began its handshake under the
+   * new trust or is checked by it when identified.
+   */
+  private void trustChanged() {
+    if (closing) {
+      return;
+    }
+    log.info("TLS trust changed: checking {} open connection(s) for revoked certificates (onRevoke close)",
+        open.size());
+    for (ProxiedConnection c : open) {
+      c.closeIfRevoked();
+    }
   }
 
   // ---- read by connections on their event loops
@@ -354,6 +379,10 @@ final class ForwardingCore implements Admission.Policy {
    */
   void shutdown(Duration drainTimeout) {
     closing = true;
+    TlsContextFactory.Subscription watch = trustWatch;
+    if (watch != null) {
+      watch.close();
+    }
     long deadline = System.nanoTime() + Nanos.saturated(drainTimeout);
     while (!open.isEmpty() && System.nanoTime() - deadline < 0) {
       pause();

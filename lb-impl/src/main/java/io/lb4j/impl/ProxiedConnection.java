@@ -34,9 +34,17 @@ import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.security.cert.CertPathValidatorException;
+import java.security.cert.Certificate;
+import java.security.cert.X509Certificate;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLPeerUnverifiedException;
 import javax.net.ssl.SSLSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -216,7 +224,8 @@ final class ProxiedConnection extends ChannelInboundHandlerAdapter implements Ad
           cause instanceof SslHandshakeTimeoutException
               ? "handshake timed out after " + core.settings().handshakeTimeout().toMillis() + " ms"
               : "handshake failed: " + Failures.describe(cause);
-      refuse(Decision.refuse(RefusalReason.TLS_FAILED, detail), cause);
+      refuse(new Refuse(RefusalReason.TLS_FAILED, detail, Duration.ZERO, RefusalCauses.of(cause)),
+          cause);
       return;
     }
     SSLSession session = ctx.pipeline().get(SslHandler.class).engine().getSession();
@@ -447,7 +456,8 @@ final class ProxiedConnection extends ChannelInboundHandlerAdapter implements Ad
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
     if (state == State.HANDSHAKING) {
       // SslHandler reports a failed handshake as an event too; whichever comes first refuses.
-      refuse(Decision.refuse(RefusalReason.TLS_FAILED, "handshake failed: " + Failures.describe(cause)), cause);
+      refuse(new Refuse(RefusalReason.TLS_FAILED, "handshake failed: " + Failures.describe(cause),
+          Duration.ZERO, RefusalCauses.of(cause)), cause);
       return;
     }
     log.debug("client side of {} failed", info, cause);
@@ -577,6 +587,55 @@ final class ProxiedConnection extends ChannelInboundHandlerAdapter implements Ad
     }
     core.listenerOnRefused(info, refusal);
     end(CloseReason.REFUSED, refusal, cause);
+  }
+
+  /**
+   * Asks the TLS factory, on this connection's loop, whether the client's chain is revoked now, and
+   * closes the connection with {@link CloseReason#REVOKED} if it is. A connection still in its
+   * handshake is left alone: its identification checks the chain against the trust of then.
+   * Called from any thread, after the factory's trust changed.
+   */
+  void closeIfRevoked() {
+    try {
+      client.eventLoop().execute(this::checkRevoked);
+    } catch (RejectedExecutionException stopped) {
+      // The loop is shutting down, and this connection with it.
+    }
+  }
+
+  private void checkRevoked() {
+    if (state == State.HANDSHAKING || state == State.CLOSED) {
+      return;
+    }
+    SslHandler ssl = client.pipeline().get(SslHandler.class);
+    if (ssl == null) {
+      return;
+    }
+    List<X509Certificate> chain = new ArrayList<>();
+    try {
+      for (Certificate c : ssl.engine().getSession().getPeerCertificates()) {
+        if (c instanceof X509Certificate x509) {
+          chain.add(x509);
+        }
+      }
+    } catch (SSLPeerUnverifiedException e) {
+      return;
+    }
+    if (chain.isEmpty()) {
+      return;
+    }
+    Optional<String> revoked;
+    try {
+      revoked = core.tls().revocationOf(chain);
+    } catch (RuntimeException e) {
+      log.warn("the TLS context factory failed to check {} for revocation; it stays open", info, e);
+      return;
+    }
+    if (revoked.isPresent()) {
+      log.info("closing {}: its client certificate was revoked: {}", info, revoked.get());
+      end(CloseReason.REVOKED, null, new CertPathValidatorException(
+          revoked.get(), null, null, -1, CertPathValidatorException.BasicReason.REVOKED));
+    }
   }
 
   /** Closes the connection from another thread: the owner's close or lb4j's shutdown. */

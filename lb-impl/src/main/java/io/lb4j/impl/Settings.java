@@ -23,4 +23,5 @@ record Settings(
     int ioThreads,
     LongSupplier nanoClock,
     Duration dnsQueryTimeout,
-    List<InetSocketAddress> nameServers) {}
+    List<InetSocketAddress> nameServers,
+    OnRevoke onRevoke) {}

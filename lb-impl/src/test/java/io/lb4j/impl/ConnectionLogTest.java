@@ -9,7 +9,9 @@ import io.lb4j.api.ConnectionEvent;
 import io.lb4j.api.ConnectionInfo;
 import io.lb4j.api.Decision;
 import io.lb4j.api.Host;
+import io.lb4j.api.RefusalCause;
 import io.lb4j.api.RefusalReason;
+import io.lb4j.api.Refuse;
 import io.lb4j.api.Upstream;
 import io.lb4j.testkit.log.LogCapture;
 import io.lb4j.testkit.upstream.EchoUpstream;
@@ -68,6 +70,28 @@ class ConnectionLogTest {
     assertThat(line(e)).endsWith("host=- from_client=0 to_client=0 duration_ms=3 handshake_ms=2"
         + " close=refused refusal=rate_limited detail=\"rate limit 5/s burst 10 exceeded\""
         + " retry_after_ms=200");
+  }
+
+  @Test
+  void refusalForARevokedCertificateCarriesItsCause() {
+    ConnectionEvent e = new ConnectionEvent(info("", "", CLIENT), null, 0, 0,
+        Duration.ofMillis(3), Duration.ofMillis(2), CloseReason.REFUSED,
+        new Refuse(RefusalReason.TLS_FAILED, "handshake failed: certificate revoked: serial 1f",
+            Duration.ZERO, RefusalCause.REVOKED), null);
+
+    assertThat(line(e)).endsWith(" close=refused refusal=tls_failed cause=revoked"
+        + " detail=\"handshake failed: certificate revoked: serial 1f\"");
+  }
+
+  @Test
+  void connectionClosedForRevocationSaysWhichCertificate() {
+    ConnectionEvent e = new ConnectionEvent(info("alice", "echo", CLIENT),
+        Host.parse("10.0.0.1:7001"), 5, 5, Duration.ofMillis(30), Duration.ofMillis(2),
+        CloseReason.REVOKED, null, new java.security.cert.CertPathValidatorException(
+            "certificate revoked: serial 1f issuer CN=ca"));
+
+    assertThat(line(e)).endsWith(
+        " close=revoked error=\"certificate revoked: serial 1f issuer CN=ca\"");
   }
 
   @Test

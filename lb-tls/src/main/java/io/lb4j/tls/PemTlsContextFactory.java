@@ -34,6 +34,7 @@ import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -123,6 +124,8 @@ public final class PemTlsContextFactory implements TlsContextFactory, AutoClosea
   // The revocation lists already warned about, each with the warning given (soon or stale), so a
   // poll does not repeat it; guarded by lock.
   private final Set<String> crlWarnings = new HashSet<>();
+  // Told when reloaded revocation lists are in use (onTrustChange).
+  private final List<Runnable> trustListeners = new CopyOnWriteArrayList<>();
   // The session-ticket key file, or null for random keys per context; the keys in use, guarded by
   // lock.
   private final Path ticketKeyFile;
@@ -285,7 +288,57 @@ public final class PemTlsContextFactory implements TlsContextFactory, AutoClosea
       lists.check(x509, clock.millis());
     } catch (RevocationException e) {
       // The message alone: a refusal's detail is its root cause's message.
-      throw new SSLPeerUnverifiedException(e.getMessage());
+      SSLPeerUnverifiedException refused = new SSLPeerUnverifiedException(e.getMessage());
+      // The cause carries the PKIX reason (revoked, or status unknown) that refusal metrics read.
+      refused.initCause(e);
+      throw refused;
+    }
+  }
+
+  /**
+   * Tells whether {@code chain} is revoked by the revocation lists in use now: the check a resumed
+   * session gets in {@link #identify}, without the staleness rule, since a list that merely went
+   * stale revokes nothing. Thread-safe, lock-free; meant for event-loop threads.
+   *
+   * @return the refusal text ({@code certificate revoked: serial ... issuer ...}), or empty when
+   *     the chain is not revoked, no lists are configured, or the factory is closed
+   */
+  @Override
+  public Optional<String> revocationOf(List<X509Certificate> chain) {
+    Active current = active;
+    if (current == null || current.material.revocations().isEmpty()) {
+      return Optional.empty();
+    }
+    try {
+      // At the earliest possible time no list is past its next update, so only revocations throw.
+      current.material.revocations().check(chain.toArray(X509Certificate[]::new), Long.MIN_VALUE);
+      return Optional.empty();
+    } catch (RevocationException e) {
+      return Optional.of(e.getMessage());
+    }
+  }
+
+  /**
+   * Registers {@code onChange} to be run after each reload that brings new revocation lists into
+   * use, on the reloading thread (the watcher's, or the caller of {@link #reload()}) while it holds
+   * the reload lock: it must be quick and must not block. Rotated session-ticket keys alone do not
+   * run it.
+   */
+  @Override
+  public Subscription onTrustChange(Runnable onChange) {
+    Objects.requireNonNull(onChange, "onChange");
+    trustListeners.add(onChange);
+    return () -> trustListeners.remove(onChange);
+  }
+
+  // Called with lock held, once new material with revocation lists is in use.
+  private void trustChanged() {
+    for (Runnable listener : trustListeners) {
+      try {
+        listener.run();
+      } catch (RuntimeException e) {
+        LOG.warn("a TLS trust-change callback failed", e);
+      }
     }
   }
 
@@ -429,6 +482,9 @@ public final class PemTlsContextFactory implements TlsContextFactory, AutoClosea
     watchFailure = null;
     logLoaded("reloaded", material);
     warnOfCrlUpdates(material);
+    if (!material.revocations().isEmpty()) {
+      trustChanged();
+    }
     if (newKeys) {
       logTicketKeys("reloaded", keys);
     }

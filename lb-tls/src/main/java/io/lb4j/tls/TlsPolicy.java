@@ -39,6 +39,10 @@ public final class TlsPolicy {
    * How long a TLS session may be resumed after the full handshake that created it. Resumption
    * skips certificate verification, so this bounds how long a client whose certificate has since
    * expired can still come back on an old session. OpenSSL's own default.
+   *
+   * <p>Except for TLS 1.3 on the OpenSSL engine: BoringSSL gives a TLS 1.3 ticket its own lifetime
+   * of two days (its PSK-DHE timeout, which netty-tcnative cannot set) and applies this one only
+   * to the resumptions that follow; see docs/security.md, "Session resumption and ticket keys".
    */
   public static final Duration SESSION_TIMEOUT = Duration.ofMinutes(5);
 

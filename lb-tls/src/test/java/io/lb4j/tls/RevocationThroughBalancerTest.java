@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.lb4j.api.CloseReason;
 import io.lb4j.api.ConnectionEvent;
+import io.lb4j.api.RefusalCause;
 import io.lb4j.api.RefusalReason;
 import io.lb4j.testkit.junit.Closer;
 import io.lb4j.testkit.log.LogCapture;
@@ -123,6 +124,7 @@ class RevocationThroughBalancerTest {
 
     assertThat(refusalDetail()).isEqualTo(
         "handshake failed: certificate revoked: serial " + serialOf(alice) + " issuer " + ROOT);
+    assertThat(lb.onlyEvent().refusal().cause()).isEqualTo(RefusalCause.REVOKED);
     if (engine == TlsEngine.OPENSSL) {
       assertThat(refused.cause()).hasMessageContaining("certificate_revoked");
     }
@@ -170,6 +172,7 @@ class RevocationThroughBalancerTest {
     assertThat(refusalDetail())
         .startsWith("handshake failed: revocation list of " + ROOT + " is stale")
         .contains("acceptStaleCrls");
+    assertThat(lb.onlyEvent().refusal().cause()).isEqualTo(RefusalCause.REVOCATION_UNKNOWN);
   }
 
   @ParameterizedTest
@@ -263,6 +266,7 @@ class RevocationThroughBalancerTest {
     assertThat(refused.refusal().reason()).isEqualTo(RefusalReason.TLS_FAILED);
     assertThat(refused.refusal().detail()).endsWith(
         "certificate revoked: serial " + serialOf(alice) + " issuer " + ROOT);
+    assertThat(refused.refusal().cause()).isEqualTo(RefusalCause.REVOKED);
     assertThat(echo.acceptedConnections()).isEqualTo(1);
   }
 
@@ -286,6 +290,7 @@ class RevocationThroughBalancerTest {
     // Refused after the handshake, by identify: the session was resumed, not verified again.
     assertThat(refused.refusal().detail())
         .startsWith("no verified client certificate: revocation list of " + ROOT + " is stale");
+    assertThat(refused.refusal().cause()).isEqualTo(RefusalCause.REVOCATION_UNKNOWN);
     assertThat(echo.acceptedConnections()).isEqualTo(1);
   }
 

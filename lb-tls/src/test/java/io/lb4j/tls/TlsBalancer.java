@@ -7,6 +7,7 @@ import io.lb4j.api.ConnectionEvent;
 import io.lb4j.api.ConnectionListener;
 import io.lb4j.api.Upstream;
 import io.lb4j.impl.LoadBalancer;
+import io.lb4j.impl.OnRevoke;
 import io.lb4j.testkit.upstream.TestUpstream;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -32,7 +33,7 @@ final class TlsBalancer implements AutoCloseable {
 
   /** Starts on a free loopback port with lb4j's default authorizer. */
   static TlsBalancer start(PemTlsContextFactory tls, TestUpstream host) {
-    return start(tls, host, null);
+    return start(tls, host, (Authorizer) null);
   }
 
   /**
@@ -41,6 +42,16 @@ final class TlsBalancer implements AutoCloseable {
    * @param authorizer the rules, or null for lb4j's default
    */
   static TlsBalancer start(PemTlsContextFactory tls, TestUpstream host, Authorizer authorizer) {
+    return start(tls, host, authorizer, OnRevoke.KEEP);
+  }
+
+  /** Starts on a free loopback port, doing {@code onRevoke} with connections of revoked clients. */
+  static TlsBalancer start(PemTlsContextFactory tls, TestUpstream host, OnRevoke onRevoke) {
+    return start(tls, host, null, onRevoke);
+  }
+
+  private static TlsBalancer start(
+      PemTlsContextFactory tls, TestUpstream host, Authorizer authorizer, OnRevoke onRevoke) {
     ConcurrentLinkedQueue<ConnectionEvent> closed = new ConcurrentLinkedQueue<>();
     Upstream upstream = Upstream.builder("hc").hosts(List.of(host.host())).build();
     LoadBalancer.Builder builder = LoadBalancer.builder()
@@ -48,6 +59,7 @@ final class TlsBalancer implements AutoCloseable {
         .tls(tls)
         // Generous, so a loaded machine does not turn a slow handshake into a refusal.
         .handshakeTimeout(Duration.ofSeconds(20))
+        .onRevoke(onRevoke)
         .listener(new ConnectionListener() {
           @Override
           public void onClosed(ConnectionEvent event) {

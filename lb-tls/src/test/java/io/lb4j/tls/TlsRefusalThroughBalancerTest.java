@@ -104,6 +104,7 @@ class TlsRefusalThroughBalancerTest {
     assertThat(event.reason()).isEqualTo(CloseReason.REFUSED);
     assertThat(event.refusal().reason()).isEqualTo(RefusalReason.TLS_FAILED);
     assertThat(event.refusal().detail()).startsWith("handshake failed: ");
+    assertThat(event.refusal().cause()).as("a refusal that is not about revocation").isNull();
     assertThat(sink.acceptedConnections()).as("connections that reached the upstream").isZero();
     return event;
   }

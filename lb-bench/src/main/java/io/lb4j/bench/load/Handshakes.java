@@ -13,9 +13,11 @@ import org.HdrHistogram.Histogram;
 import org.HdrHistogram.Recorder;
 
 /**
- * Full mutual-TLS handshakes per second: {@code concurrency} loops, each connecting, completing a
- * full handshake (the client offers no session), sending 32 bytes, reading them back and closing,
- * then starting over. A handshake counts once its echo is back, which proves the target reached a
+ * Mutual-TLS handshakes per second: {@code concurrency} loops, each connecting, completing a
+ * handshake, sending 32 bytes, reading them back and closing, then starting over. The handshake is
+ * a full one (the client offers no session) unless the client {@link LoadClient#resumes()}: then
+ * each connection offers a session ticket of an earlier one, and the share that did resume is
+ * reported. A handshake counts once its echo is back, which proves the target reached a
  * host. Also reports the client-side handshake time (TCP connect to handshake done).
  *
  * <p>Bounded by {@code duration} and, when positive, by {@code count} handshakes in the measured
@@ -55,6 +57,7 @@ final class Handshakes {
     Thread.sleep(warmup.toMillis());
     long before = run.completed.sum();
     long failedBefore = run.failed.sum();
+    long resumedBefore = run.resumed.sum();
     run.handshakeNanos.reset();
     CpuWindow window = CpuWindow.open(target);
     long deadline = System.nanoTime() + duration.toNanos();
@@ -65,9 +68,11 @@ final class Handshakes {
     CpuWindow.Span span = window.close();
     Histogram times = run.handshakeNanos.getIntervalHistogram();
     long failures = run.failed.sum() - failedBefore;
+    long resumedInWindow = run.resumed.sum() - resumedBefore;
     run.stop();
 
-    Measurement m = new Measurement(name, "full mTLS handshake + 32-byte echo + close, "
+    Measurement m = new Measurement(name, (client.resumes() ? "resumed" : "full")
+        + " mTLS handshake + 32-byte echo + close, "
         + concurrency + " at a time, " + (run.negotiated == null ? "no handshake completed"
         : run.negotiated) + ", " + Measurement.number(span.seconds()) + " s measured after "
         + warmup.toMillis() + " ms");
@@ -79,7 +84,15 @@ final class Handshakes {
     m.add("target cores", span.targetCores(), "cores", Measurement.Better.INFO);
     m.add("client cores", span.clientCores(), "cores", Measurement.Better.INFO);
     m.add("failures", failures, "", Measurement.Better.INFO);
-    if (run.resumed.sum() > 0) {
+    if (client.resumes()) {
+      double share = done == 0 ? 0 : Math.min(1.0, (double) resumedInWindow / done);
+      m.add("resumed share", share, "", Measurement.Better.INFO);
+      if (share < 0.95) {
+        m.note("only " + Measurement.number(share * 100) + "% of the handshakes resumed a session:"
+            + " each loop's first handshake is a full one, and a target that declines a ticket"
+            + " makes more");
+      }
+    } else if (run.resumed.sum() > 0) {
       m.note(run.resumed.sum() + " handshakes resumed a session: they were not all full handshakes");
     }
     if (failures > 0 && run.lastFailure != null) {

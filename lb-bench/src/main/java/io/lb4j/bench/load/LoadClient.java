@@ -35,8 +35,11 @@ import javax.net.ssl.SSLSession;
  * with native epoll and BoringSSL (netty-tcnative), each with its own {@link SslHandler} in front
  * of the measure's handler.
  *
- * <p>Engines are made without a peer host and port, so the client never caches nor offers a
- * session: every handshake is a full one. The key-exchange groups the client offers are given
+ * <p>By default engines are made without a peer host and port, so the client never caches nor
+ * offers a session: every handshake is a full one. With {@code resume}, engines are made for the
+ * target's host and port, so Netty's client session cache keeps the sessions (TLS 1.3 tickets)
+ * the target hands out and each new connection offers one: after the first handshakes, every
+ * handshake is a resumption, as long as the target resumes. The key-exchange groups the client offers are given
  * (the comparison offers X25519, then P-256): Netty's default with BoringSSL puts the
  * post-quantum X25519MLKEM768 first, which a BoringSSL server accepts and OpenSSL 3.0 does not,
  * so two targets would otherwise do different key exchanges. P-256 must be offered for TLS 1.2,
@@ -80,14 +83,16 @@ final class LoadClient implements AutoCloseable {
       new WriteBufferWaterMark(512 * 1024, 1024 * 1024);
 
   private final InetSocketAddress target;
+  private final boolean resume;
   private final SslContext ssl;
   private final LoopTransport transport;
   private final EventLoopGroup group;
   private final Bootstrap bootstrap;
 
   LoadClient(InetSocketAddress target, Path certificate, Path privateKey, Path ca, Tls tls,
-      List<String> groups, int threads) {
+      List<String> groups, int threads, boolean resume) {
     this.target = target;
+    this.resume = resume;
     this.ssl = context(certificate, privateKey, ca, tls, groups);
     this.transport = LoopTransport.best();
     this.group = transport.newGroup(threads, "load");
@@ -127,6 +132,11 @@ final class LoadClient implements AutoCloseable {
     return target;
   }
 
+  /** Whether connections offer the sessions of earlier ones (see the class comment). */
+  boolean resumes() {
+    return resume;
+  }
+
   LoopTransport transport() {
     return transport;
   }
@@ -145,7 +155,9 @@ final class LoadClient implements AutoCloseable {
         .handler(new ChannelInitializer<Channel>() {
           @Override
           protected void initChannel(Channel ch) {
-            SslHandler tls = ssl.newHandler(ch.alloc());
+            SslHandler tls = resume
+                ? ssl.newHandler(ch.alloc(), target.getHostString(), target.getPort())
+                : ssl.newHandler(ch.alloc());
             tls.setHandshakeTimeoutMillis(HANDSHAKE_TIMEOUT_MILLIS);
             ch.pipeline().addLast(tls, handler.get());
           }

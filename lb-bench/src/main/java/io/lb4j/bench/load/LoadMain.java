@@ -31,6 +31,8 @@ public final class LoadMain {
         handshakes         full mTLS handshakes, each with a 32-byte echo, then close
                            --tls [1.3] (1.3 or 1.2; 1.2 uses ECDHE-ECDSA-AES128-GCM-SHA256)
                            --concurrency [16] --warmup [1s] --duration [5s] --count [0: no bound]
+                           --resume (each connection offers a session ticket of an earlier one;
+                           reports the share that resumed; named resumed-tls13 / resumed-tls12)
         requests           request/response on persistent connections, one in flight on each
                            --connections [64] --size [1024] --warmup [2s] --duration [5s]
                            --count [0: no bound]

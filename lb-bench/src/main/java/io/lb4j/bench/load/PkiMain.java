@@ -8,6 +8,7 @@ import java.io.UncheckedIOException;
 import java.math.BigInteger;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.cert.X509CRL;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -38,6 +39,21 @@ public final class PkiMain {
 
   private PkiMain() {}
 
+  /**
+   * Returns a revocation list of {@code pki}'s CA as a large CA keeps one: {@code entries} random
+   * 128-bit serials (the same ones for the same count), valid for 30 days from an hour ago. A
+   * certificate TestPki issues is in it only by a one-in-2^127 chance.
+   */
+  public static X509CRL largeCrl(TestPki pki, int entries) {
+    List<BigInteger> revoked = new ArrayList<>(entries);
+    Random random = new Random(entries);
+    for (int i = 0; i < entries; i++) {
+      revoked.add(new BigInteger(128, random).setBit(127));
+    }
+    Instant now = Instant.now();
+    return pki.crl(revoked, now.minus(Duration.ofHours(1)), now.plus(Duration.ofDays(30)));
+  }
+
   /** Writes the files; exit status 2 if the folder cannot be written. */
   public static void main(String[] argv) {
     Path dir;
@@ -57,14 +73,7 @@ public final class PkiMain {
       PemFiles serverFiles = server.writePem(dir, "server");
       pki.client(CLIENT).writePem(dir, "client");
       // A revocation list as a large CA keeps one: 100,000 serials, none of them the client's.
-      List<BigInteger> revoked = new ArrayList<>(REVOKED);
-      Random random = new Random(REVOKED);
-      for (int i = 0; i < REVOKED; i++) {
-        revoked.add(new BigInteger(128, random).setBit(127));
-      }
-      Instant now = Instant.now();
-      TestPki.writeCrlPem(dir.resolve("crl-100k.pem"),
-          pki.crl(revoked, now.minus(Duration.ofHours(1)), now.plus(Duration.ofDays(30))));
+      TestPki.writeCrlPem(dir.resolve("crl-100k.pem"), largeCrl(pki, REVOKED));
       Path haproxy = dir.resolve("haproxy.pem");
       Files.writeString(haproxy, Files.readString(serverFiles.certificate())
           + Files.readString(serverFiles.privateKey()));

@@ -13,7 +13,8 @@ import java.util.regex.Pattern;
  * One measure with its settings, ready to run against a target: what {@link LoadMain} reads from
  * its options, or {@link PlanMain} from a name such as {@code up-16} or {@code handshakes-tls12}.
  *
- * @param kind up, down, echo, handshakes, requests or idle
+ * @param kind up, down, echo, handshakes, resumed (handshakes that resume a session), requests
+ *     or idle
  * @param name the measure's name in reports and results files
  * @param connections connections of bulk, requests and idle
  * @param concurrency handshakes, or idle connections being opened, at a time
@@ -33,7 +34,7 @@ record Run(String kind, String name, int connections, int concurrency, int size,
     Duration timeout, Duration prewarm, boolean progress) {
 
   private static final Pattern NAMED =
-      Pattern.compile("(up|down|echo|requests|idle)-([1-9][0-9]*)|handshakes-tls1([23])");
+      Pattern.compile("(up|down|echo|requests|idle)-([1-9][0-9]*)|(handshakes|resumed)-tls1([23])");
 
   /** The client's side of every run: who it is and how it connects. */
   record Client(Path certificate, Path privateKey, Path ca, List<String> groups, int threads) {
@@ -45,8 +46,8 @@ record Run(String kind, String name, int connections, int concurrency, int size,
           positive(args, "threads", 1));
     }
 
-    LoadClient open(InetSocketAddress target, LoadClient.Tls tls) {
-      return new LoadClient(target, certificate, privateKey, ca, tls, groups, threads);
+    LoadClient open(InetSocketAddress target, LoadClient.Tls tls, boolean resume) {
+      return new LoadClient(target, certificate, privateKey, ca, tls, groups, threads, resume);
     }
   }
 
@@ -71,7 +72,8 @@ record Run(String kind, String name, int connections, int concurrency, int size,
         if (tls == LoadClient.Tls.ANY) {
           throw new Args.UsageException("handshakes need --tls 1.3 or --tls 1.2");
         }
-        return new Run(kind, name == null ? "handshakes-" + tls.name().toLowerCase(Locale.ROOT)
+        String measured = args.has("resume") ? "resumed" : kind;
+        return new Run(measured, name == null ? measured + "-" + tls.name().toLowerCase(Locale.ROOT)
             : name, 0, positive(args, "concurrency", 16), 0, tls,
             args.duration("warmup", Duration.ofSeconds(1)),
             positiveDuration(args, "duration", Duration.ofSeconds(5)), args.longValue("count", 0),
@@ -110,11 +112,12 @@ record Run(String kind, String name, int connections, int concurrency, int size,
     Matcher m = NAMED.matcher(name);
     if (!m.matches()) {
       throw new Args.UsageException("unknown measure '" + name + "'; names are up-N, down-N, "
-          + "echo-N, requests-N, idle-N, handshakes-tls13 and handshakes-tls12");
+          + "echo-N, requests-N, idle-N, handshakes-tls13, handshakes-tls12, resumed-tls13 and "
+          + "resumed-tls12");
     }
     if (m.group(3) != null) {
-      return new Run("handshakes", name, 0, 16, 0,
-          m.group(3).equals("3") ? LoadClient.Tls.TLS13 : LoadClient.Tls.TLS12, warmup, duration,
+      return new Run(m.group(3), name, 0, 16, 0,
+          m.group(4).equals("3") ? LoadClient.Tls.TLS13 : LoadClient.Tls.TLS12, warmup, duration,
           0, Duration.ZERO, Duration.ZERO, Duration.ZERO, false);
     }
     String kind = m.group(1);
@@ -137,13 +140,13 @@ record Run(String kind, String name, int connections, int concurrency, int size,
       throws InterruptedException {
     long pressureBefore = TcpMemoryPressure.millisSinceBoot();
     Measurement m;
-    try (LoadClient load = client.open(target, tls)) {
+    try (LoadClient load = client.open(target, tls, kind.equals("resumed"))) {
       m = switch (kind) {
         case "up", "down", "echo" -> Bulk.run(load, process, name,
             Bulk.Direction.valueOf(kind.toUpperCase(Locale.ROOT)), connections, warmup, duration,
             progress);
-        case "handshakes" -> Handshakes.run(load, process, name, concurrency, warmup, duration,
-            count);
+        case "handshakes", "resumed" -> Handshakes.run(load, process, name, concurrency, warmup,
+            duration, count);
         case "requests" -> RequestResponse.run(load, process, name, connections, size, warmup,
             duration, count);
         case "idle" -> {
