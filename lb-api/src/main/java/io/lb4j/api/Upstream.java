@@ -34,6 +34,7 @@ public final class Upstream {
   private final int connectAttempts;
   private final HealthCheck healthCheck;
   private final Duration passiveDownTime;
+  private final Duration slowStart;
 
   private Upstream(Builder b) {
     this.name = b.name;
@@ -47,6 +48,7 @@ public final class Upstream {
     this.connectAttempts = b.connectAttempts;
     this.healthCheck = b.healthCheck;
     this.passiveDownTime = b.passiveDownTime;
+    this.slowStart = b.slowStart;
   }
 
   /**
@@ -71,6 +73,7 @@ public final class Upstream {
     b.connectAttempts = connectAttempts;
     b.healthCheck = healthCheck;
     b.passiveDownTime = passiveDownTime;
+    b.slowStart = slowStart;
     return b;
   }
 
@@ -130,6 +133,15 @@ public final class Upstream {
     return passiveDownTime;
   }
 
+  /**
+   * Returns the slow-start period: how long a host that joins the upstream, or comes back after
+   * being down, takes to reach its full weight, starting from a small share of it; zero (the
+   * default) when hosts take their full share at once.
+   */
+  public Duration slowStart() {
+    return slowStart;
+  }
+
   @Override
   public String toString() {
     return "Upstream[" + name + " " + hosts + "]";
@@ -146,6 +158,7 @@ public final class Upstream {
     private int connectAttempts = Defaults.CONNECT_ATTEMPTS;
     private HealthCheck healthCheck;
     private Duration passiveDownTime = Defaults.PASSIVE_DOWN_TIME;
+    private Duration slowStart = Defaults.SLOW_START;
 
     private Builder(String name) {
       Objects.requireNonNull(name, "name");
@@ -273,6 +286,22 @@ public final class Upstream {
      */
     public Builder passiveDownTime(Duration downTime) {
       this.passiveDownTime = InvalidSettingException.requirePositive(downTime, "passiveDownTime");
+      return this;
+    }
+
+    /**
+     * Sets the slow-start period (HAProxy's {@code slowstart}): a host that is added to the
+     * upstream, or that comes back after being down, starts with a small share of its weight that
+     * grows in proportion to the time since, reaching its full weight when the period is over, so
+     * that least connections does not send a cold host all the connections it lacks at once. Hosts
+     * present when lb4j starts take their full weight at once.
+     *
+     * @param period zero to turn slow start off (the default), or a positive duration
+     * @return this builder
+     * @throws InvalidSettingException if it is negative (setting {@code slowStart})
+     */
+    public Builder slowStart(Duration period) {
+      this.slowStart = InvalidSettingException.requireNotNegative(period, "slowStart");
       return this;
     }
 
