@@ -1,5 +1,6 @@
 package io.lb4j.server;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonFormat;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import java.util.List;
@@ -34,13 +35,33 @@ record ConfigFile(
       String listen,
       String serverName,
       String strategy,
-      List<String> hosts,
+      List<HostItem> hosts,
       String connectTimeout,
       String idleTimeout,
       Integer connectAttempts,
       String passiveDownTime,
+      String slowStart,
       HealthCheck healthCheck,
       List<String> allow) {}
+
+  /**
+   * One entry of an upstream's {@code hosts}: either the address alone, {@code "10.0.0.1:7001"},
+   * or a mapping {@code {address: "10.0.0.1:7001", weight: 3}}.
+   */
+  record HostItem(String address, Integer weight) {
+
+    @JsonCreator(mode = JsonCreator.Mode.PROPERTIES)
+    HostItem(@JsonProperty("address") String address, @JsonProperty("weight") Integer weight) {
+      this.address = address;
+      this.weight = weight;
+    }
+
+    /** The short form: the address alone, at the default weight. */
+    @JsonCreator(mode = JsonCreator.Mode.DELEGATING)
+    static HostItem of(String address) {
+      return new HostItem(address, null);
+    }
+  }
 
   record HealthCheck(String interval, String timeout, Integer rise, Integer fall) {}
 

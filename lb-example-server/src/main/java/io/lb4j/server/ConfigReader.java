@@ -390,14 +390,27 @@ final class ConfigReader {
     } catch (InvalidSettingException x) {
       throw fail(path + ".strategy", x.getMessage(), x);
     }
-    List<String> hostTexts = required(e.hosts(), path + ".hosts");
+    List<ConfigFile.HostItem> hostItems = required(e.hosts(), path + ".hosts");
     List<Host> hosts = new ArrayList<>();
-    for (int h = 0; h < hostTexts.size(); h++) {
+    Map<Host, Integer> weights = new LinkedHashMap<>();
+    for (int h = 0; h < hostItems.size(); h++) {
       String hostPath = path + ".hosts[" + h + "]";
+      ConfigFile.HostItem item = required(hostItems.get(h), hostPath);
+      Host host;
       try {
-        hosts.add(Host.parse(required(hostTexts.get(h), hostPath)));
+        // The parser's message starts with "address", the mapping form's field.
+        host = Host.parse(required(item.address(), hostPath + ".address"));
       } catch (InvalidSettingException x) {
         throw fail(hostPath, x.getMessage(), x);
+      }
+      hosts.add(host);
+      if (item.weight() != null) {
+        try {
+          b.weight(host, item.weight());
+        } catch (InvalidSettingException x) {
+          throw fail(hostPath + "." + x.setting(), x.problem(), x);
+        }
+        weights.put(host, item.weight());
       }
     }
     b.hosts(hosts);
@@ -417,6 +430,9 @@ final class ConfigReader {
     if (e.passiveDownTime() != null) {
       duration(e.passiveDownTime(), path + ".passiveDownTime", b::passiveDownTime);
     }
+    if (e.slowStart() != null) {
+      duration(e.slowStart(), path + ".slowStart", b::slowStart);
+    }
     HealthCheck check = e.healthCheck() == null ? null : healthCheck(e.healthCheck(), path + ".healthCheck");
     List<String> allow = e.allow() == null ? List.of() : e.allow();
     if (e.allow() != null && !tls) {
@@ -434,8 +450,8 @@ final class ConfigReader {
     // What the file leaves out, the built upstream has at the library's defaults.
     Upstream built = b.build();
     return new UpstreamConfig(index, name, listen, listenText.strip(), serverName, strategy,
-        hosts, built.connectTimeout(), built.idleTimeout(), built.connectAttempts(),
-        built.passiveDownTime(), check, allow);
+        hosts, weights, built.connectTimeout(), built.idleTimeout(), built.connectAttempts(),
+        built.passiveDownTime(), built.slowStart(), check, allow);
   }
 
   /** Says which earlier upstream {@code u} cannot share its listener with, in the file's terms. */

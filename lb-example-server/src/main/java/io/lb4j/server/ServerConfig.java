@@ -9,6 +9,7 @@ import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 
 /**
  * A checked configuration, with defaults filled in and paths resolved against the file's folder.
@@ -69,6 +70,8 @@ record ServerConfig(
    * @param index its position in the file, for messages
    * @param serverName lower-case SNI name, or null
    * @param strategy the strategy's name as the file spells it
+   * @param weights the weights the file sets, by host; hosts left out weigh the default
+   * @param slowStart the slow-start period, zero for none
    * @param healthCheck or null for none
    * @param allow principals as written, in file order
    */
@@ -80,15 +83,18 @@ record ServerConfig(
       String serverName,
       String strategy,
       List<Host> hosts,
+      Map<Host, Integer> weights,
       Duration connectTimeout,
       Duration idleTimeout,
       int connectAttempts,
       Duration passiveDownTime,
+      Duration slowStart,
       HealthCheck healthCheck,
       List<String> allow) {
 
     UpstreamConfig {
       hosts = List.copyOf(hosts);
+      weights = Map.copyOf(weights);
       allow = List.copyOf(allow);
     }
 
@@ -98,15 +104,17 @@ record ServerConfig(
 
     /** Returns the library's upstream with this configuration and the given strategy instance. */
     Upstream toUpstream(BalancingStrategy strategyInstance) {
-      return Upstream.builder(name)
+      Upstream.Builder b = Upstream.builder(name)
           .hosts(hosts)
           .strategy(strategyInstance)
           .connectTimeout(connectTimeout)
           .idleTimeout(idleTimeout)
           .connectAttempts(connectAttempts)
           .passiveDownTime(passiveDownTime)
-          .healthCheck(healthCheck)
-          .build();
+          .slowStart(slowStart)
+          .healthCheck(healthCheck);
+      weights.forEach(b::weight);
+      return b.build();
     }
   }
 
