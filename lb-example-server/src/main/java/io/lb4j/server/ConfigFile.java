@@ -68,7 +68,12 @@ record ConfigFile(
   record RateLimit(
       @JsonProperty("default") Limit defaults, Map<String, Limit> clients, Redis redis) {}
 
-  record Limit(Double connectionsPerSecond, Long burst, Integer maxConcurrent) {}
+  record Limit(
+      Double connectionsPerSecond,
+      Long burst,
+      Integer maxConcurrent,
+      Long bytesPerSecond,
+      Long bytesBurst) {}
 
   record Redis(
       String uri,

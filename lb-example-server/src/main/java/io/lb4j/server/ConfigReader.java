@@ -492,7 +492,8 @@ final class ConfigReader {
       for (Map.Entry<String, ConfigFile.Limit> e : r.clients().entrySet()) {
         String path = "rateLimit.clients." + e.getKey();
         if (e.getValue() == null) {
-          throw fail(path, "expected a mapping of settings (connectionsPerSecond, burst, maxConcurrent)", null);
+          throw fail(path, "expected a mapping of settings (connectionsPerSecond, burst, maxConcurrent,"
+              + " bytesPerSecond, bytesBurst)", null);
         }
         overrides.put(e.getKey(), limit(e.getValue(), path));
       }
@@ -555,10 +556,13 @@ final class ConfigReader {
     if (rate > 0 && l.burst() == null) {
       throw fail(path + ".burst", "is required with connectionsPerSecond", null);
     }
+    long bytesRate = l.bytesPerSecond() == null ? 0 : l.bytesPerSecond();
+    long bytesBurst = l.bytesBurst() == null ? 0 : l.bytesBurst();
     try {
-      return new ClientLimit(rate, burst, max);
+      return new ClientLimit(rate, burst, max, bytesRate, bytesBurst);
     } catch (InvalidSettingException e) {
-      // ClientLimit names its settings as the file does: connectionsPerSecond, burst, maxConcurrent.
+      // ClientLimit names its settings as the file does: connectionsPerSecond, burst, maxConcurrent,
+      // bytesPerSecond, bytesBurst.
       throw fail(path + "." + e.setting(), e.problem(), e);
     }
   }

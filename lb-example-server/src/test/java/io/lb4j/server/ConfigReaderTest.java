@@ -322,6 +322,31 @@ class ConfigReaderTest {
   }
 
   @Test
+  void readsBandwidthLimitsWithOneSecondOfBurstByDefault() {
+    ServerConfig c = parse(ONE_UPSTREAM + """
+        rateLimit:
+          default: {bytesPerSecond: 1000000}
+          clients:
+            alice: {bytesPerSecond: 500, bytesBurst: 4096}
+        """);
+
+    assertThat(c.rateLimit().limits().defaults())
+        .isEqualTo(ClientLimit.unlimited().withBandwidth(1_000_000, 1_000_000));
+    assertThat(c.rateLimit().limits().overrides().get("alice"))
+        .isEqualTo(ClientLimit.unlimited().withBandwidth(500, 4096));
+  }
+
+  @Test
+  void bandwidthBurstWithoutARateIsNamed() {
+    assertRejected(ONE_UPSTREAM + """
+        rateLimit:
+          clients:
+            alice: {bytesBurst: 4096}
+        """, "lb.yaml: rateLimit.clients.alice.bytesBurst: needs bytesPerSecond, which is 0"
+            + " (no bandwidth limit), but was 4096");
+  }
+
+  @Test
   void hostWeightOutOfRangeIsNamed() {
     assertRejected("""
         upstreams:
