@@ -9,7 +9,7 @@
 #
 # MEASURE is one of PlanMain's (handshakes-tls13, down-1, up-4, ...). In LB4J-OPTIONS, @OUT@ stands
 # for the folder of generated certificates and lists. "reverse" measures the feature's instance
-# first in each round. Example: lb-bench/feature-cost.sh 3 down-1 bandwidth -- --bandwidth 100000000000
+# first in each round. Example: lb-bench/feature-cost.sh 3 down-1 bandwidth -- --bandwidth 1000000000
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=$1; MEASURE=$2; NAME=$3; shift 3

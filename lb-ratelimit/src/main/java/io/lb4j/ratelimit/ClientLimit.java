@@ -40,7 +40,7 @@ import java.time.Duration;
  * @param burst how many tokens the bucket holds; 0 exactly when there is no rate limit
  * @param maxConcurrent how many connections the client may hold open at once; 0 for no cap
  * @param bytesPerSecond the bandwidth limit of each direction, over all of the client's
- *     connections; 0 for none
+ *     connections; 0 for none, at most {@value #MAX_BYTES_PER_SECOND}
  * @param bytesBurst how many bytes each direction's bucket holds; 0 with a bandwidth limit means
  *     one second's worth ({@code bytesPerSecond}), and it is 0 without one
  */
@@ -52,6 +52,9 @@ public record ClientLimit(
 
   /** The fastest rate a bucket accepts: one connection every nanosecond. */
   public static final double MAX_RATE = 1e9;
+
+  /** The highest bandwidth limit, 1 GB/s per direction: a byte bucket refills one byte a nanosecond at most. */
+  public static final long MAX_BYTES_PER_SECOND = 1_000_000_000L;
 
   private static final ClientLimit UNLIMITED = new ClientLimit(0, 0, 0, 0, 0);
   private static final long NANOS_PER_SECOND = 1_000_000_000L;
@@ -81,8 +84,10 @@ public record ClientLimit(
         "must be 0 when connectionsPerSecond is 0 (no rate limit) but was " + burst);
     requireArgument(maxConcurrent >= 0, "maxConcurrent", maxConcurrent,
         "must not be negative but was " + maxConcurrent);
-    requireArgument(bytesPerSecond >= 0, "bytesPerSecond", bytesPerSecond,
-        "must not be negative but was " + bytesPerSecond);
+    requireArgument(bytesPerSecond >= 0 && bytesPerSecond <= MAX_BYTES_PER_SECOND,
+        "bytesPerSecond", bytesPerSecond,
+        "must be from 0 (no bandwidth limit) to " + MAX_BYTES_PER_SECOND + " but was "
+            + bytesPerSecond);
     requireArgument(bytesBurst >= 0, "bytesBurst", bytesBurst,
         "must not be negative but was " + bytesBurst);
     requireArgument(bytesPerSecond > 0 || bytesBurst == 0, "bytesBurst", bytesBurst,
