@@ -1,5 +1,7 @@
 package io.lb4j.api;
 
+import java.util.Objects;
+
 /**
  * Chooses the host of an upstream that a new connection goes to. A strategy only chooses: lb4j
  * keeps the connection counts, the health of each host and the leases in one structure per
@@ -21,8 +23,16 @@ package io.lb4j.api;
  *
  * <h2>Implementing</h2>
  * Return an index into the candidates. The view is never empty when {@code choose} is called.
- * Use {@link Candidates#leastLoaded()} rather than scanning: it costs the same for 3 hosts and for
- * 10,000.
+ * Use {@link Candidates#leastLoaded()} rather than scanning: its cost hardly grows with the hosts
+ * (3 hosts and 10,000 cost about the same).
+ *
+ * <h2>Weights</h2>
+ * Hosts carry weights ({@link Upstream#weight(Host)}), scaled down while a host is in slow start
+ * ({@link Upstream#slowStart()}); {@link Candidates#weight(int)} gives the weight as it counts
+ * now. A strategy that balances load should compare connections per unit of weight, as
+ * {@link Candidates#leastLoaded()} does: {@code (activeConnections(i) + 1) / weight(i)}, the load
+ * a host would carry with the new connection. A strategy that ignores weights treats every host
+ * alike.
  */
 @FunctionalInterface
 public interface BalancingStrategy {
@@ -64,7 +74,28 @@ public interface BalancingStrategy {
      */
     int activeConnections(int index);
 
-    /** Returns the index of a candidate with the fewest connections, in constant time. */
+    /**
+     * Returns the index of a candidate with the fewest connections per unit of
+     * {@linkplain #weight(int) weight} once the new connection is counted, that is the least
+     * {@code (activeConnections(i) + 1) / weight(i)}; with equal weights, a candidate with the
+     * fewest connections. Ties go to any tied candidate. It costs at most O(log n) in the number
+     * of hosts, and nothing when read.
+     */
     int leastLoaded();
+
+    /**
+     * Returns a candidate's weight as it counts now: its {@linkplain Upstream#weight(Host)
+     * configured weight}, or while the host is in {@linkplain Upstream#slowStart() slow start}
+     * the share of it reached so far, which may be below 1. The default, for views that know no
+     * weights, is {@link Defaults#HOST_WEIGHT}.
+     *
+     * @param index from 0 to {@code size() - 1}
+     * @return a positive weight, at most {@link Defaults#MAX_HOST_WEIGHT}
+     * @throws IndexOutOfBoundsException if the index is out of range
+     */
+    default double weight(int index) {
+      Objects.checkIndex(index, size());
+      return Defaults.HOST_WEIGHT;
+    }
   }
 }

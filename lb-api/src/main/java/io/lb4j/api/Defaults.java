@@ -23,6 +23,12 @@ public final class Defaults {
   /** The largest host weight (HAProxy's limit too). */
   public static final int MAX_HOST_WEIGHT = 256;
 
+  /**
+   * The slow-start period of an upstream's hosts: none, a host takes its full weight as soon as it
+   * joins or comes back up.
+   */
+  public static final Duration SLOW_START = Duration.ZERO;
+
   /** How long a passively marked host (its connect failed) stays out when no health check runs. */
   public static final Duration PASSIVE_DOWN_TIME = Duration.ofSeconds(10);
 

@@ -26,6 +26,11 @@ import java.util.concurrent.CompletionStage;
  * store) returns an incomplete stage and completes it from its own thread; lb4j moves back to the
  * event loop itself. A local limiter returns an already completed stage, and may return the same
  * instance every time (see {@link #ADMITTED}). {@code release} must not block either.
+ *
+ * <h2>Bandwidth</h2>
+ * A limiter may also limit an identity's bytes per second: {@link #bytesFromClient} and
+ * {@link #bytesToClient} hand out a {@link ByteBudget} shared by all of the identity's
+ * connections, which lb4j enforces by pausing reads. Both return null (no limit) by default.
  */
 public interface RateLimiter {
 
@@ -49,6 +54,32 @@ public interface RateLimiter {
    * @param upstream the upstream given to {@code acquire}
    */
   default void release(ClientIdentity identity, String upstream) {}
+
+  /**
+   * Returns the budget shared by every connection of {@code identity} for the bytes they receive
+   * from the client (client to host), or null when those bytes are not limited, which is the
+   * default. lb4j asks once per admitted connection, on its event loop, after {@link #acquire}
+   * admitted it; the connection then {@linkplain ByteBudget#spend spends} from it until it closes.
+   * Must not block.
+   *
+   * @param identity the identity given to {@code acquire}
+   * @return the shared budget, or null for no bandwidth limit
+   */
+  default ByteBudget bytesFromClient(ClientIdentity identity) {
+    return null;
+  }
+
+  /**
+   * Returns the budget shared by every connection of {@code identity} for the bytes they send to
+   * the client (host to client), or null when those bytes are not limited, which is the default.
+   * Asked as {@link #bytesFromClient} is.
+   *
+   * @param identity the identity given to {@code acquire}
+   * @return the shared budget, or null for no bandwidth limit
+   */
+  default ByteBudget bytesToClient(ClientIdentity identity) {
+    return null;
+  }
 
   /** Returns a limiter that admits every connection. */
   static RateLimiter unlimited() {

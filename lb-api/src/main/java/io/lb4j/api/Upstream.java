@@ -35,6 +35,7 @@ public final class Upstream {
   private final HealthCheck healthCheck;
   private final Duration passiveDownTime;
   private final HostSource source;
+  private final Duration slowStart;
 
   private Upstream(Builder b) {
     this.name = b.name;
@@ -49,6 +50,7 @@ public final class Upstream {
     this.healthCheck = b.healthCheck;
     this.passiveDownTime = b.passiveDownTime;
     this.source = b.source;
+    this.slowStart = b.slowStart;
   }
 
   /**
@@ -74,6 +76,7 @@ public final class Upstream {
     b.healthCheck = healthCheck;
     b.passiveDownTime = passiveDownTime;
     b.source = source;
+    b.slowStart = slowStart;
     return b;
   }
 
@@ -144,6 +147,15 @@ public final class Upstream {
     return Optional.ofNullable(source);
   }
 
+  /**
+   * Returns the slow-start period: how long a host that joins the upstream, or comes back after
+   * being down, takes to reach its full weight, starting from a small share of it; zero (the
+   * default) when hosts take their full share at once.
+   */
+  public Duration slowStart() {
+    return slowStart;
+  }
+
   @Override
   public String toString() {
     return "Upstream[" + name + " " + (source == null ? hosts : source) + "]";
@@ -161,6 +173,7 @@ public final class Upstream {
     private HealthCheck healthCheck;
     private Duration passiveDownTime = Defaults.PASSIVE_DOWN_TIME;
     private HostSource source;
+    private Duration slowStart = Defaults.SLOW_START;
 
     private Builder(String name) {
       Objects.requireNonNull(name, "name");
@@ -288,6 +301,22 @@ public final class Upstream {
      */
     public Builder passiveDownTime(Duration downTime) {
       this.passiveDownTime = InvalidSettingException.requirePositive(downTime, "passiveDownTime");
+      return this;
+    }
+
+    /**
+     * Sets the slow-start period (HAProxy's {@code slowstart}): a host that is added to the
+     * upstream, or that comes back after being down, starts with a small share of its weight that
+     * grows in proportion to the time since, reaching its full weight when the period is over, so
+     * that least connections does not send a cold host all the connections it lacks at once. Hosts
+     * present when lb4j starts take their full weight at once.
+     *
+     * @param period zero to turn slow start off (the default), or a positive duration
+     * @return this builder
+     * @throws InvalidSettingException if it is negative (setting {@code slowStart})
+     */
+    public Builder slowStart(Duration period) {
+      this.slowStart = InvalidSettingException.requireNotNegative(period, "slowStart");
       return this;
     }
 

@@ -1,5 +1,6 @@
 package io.lb4j.server;
 
+import io.lb4j.api.Defaults;
 import io.lb4j.api.Host;
 import io.lb4j.server.ServerConfig.TlsConfig;
 import io.lb4j.server.ServerConfig.UpstreamConfig;
@@ -96,6 +97,8 @@ final class ConfigChanges {
         && a.idleTimeout().equals(b.idleTimeout())
         && a.connectAttempts() == b.connectAttempts()
         && a.passiveDownTime().equals(b.passiveDownTime())
+        && a.weights().equals(b.weights())
+        && a.slowStart().equals(b.slowStart())
         && Objects.equals(a.healthCheck(), b.healthCheck());
   }
 
@@ -129,6 +132,16 @@ final class ConfigChanges {
     }
     if (!a.passiveDownTime().equals(b.passiveDownTime())) {
       parts.add("passiveDownTime " + Durations.format(b.passiveDownTime()));
+    }
+    for (Host h : b.hosts()) {
+      int before = a.weights().getOrDefault(h, Defaults.HOST_WEIGHT);
+      int after = b.weights().getOrDefault(h, Defaults.HOST_WEIGHT);
+      if (a.hosts().contains(h) && before != after) {
+        parts.add("weight " + h + " " + after);
+      }
+    }
+    if (!a.slowStart().equals(b.slowStart())) {
+      parts.add("slowStart " + Durations.format(b.slowStart()));
     }
     if (!Objects.equals(a.healthCheck(), b.healthCheck())) {
       parts.add(b.healthCheck() == null ? "health check off" : "health check changed");

@@ -1,5 +1,6 @@
 package io.lb4j.server;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonFormat;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import java.util.List;
@@ -38,12 +39,13 @@ record ConfigFile(
       String listen,
       String serverName,
       String strategy,
-      List<String> hosts,
+      List<HostItem> hosts,
       Discover discover,
       String connectTimeout,
       String idleTimeout,
       Integer connectAttempts,
       String passiveDownTime,
+      String slowStart,
       HealthCheck healthCheck,
       List<String> allow) {}
 
@@ -56,12 +58,36 @@ record ConfigFile(
       String queryTimeout,
       List<String> resolvers) {}
 
+  /**
+   * One entry of an upstream's {@code hosts}: either the address alone, {@code "10.0.0.1:7001"},
+   * or a mapping {@code {address: "10.0.0.1:7001", weight: 3}}.
+   */
+  record HostItem(String address, Integer weight) {
+
+    @JsonCreator(mode = JsonCreator.Mode.PROPERTIES)
+    HostItem(@JsonProperty("address") String address, @JsonProperty("weight") Integer weight) {
+      this.address = address;
+      this.weight = weight;
+    }
+
+    /** The short form: the address alone, at the default weight. */
+    @JsonCreator(mode = JsonCreator.Mode.DELEGATING)
+    static HostItem of(String address) {
+      return new HostItem(address, null);
+    }
+  }
+
   record HealthCheck(String interval, String timeout, Integer rise, Integer fall) {}
 
   record RateLimit(
       @JsonProperty("default") Limit defaults, Map<String, Limit> clients, Redis redis) {}
 
-  record Limit(Double connectionsPerSecond, Long burst, Integer maxConcurrent) {}
+  record Limit(
+      Double connectionsPerSecond,
+      Long burst,
+      Integer maxConcurrent,
+      Long bytesPerSecond,
+      Long bytesBurst) {}
 
   record Redis(
       String uri,

@@ -458,14 +458,28 @@ final class ConfigReader {
           + " listed or discovered", null);
     }
     DnsDiscovery discover = e.discover() == null ? null : discover(e.discover(), path + ".discover");
-    List<String> hostTexts = discover != null ? List.of() : required(e.hosts(), path + ".hosts");
+    List<ConfigFile.HostItem> hostItems =
+        discover != null ? List.of() : required(e.hosts(), path + ".hosts");
     List<Host> hosts = new ArrayList<>();
-    for (int h = 0; h < hostTexts.size(); h++) {
+    Map<Host, Integer> weights = new LinkedHashMap<>();
+    for (int h = 0; h < hostItems.size(); h++) {
       String hostPath = path + ".hosts[" + h + "]";
+      ConfigFile.HostItem item = required(hostItems.get(h), hostPath);
+      Host host;
       try {
-        hosts.add(Host.parse(required(hostTexts.get(h), hostPath)));
+        // The parser's message starts with "address", the mapping form's field.
+        host = Host.parse(required(item.address(), hostPath + ".address"));
       } catch (InvalidSettingException x) {
         throw fail(hostPath, x.getMessage(), x);
+      }
+      hosts.add(host);
+      if (item.weight() != null) {
+        try {
+          b.weight(host, item.weight());
+        } catch (InvalidSettingException x) {
+          throw fail(hostPath + "." + x.setting(), x.problem(), x);
+        }
+        weights.put(host, item.weight());
       }
     }
     b.hosts(hosts).discover(discover);
@@ -485,6 +499,9 @@ final class ConfigReader {
     if (e.passiveDownTime() != null) {
       duration(e.passiveDownTime(), path + ".passiveDownTime", b::passiveDownTime);
     }
+    if (e.slowStart() != null) {
+      duration(e.slowStart(), path + ".slowStart", b::slowStart);
+    }
     HealthCheck check = e.healthCheck() == null ? null : healthCheck(e.healthCheck(), path + ".healthCheck");
     List<String> allow = e.allow() == null ? List.of() : e.allow();
     if (e.allow() != null && !tls) {
@@ -502,8 +519,8 @@ final class ConfigReader {
     // What the file leaves out, the built upstream has at the library's defaults.
     Upstream built = b.build();
     return new UpstreamConfig(index, name, listen, listenText.strip(), serverName, strategy,
-        hosts, discover, built.connectTimeout(), built.idleTimeout(), built.connectAttempts(),
-        built.passiveDownTime(), check, allow);
+        hosts, discover, weights, built.connectTimeout(), built.idleTimeout(),
+        built.connectAttempts(), built.passiveDownTime(), built.slowStart(), check, allow);
   }
 
   /** Says which earlier upstream {@code u} cannot share its listener with, in the file's terms. */
@@ -601,7 +618,8 @@ final class ConfigReader {
       for (Map.Entry<String, ConfigFile.Limit> e : r.clients().entrySet()) {
         String path = "rateLimit.clients." + e.getKey();
         if (e.getValue() == null) {
-          throw fail(path, "expected a mapping of settings (connectionsPerSecond, burst, maxConcurrent)", null);
+          throw fail(path, "expected a mapping of settings (connectionsPerSecond, burst, maxConcurrent,"
+              + " bytesPerSecond, bytesBurst)", null);
         }
         overrides.put(e.getKey(), limit(e.getValue(), path));
       }
@@ -664,10 +682,13 @@ final class ConfigReader {
     if (rate > 0 && l.burst() == null) {
       throw fail(path + ".burst", "is required with connectionsPerSecond", null);
     }
+    long bytesRate = l.bytesPerSecond() == null ? 0 : l.bytesPerSecond();
+    long bytesBurst = l.bytesBurst() == null ? 0 : l.bytesBurst();
     try {
-      return new ClientLimit(rate, burst, max);
+      return new ClientLimit(rate, burst, max, bytesRate, bytesBurst);
     } catch (InvalidSettingException e) {
-      // ClientLimit names its settings as the file does: connectionsPerSecond, burst, maxConcurrent.
+      // ClientLimit names its settings as the file does: connectionsPerSecond, burst, maxConcurrent,
+      // bytesPerSecond, bytesBurst.
       throw fail(path + "." + e.setting(), e.problem(), e);
     }
   }

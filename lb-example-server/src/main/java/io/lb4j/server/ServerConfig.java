@@ -14,6 +14,7 @@ import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 
 /**
  * A checked configuration, with defaults filled in and paths resolved against the file's folder.
@@ -89,6 +90,8 @@ record ServerConfig(
    * @param strategy the strategy's name as the file spells it
    * @param hosts the listed hosts; empty when they are discovered
    * @param discover where the hosts are discovered, or null when they are listed
+   * @param weights the weights the file sets, by host; hosts left out weigh the default
+   * @param slowStart the slow-start period, zero for none
    * @param healthCheck or null for none
    * @param allow principals as written, in file order
    */
@@ -101,15 +104,18 @@ record ServerConfig(
       String strategy,
       List<Host> hosts,
       DnsDiscovery discover,
+      Map<Host, Integer> weights,
       Duration connectTimeout,
       Duration idleTimeout,
       int connectAttempts,
       Duration passiveDownTime,
+      Duration slowStart,
       HealthCheck healthCheck,
       List<String> allow) {
 
     UpstreamConfig {
       hosts = List.copyOf(hosts);
+      weights = Map.copyOf(weights);
       allow = List.copyOf(allow);
     }
 
@@ -119,7 +125,7 @@ record ServerConfig(
 
     /** Returns the library's upstream with this configuration and the given strategy instance. */
     Upstream toUpstream(BalancingStrategy strategyInstance) {
-      return Upstream.builder(name)
+      Upstream.Builder b = Upstream.builder(name)
           .hosts(hosts)
           .discover(discover)
           .strategy(strategyInstance)
@@ -127,8 +133,10 @@ record ServerConfig(
           .idleTimeout(idleTimeout)
           .connectAttempts(connectAttempts)
           .passiveDownTime(passiveDownTime)
-          .healthCheck(healthCheck)
-          .build();
+          .slowStart(slowStart)
+          .healthCheck(healthCheck);
+      weights.forEach(b::weight);
+      return b.build();
     }
   }
 

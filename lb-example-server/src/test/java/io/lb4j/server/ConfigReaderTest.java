@@ -61,11 +61,12 @@ class ConfigReaderTest {
             listen: 127.0.0.1:9443
             serverName: Echo.Local
             strategy: round-robin
-            hosts: [127.0.0.1:7001, "[::1]:7002"]
+            hosts: [127.0.0.1:7001, {address: "[::1]:7002", weight: 3}]
             connectTimeout: 2s
             idleTimeout: 1h
             connectAttempts: 2
             passiveDownTime: 1m
+            slowStart: 30s
             healthCheck: {interval: 2s, timeout: 1s, rise: 2, fall: 3}
             allow: [alice, "group:ops"]
         rateLimit:
@@ -93,6 +94,11 @@ class ConfigReaderTest {
     assertThat(u.idleTimeout()).isEqualTo(Duration.ofHours(1));
     assertThat(u.connectAttempts()).isEqualTo(2);
     assertThat(u.passiveDownTime()).isEqualTo(Duration.ofMinutes(1));
+    assertThat(u.slowStart()).isEqualTo(Duration.ofSeconds(30));
+    assertThat(u.weights()).containsExactly(java.util.Map.entry(Host.of("::1", 7002), 3));
+    assertThat(u.toUpstream(null).weight(Host.of("::1", 7002))).isEqualTo(3);
+    assertThat(u.toUpstream(null).weight(Host.of("127.0.0.1", 7001))).isEqualTo(1);
+    assertThat(u.toUpstream(null).slowStart()).isEqualTo(Duration.ofSeconds(30));
     assertThat(u.healthCheck())
         .isEqualTo(HealthCheck.of(Duration.ofSeconds(2), Duration.ofSeconds(1), 2, 3));
     assertThat(u.allow()).containsExactly("alice", "group:ops");
@@ -115,6 +121,8 @@ class ConfigReaderTest {
     assertThat(u.idleTimeout()).isEqualTo(Defaults.IDLE_TIMEOUT);
     assertThat(u.connectAttempts()).isEqualTo(Defaults.CONNECT_ATTEMPTS);
     assertThat(u.passiveDownTime()).isEqualTo(Defaults.PASSIVE_DOWN_TIME);
+    assertThat(u.slowStart()).isEqualTo(Defaults.SLOW_START);
+    assertThat(u.weights()).isEmpty();
     assertThat(u.strategy()).isEqualTo("least-connections");
     assertThat(u.healthCheck()).isNull();
     assertThat(u.allow()).isEmpty();
@@ -363,6 +371,92 @@ class ConfigReaderTest {
             listen: 127.0.0.1:9443
             hosts: [127.0.0.1:7001, localhost]
         """, "lb.yaml: upstreams[0].hosts[1]: address must be host:port but was 'localhost'");
+  }
+
+  @Test
+  void readsBandwidthLimitsWithOneSecondOfBurstByDefault() {
+    ServerConfig c = parse(ONE_UPSTREAM + """
+        rateLimit:
+          default: {bytesPerSecond: 1000000}
+          clients:
+            alice: {bytesPerSecond: 500, bytesBurst: 4096}
+        """);
+
+    assertThat(c.rateLimit().limits().defaults())
+        .isEqualTo(ClientLimit.unlimited().withBandwidth(1_000_000, 1_000_000));
+    assertThat(c.rateLimit().limits().overrides().get("alice"))
+        .isEqualTo(ClientLimit.unlimited().withBandwidth(500, 4096));
+  }
+
+  @Test
+  void bandwidthBurstWithoutARateIsNamed() {
+    assertRejected(ONE_UPSTREAM + """
+        rateLimit:
+          clients:
+            alice: {bytesBurst: 4096}
+        """, "lb.yaml: rateLimit.clients.alice.bytesBurst: needs bytesPerSecond, which is 0"
+            + " (no bandwidth limit), but was 4096");
+  }
+
+  @Test
+  void hostWeightOutOfRangeIsNamed() {
+    assertRejected("""
+        upstreams:
+          - name: echo
+            listen: 127.0.0.1:9443
+            hosts: [127.0.0.1:7001, {address: 127.0.0.1:7002, weight: 0}]
+        """, "lb.yaml: upstreams[0].hosts[1].weight: must be from 1 to 256 but was 0");
+  }
+
+  @Test
+  void hostWeightThatIsNotANumberIsNamed() {
+    assertRejected("""
+        upstreams:
+          - name: echo
+            listen: 127.0.0.1:9443
+            hosts:
+              - {address: 127.0.0.1:7002, weight: heavy}
+        """, "lb.yaml: upstreams[0].hosts[0].weight: 'heavy' is not a whole number");
+  }
+
+  @Test
+  void hostMappingWithoutAddressIsNamed() {
+    assertRejected("""
+        upstreams:
+          - name: echo
+            listen: 127.0.0.1:9443
+            hosts:
+              - {weight: 2}
+        """, "lb.yaml: upstreams[0].hosts[0].address: is required");
+  }
+
+  @Test
+  void unknownFieldOfAHostIsNamed() {
+    assertThatThrownBy(() -> parse("""
+        upstreams:
+          - name: echo
+            listen: 127.0.0.1:9443
+            hosts:
+              - {address: 127.0.0.1:7002, wieght: 2}
+        """))
+        .hasMessageStartingWith("lb.yaml: upstreams[0].hosts[0].wieght: unknown field");
+  }
+
+  @Test
+  void badAddressInTheMappingFormIsNamed() {
+    assertRejected("""
+        upstreams:
+          - name: echo
+            listen: 127.0.0.1:9443
+            hosts:
+              - {address: localhost, weight: 2}
+        """, "lb.yaml: upstreams[0].hosts[0]: address must be host:port but was 'localhost'");
+  }
+
+  @Test
+  void slowStartThatIsNotADurationIsNamed() {
+    assertThatThrownBy(() -> parse(ONE_UPSTREAM + "    slowStart: soon\n"))
+        .hasMessageStartingWith("lb.yaml: upstreams[0].slowStart: ");
   }
 
   @Test

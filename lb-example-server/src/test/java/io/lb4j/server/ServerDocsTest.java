@@ -72,6 +72,7 @@ class ServerDocsTest {
         "connectTimeout", Defaults.CONNECT_TIMEOUT,
         "idleTimeout", Defaults.IDLE_TIMEOUT,
         "passiveDownTime", Defaults.PASSIVE_DOWN_TIME,
+        "slowStart", Defaults.SLOW_START,
         "handshakeTimeout", Defaults.HANDSHAKE_TIMEOUT,
         "commandTimeout", Defaults.RATE_LIMIT_REDIS_COMMAND_TIMEOUT);
     defaults.forEach((field, value) ->

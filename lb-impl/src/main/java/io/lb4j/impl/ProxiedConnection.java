@@ -1,5 +1,6 @@
 package io.lb4j.impl;
 
+import io.lb4j.api.ByteBudget;
 import io.lb4j.api.ClientIdentity;
 import io.lb4j.api.CloseReason;
 import io.lb4j.api.ConnectionEvent;
@@ -7,6 +8,7 @@ import io.lb4j.api.ConnectionInfo;
 import io.lb4j.api.Decision;
 import io.lb4j.api.Defaults;
 import io.lb4j.api.Host;
+import io.lb4j.api.RateLimiter;
 import io.lb4j.api.RefusalReason;
 import io.lb4j.api.Refuse;
 import io.lb4j.api.Upstream;
@@ -106,6 +108,13 @@ final class ProxiedConnection extends ChannelInboundHandlerAdapter implements Ad
 
   private long bytesFromClient;
   private long bytesToClient;
+
+  /** The identity's bandwidth budgets, null when its bytes are not limited that way. */
+  private ByteBudget fromClientBudget;
+  private ByteBudget toClientBudget;
+  /** Reads of that side are paused by the bandwidth limit until a scheduled resume. */
+  private boolean clientReadsThrottled;
+  private boolean upstreamReadsThrottled;
 
   ProxiedConnection(ForwardingCore core, Channel client, Route route, long id) {
     this.core = core;
@@ -258,6 +267,13 @@ final class ProxiedConnection extends ChannelInboundHandlerAdapter implements Ad
   @Override
   public void admitted(HostPool pool) {
     this.pool = pool;
+    RateLimiter limiter = core.rateLimiter();
+    try {
+      fromClientBudget = limiter.bytesFromClient(info.identity());
+      toClientBudget = limiter.bytesToClient(info.identity());
+    } catch (RuntimeException e) {
+      log.error("rate limiter threw for the byte budgets of {}; its bytes are not limited", info, e);
+    }
     state = State.CONNECTING;
     connectOrEnd();
   }
@@ -354,13 +370,16 @@ final class ProxiedConnection extends ChannelInboundHandlerAdapter implements Ad
       while ((buf = early.poll()) != null) {
         upstream.write(buf, upstream.voidPromise());
       }
+      if (fromClientBudget != null) {
+        spentFromClient(earlyBytes);
+      }
       earlyBytes = 0;
       early = null;
       upstream.flush();
     }
     if (clientInputShut) {
       shutdownOutput(upstream);
-    } else {
+    } else if (!clientReadsThrottled) {
       client.config().setAutoRead(true);
     }
     upstream.config().setAutoRead(true);
@@ -378,11 +397,15 @@ final class ProxiedConnection extends ChannelInboundHandlerAdapter implements Ad
       ReferenceCountUtil.release(msg);
       return;
     }
-    bytesFromClient += buf.readableBytes();
+    int bytes = buf.readableBytes();
+    bytesFromClient += bytes;
     if (state == State.FORWARDING) {
       upstream.write(buf, upstream.voidPromise());
       if (!upstream.isWritable()) {
         client.config().setAutoRead(false);
+      }
+      if (fromClientBudget != null) {
+        spentFromClient(bytes);
       }
     } else if (state == State.CLOSED) {
       buf.release();
@@ -419,6 +442,41 @@ final class ProxiedConnection extends ChannelInboundHandlerAdapter implements Ad
 
   @Override
   public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+    if (state == State.FORWARDING && client.isWritable() && !upstreamInputShut
+        && !upstreamReadsThrottled) {
+      upstream.config().setAutoRead(true);
+    }
+  }
+
+  // ---- bandwidth limits: a side whose identity overdrew its budget stops reading for a while
+
+  private void spentFromClient(int bytes) {
+    long pause = fromClientBudget.spend(bytes);
+    if (pause > 0 && !clientReadsThrottled) {
+      clientReadsThrottled = true;
+      client.config().setAutoRead(false);
+      client.eventLoop().schedule(this::clientBudgetRecovered, pause, TimeUnit.NANOSECONDS);
+    }
+  }
+
+  private void clientBudgetRecovered() {
+    clientReadsThrottled = false;
+    if (state == State.FORWARDING && upstream.isWritable() && !clientInputShut) {
+      client.config().setAutoRead(true);
+    }
+  }
+
+  private void spentToClient(int bytes) {
+    long pause = toClientBudget.spend(bytes);
+    if (pause > 0 && !upstreamReadsThrottled) {
+      upstreamReadsThrottled = true;
+      upstream.config().setAutoRead(false);
+      client.eventLoop().schedule(this::upstreamBudgetRecovered, pause, TimeUnit.NANOSECONDS);
+    }
+  }
+
+  private void upstreamBudgetRecovered() {
+    upstreamReadsThrottled = false;
     if (state == State.FORWARDING && client.isWritable() && !upstreamInputShut) {
       upstream.config().setAutoRead(true);
     }
@@ -475,10 +533,14 @@ final class ProxiedConnection extends ChannelInboundHandlerAdapter implements Ad
         ReferenceCountUtil.release(msg);
         return;
       }
-      bytesToClient += buf.readableBytes();
+      int bytes = buf.readableBytes();
+      bytesToClient += bytes;
       client.write(buf, client.voidPromise());
       if (!client.isWritable()) {
         upstream.config().setAutoRead(false);
+      }
+      if (toClientBudget != null) {
+        spentToClient(bytes);
       }
     }
 
@@ -491,7 +553,8 @@ final class ProxiedConnection extends ChannelInboundHandlerAdapter implements Ad
 
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-      if (state == State.FORWARDING && upstream.isWritable() && !clientInputShut) {
+      if (state == State.FORWARDING && upstream.isWritable() && !clientInputShut
+          && !clientReadsThrottled) {
         client.config().setAutoRead(true);
       }
     }

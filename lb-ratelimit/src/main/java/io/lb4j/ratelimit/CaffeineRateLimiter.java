@@ -5,6 +5,7 @@ import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Expiry;
 import io.github.bucket4j.ConsumptionProbe;
 import io.github.bucket4j.TimeMeter;
+import io.lb4j.api.ByteBudget;
 import io.lb4j.api.ClientIdentity;
 import io.lb4j.api.Decision;
 import io.lb4j.api.RateLimiter;
@@ -126,6 +127,29 @@ final class CaffeineRateLimiter implements LocalRateLimiter {
         return s;
       });
     }
+  }
+
+  @Override
+  public ByteBudget bytesFromClient(ClientIdentity identity) {
+    ByteBuckets b = byteBuckets(identity);
+    return b == null ? null : b.fromClient;
+  }
+
+  @Override
+  public ByteBudget bytesToClient(ClientIdentity identity) {
+    ByteBuckets b = byteBuckets(identity);
+    return b == null ? null : b.toClient;
+  }
+
+  /** The client's byte buckets; it holds an admitted connection, so its state is in the cache. */
+  private ByteBuckets byteBuckets(ClientIdentity identity) {
+    String cn = identity.commonName();
+    Policy policy = table.policyFor(cn);
+    if (policy.bytesConfiguration == null) {
+      return null;
+    }
+    ClientState state = clients.policy().getIfPresentQuietly(cn);
+    return state == null ? null : state.byteBuckets(policy, clock);
   }
 
   @Override

@@ -7,13 +7,15 @@ import java.math.BigDecimal;
 import java.time.Duration;
 
 /**
- * The limits of one client: a token bucket on new connections and a cap on concurrent ones.
+ * The limits of one client: a token bucket on new connections, a cap on concurrent ones, and a
+ * bandwidth limit on the bytes of all its connections together.
  *
  * <pre>{@code
  * ClientLimit.rate(5, 10);                        // 5 new connections a second, bursts of 10
  * ClientLimit.concurrent(3);                      // at most 3 open at once, any rate
  * ClientLimit.rate(5, 10).withMaxConcurrent(3);   // both
  * ClientLimit.unlimited();                        // neither
+ * ClientLimit.unlimited().withBandwidth(1_000_000, 0);   // 1 MB/s each way, bursts of 1 MB
  * }</pre>
  *
  * <p><b>Zero means "no such limit".</b> A {@code connectionsPerSecond} of 0 (with a
@@ -25,14 +27,25 @@ import java.time.Duration;
  * more every {@code 1 / connectionsPerSecond} seconds, and never saves up more than
  * {@code burst}.
  *
+ * <p>The bandwidth limit is one token bucket per direction (bytes from the client, bytes to the
+ * client), each shared by all of the client's connections: {@code bytesPerSecond} refill it, and it
+ * holds {@code bytesBurst} bytes. lb4j enforces it by pausing reads (see
+ * {@link io.lb4j.api.ByteBudget}); nothing is refused or dropped. A {@code bytesPerSecond} of 0
+ * means no bandwidth limit.
+ *
  * <p>Immutable and thread-safe.
  *
  * @param connectionsPerSecond how fast the bucket refills, in new connections per second; 0 for no
  *     rate limit, otherwise between {@value #MIN_RATE} and {@value #MAX_RATE}
  * @param burst how many tokens the bucket holds; 0 exactly when there is no rate limit
  * @param maxConcurrent how many connections the client may hold open at once; 0 for no cap
+ * @param bytesPerSecond the bandwidth limit of each direction, over all of the client's
+ *     connections; 0 for none, at most {@value #MAX_BYTES_PER_SECOND}
+ * @param bytesBurst how many bytes each direction's bucket holds; 0 with a bandwidth limit means
+ *     one second's worth ({@code bytesPerSecond}), and it is 0 without one
  */
-public record ClientLimit(double connectionsPerSecond, long burst, int maxConcurrent) {
+public record ClientLimit(
+    double connectionsPerSecond, long burst, int maxConcurrent, long bytesPerSecond, long bytesBurst) {
 
   /** The slowest rate a bucket accepts: one connection every thousand million seconds. */
   public static final double MIN_RATE = 1e-9;
@@ -40,7 +53,10 @@ public record ClientLimit(double connectionsPerSecond, long burst, int maxConcur
   /** The fastest rate a bucket accepts: one connection every nanosecond. */
   public static final double MAX_RATE = 1e9;
 
-  private static final ClientLimit UNLIMITED = new ClientLimit(0, 0, 0);
+  /** The highest bandwidth limit, 1 GB/s per direction: a byte bucket refills one byte a nanosecond at most. */
+  public static final long MAX_BYTES_PER_SECOND = 1_000_000_000L;
+
+  private static final ClientLimit UNLIMITED = new ClientLimit(0, 0, 0, 0, 0);
   private static final long NANOS_PER_SECOND = 1_000_000_000L;
 
   /**
@@ -68,6 +84,29 @@ public record ClientLimit(double connectionsPerSecond, long burst, int maxConcur
         "must be 0 when connectionsPerSecond is 0 (no rate limit) but was " + burst);
     requireArgument(maxConcurrent >= 0, "maxConcurrent", maxConcurrent,
         "must not be negative but was " + maxConcurrent);
+    requireArgument(bytesPerSecond >= 0 && bytesPerSecond <= MAX_BYTES_PER_SECOND,
+        "bytesPerSecond", bytesPerSecond,
+        "must be from 0 (no bandwidth limit) to " + MAX_BYTES_PER_SECOND + " but was "
+            + bytesPerSecond);
+    requireArgument(bytesBurst >= 0, "bytesBurst", bytesBurst,
+        "must not be negative but was " + bytesBurst);
+    requireArgument(bytesPerSecond > 0 || bytesBurst == 0, "bytesBurst", bytesBurst,
+        "needs bytesPerSecond, which is 0 (no bandwidth limit), but was " + bytesBurst);
+    if (bytesPerSecond > 0 && bytesBurst == 0) {
+      bytesBurst = bytesPerSecond;
+    }
+  }
+
+  /**
+   * A limit without a bandwidth limit.
+   *
+   * @param connectionsPerSecond as in the canonical constructor
+   * @param burst as in the canonical constructor
+   * @param maxConcurrent as in the canonical constructor
+   * @throws InvalidSettingException as the canonical constructor does
+   */
+  public ClientLimit(double connectionsPerSecond, long burst, int maxConcurrent) {
+    this(connectionsPerSecond, burst, maxConcurrent, 0, 0);
   }
 
   /** Returns the limit that limits nothing: no rate limit and no concurrency cap. */
@@ -113,12 +152,34 @@ public record ClientLimit(double connectionsPerSecond, long burst, int maxConcur
    * @throws InvalidSettingException as the constructor does
    */
   public ClientLimit withRate(double connectionsPerSecond, long burst) {
-    return new ClientLimit(connectionsPerSecond, burst, maxConcurrent);
+    return new ClientLimit(connectionsPerSecond, burst, maxConcurrent, bytesPerSecond, bytesBurst);
   }
 
-  /** Returns this limit without its token bucket, keeping the concurrency cap. */
+  /**
+   * Returns this limit without its token bucket on new connections, keeping the concurrency cap
+   * and the bandwidth limit (the parts a shared store does not hold).
+   */
   public ClientLimit withoutRate() {
-    return new ClientLimit(0, 0, maxConcurrent);
+    return new ClientLimit(0, 0, maxConcurrent, bytesPerSecond, bytesBurst);
+  }
+
+  /**
+   * Returns this limit with another bandwidth limit, the rest unchanged.
+   *
+   * @param bytesPerSecond bytes per second in each direction over all the client's connections; 0
+   *     for none
+   * @param bytesBurst the bucket's size in bytes, 0 for one second's worth
+   * @return the new limit
+   * @throws InvalidSettingException if a value is negative, or a burst is given without a rate,
+   *     naming {@code "bytesPerSecond"} or {@code "bytesBurst"}
+   */
+  public ClientLimit withBandwidth(long bytesPerSecond, long bytesBurst) {
+    return new ClientLimit(connectionsPerSecond, burst, maxConcurrent, bytesPerSecond, bytesBurst);
+  }
+
+  /** Returns whether the client's bytes are limited. */
+  public boolean hasBandwidthLimit() {
+    return bytesPerSecond > 0;
   }
 
   /**
@@ -130,7 +191,7 @@ public record ClientLimit(double connectionsPerSecond, long burst, int maxConcur
    *     {@code "maxConcurrent"}
    */
   public ClientLimit withMaxConcurrent(int maxConcurrent) {
-    return new ClientLimit(connectionsPerSecond, burst, maxConcurrent);
+    return new ClientLimit(connectionsPerSecond, burst, maxConcurrent, bytesPerSecond, bytesBurst);
   }
 
   /** Returns whether new connections are limited by a token bucket. */

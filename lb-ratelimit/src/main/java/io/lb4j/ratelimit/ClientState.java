@@ -34,6 +34,9 @@ final class ClientState {
   private record Shape(Policy policy, Bucket bucket) {}
 
   private volatile Shape shape;
+
+  /** The two directions' byte buckets, made when a connection first asks for them. */
+  private volatile ByteBuckets bytes;
   @SuppressWarnings("unused") // through IN_USE
   private volatile int inUse;
 
@@ -109,6 +112,27 @@ final class ClientState {
     return probe.isConsumed() ? null : probe;
   }
 
+  /**
+   * Returns this client's byte buckets under {@code policy}, or null when it has no bandwidth
+   * limit. Buckets already handed out stay the same objects across limit changes, so that every
+   * connection of the client keeps spending from one pair.
+   */
+  ByteBuckets byteBuckets(Policy policy, TimeMeter clock) {
+    shapeFor(policy, clock);
+    if (policy.bytesConfiguration == null) {
+      return null;
+    }
+    ByteBuckets b = bytes;
+    return b != null ? b : makeByteBuckets(policy, clock);
+  }
+
+  private synchronized ByteBuckets makeByteBuckets(Policy policy, TimeMeter clock) {
+    if (bytes == null) {
+      bytes = new ByteBuckets(policy.bytesConfiguration, clock);
+    }
+    return bytes;
+  }
+
   /** The policy this state was last shaped for; read by the cache's expiry. */
   Policy policy() {
     return shape.policy;
@@ -139,6 +163,10 @@ final class ClientState {
       bucket.replaceConfiguration(policy.bucketConfiguration, TokensInheritanceStrategy.AS_IS);
     }
     Shape next = new Shape(policy, bucket);
+    ByteBuckets b = bytes;
+    if (b != null) {
+      b.configure(policy.bytesConfiguration, clock);
+    }
     shape = next;
     return next;
   }

@@ -16,6 +16,8 @@ final class Policy {
   final ClientLimit limit;
   /** Null when the limit has no rate. */
   final BucketConfiguration bucketConfiguration;
+  /** Null when the limit has no bandwidth limit; each direction's byte bucket. */
+  final BucketConfiguration bytesConfiguration;
   final String rateRefusalDetail;
   /** Null when the limit has no cap; the refusal carries no retry-after, as none is known. */
   final CompletionStage<Decision> concurrencyRefusal;
@@ -25,12 +27,18 @@ final class Policy {
   Policy(ClientLimit limit, long expireAfterIdleNanos) {
     this.limit = limit;
     this.bucketConfiguration = limit.hasRateLimit() ? TokenBuckets.configuration(limit) : null;
+    this.bytesConfiguration =
+        limit.hasBandwidthLimit() ? TokenBuckets.bytesConfiguration(limit) : null;
     this.rateRefusalDetail = limit.hasRateLimit() ? limit.rateRefusalDetail() : null;
     this.concurrencyRefusal = limit.hasConcurrencyLimit()
         ? CompletableFuture.completedStage(
             Decision.rateLimited(limit.concurrencyRefusalDetail(), Duration.ZERO))
         : null;
     // A bucket forgotten before it could have refilled would hand its client a fresh burst early.
-    this.keepIdleNanos = Math.max(expireAfterIdleNanos, limit.timeToFill().toNanos());
+    long bytesFill = limit.hasBandwidthLimit()
+        ? (long) Math.min(Long.MAX_VALUE, Math.ceil(1e9 * limit.bytesBurst() / limit.bytesPerSecond()))
+        : 0;
+    this.keepIdleNanos =
+        Math.max(Math.max(expireAfterIdleNanos, limit.timeToFill().toNanos()), bytesFill);
   }
 }

@@ -49,4 +49,24 @@ public final class TokenBuckets {
     }
     return BucketConfiguration.builder().addLimit(bandwidth).build();
   }
+
+  /**
+   * Returns the configuration of one direction's byte bucket: {@code limit.bytesBurst()} bytes,
+   * initially full, refilled greedily at {@code limit.bytesPerSecond()}.
+   *
+   * @param limit a limit with a bandwidth limit
+   * @return the configuration, immutable
+   * @throws IllegalArgumentException if {@code limit} has no bandwidth limit
+   */
+  public static BucketConfiguration bytesConfiguration(ClientLimit limit) {
+    Objects.requireNonNull(limit, "limit");
+    if (!limit.hasBandwidthLimit()) {
+      throw new IllegalArgumentException("limit must have a bandwidth limit but was " + limit);
+    }
+    Bandwidth bandwidth = Bandwidth.builder()
+        .capacity(limit.bytesBurst())
+        .refillGreedy(limit.bytesPerSecond(), ONE_SECOND)
+        .build();
+    return BucketConfiguration.builder().addLimit(bandwidth).build();
+  }
 }

@@ -2,7 +2,9 @@ package io.lb4j.ratelimit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.lb4j.api.InvalidSettingException;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
@@ -88,5 +90,20 @@ class ClientLimitTest {
   void knowsHowLongAnEmptyBucketTakesToFill() {
     assertThat(ClientLimit.rate(5, 10).timeToFill()).isEqualTo(Duration.ofSeconds(2));
     assertThat(ClientLimit.concurrent(3).timeToFill()).isEqualTo(Duration.ZERO);
+  }
+
+  @Test
+  void bandwidthBurstDefaultsToOneSecondsWorth() {
+    assertThat(ClientLimit.unlimited().withBandwidth(1_000, 0).bytesBurst()).isEqualTo(1_000);
+    assertThat(ClientLimit.unlimited().withBandwidth(1_000, 64).bytesBurst()).isEqualTo(64);
+    assertThat(ClientLimit.unlimited().hasBandwidthLimit()).isFalse();
+  }
+
+  @Test
+  void bandwidthAboveOneByteANanosecondNamesTheSetting() {
+    assertThatThrownBy(() -> ClientLimit.unlimited().withBandwidth(1_000_000_001L, 0))
+        .isInstanceOf(InvalidSettingException.class)
+        .satisfies(e -> assertThat(((InvalidSettingException) e).setting())
+            .isEqualTo("bytesPerSecond"));
   }
 }

@@ -30,9 +30,11 @@ import org.openjdk.jmh.annotations.Warmup;
  * {@link Lease#release}, with 3, 100 and 10,000 hosts that already carry uneven load, on one
  * thread and on two threads sharing the pool.
  *
- * <p>{@code pool} is lb4j's pool ({@code leastConnections}, constant time) or, for comparison, the
- * same pool driven by a strategy that scans every candidate's count ({@code linearScan}), which is
- * what the count-ordered structure avoids.
+ * <p>{@code pick} is lb4j's least connections with every host at weight 1
+ * ({@code leastConnections}), the same with weights 1 to 8 drawn at random
+ * ({@code weightedLeastConnections}), both on the pool's load-ordered heap (O(log n)), or, for
+ * comparison, the pool driven by a strategy that scans every candidate's count
+ * ({@code linearScan}), which is what the heap avoids.
  *
  * <pre>{@code
  * java -jar lb-bench/target/lb-bench.jar LeastConnections -f 1 -wi 2 -i 3 -w 1s -r 1s
@@ -52,7 +54,7 @@ public class LeastConnectionsBenchmark {
   @Param({"3", "100", "10000"})
   public int hosts;
 
-  @Param({"leastConnections", "linearScan"})
+  @Param({"leastConnections", "weightedLeastConnections", "linearScan"})
   public String pick;
 
   private HostPool pool;
@@ -68,10 +70,13 @@ public class LeastConnectionsBenchmark {
       list.add(Host.of("10.1." + (i / 250) + "." + (i % 250 + 1), 7000));
     }
     Upstream.Builder upstream = Upstream.builder("bench").hosts(list);
-    if (pick.equals("linearScan")) {
-      upstream.strategy(LeastConnectionsBenchmark::scan);
-    } else if (!pick.equals("leastConnections")) {
-      throw new IllegalArgumentException("pick must be leastConnections or linearScan but was " + pick);
+    SplittableRandom random = new SplittableRandom(42);
+    switch (pick) {
+      case "linearScan" -> upstream.strategy(LeastConnectionsBenchmark::scan);
+      case "weightedLeastConnections" -> list.forEach(h -> upstream.weight(h, 1 + random.nextInt(8)));
+      case "leastConnections" -> { }
+      default -> throw new IllegalArgumentException(
+          "pick must be leastConnections, weightedLeastConnections or linearScan but was " + pick);
     }
     pool = new HostPool(upstream.build(), System::nanoTime);
     connection =
@@ -83,7 +88,6 @@ public class LeastConnectionsBenchmark {
             ClientIdentity.ANONYMOUS);
     // Even load, then a random share released: counts spread over several values, so the order
     // has many count groups of different sizes.
-    SplittableRandom random = new SplittableRandom(42);
     load = new ArrayList<>();
     for (int i = 0; i < hosts * LOAD_PER_HOST; i++) {
       load.add(pool.acquire(connection));

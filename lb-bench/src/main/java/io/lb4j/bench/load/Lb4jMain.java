@@ -29,7 +29,9 @@ import java.util.concurrent.CountDownLatch;
  * <p>{@code --engine auto|openssl|jdk} chooses the TLS engine (default auto: BoringSSL where it
  * loads). Options {@code --allow CN} (an allow list with that one principal) and
  * {@code --rate-limit} (a local rate limiter whose limits are far above the load, so it is
- * consulted on every connection but never refuses) turn on those features' hot paths, and
+ * consulted on every connection but never refuses), {@code --bandwidth BYTES} (the same limiter with
+ * a bandwidth limit of that many bytes per second per client and direction, so every read is
+ * counted against the client's byte budget) turn on those features' hot paths, and
  * {@code --crl FILE} checks clients against that revocation list. Prints
  * {@code lb4j ready on ...} once listening and serves until the process is stopped.
  */
@@ -60,6 +62,7 @@ public final class Lb4jMain {
       int ioThreads = args.integer("io-threads", 1);
       String allow = args.string("allow", null);
       boolean rateLimit = args.has("rate-limit");
+      long bandwidth = Long.parseLong(args.string("bandwidth", "0"));
       args.rejectUnused();
 
       Upstream bench = Upstream.builder("bench").hosts(hosts).build();
@@ -71,9 +74,12 @@ public final class Lb4jMain {
       if (allow != null) {
         builder.authorizer(AllowList.builder().allow("bench", allow).build());
       }
-      if (rateLimit) {
+      if (rateLimit || bandwidth > 0) {
+        ClientLimit limit = rateLimit
+            ? ClientLimit.rate(1_000_000, 1_000_000).withMaxConcurrent(1_000_000)
+            : ClientLimit.unlimited();
         builder.rateLimiter(LocalRateLimiter.builder()
-            .defaults(ClientLimit.rate(1_000_000, 1_000_000).withMaxConcurrent(1_000_000))
+            .defaults(limit.withBandwidth(bandwidth, 0))
             .build());
       }
       lb = builder.build().start();
@@ -81,6 +87,7 @@ public final class Lb4jMain {
           + " (" + ioThreads + " io thread" + (ioThreads == 1 ? "" : "s") + ", TLS engine "
           + tls.engine() + ", hosts " + hosts + (allow == null ? "" : ", allow " + allow)
           + (rateLimit ? ", rate limiter on" : "")
+          + (bandwidth > 0 ? ", bandwidth " + bandwidth + " B/s per client" : "")
           + (crl == null ? "" : ", revocation list " + crl) + ")");
       System.out.flush();
     } catch (RuntimeException e) {

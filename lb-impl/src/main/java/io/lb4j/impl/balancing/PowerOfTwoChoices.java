@@ -5,7 +5,7 @@ import io.lb4j.api.ConnectionInfo;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.random.RandomGenerator;
 
-/** Draws two distinct candidates and keeps the less loaded. */
+/** Draws two distinct candidates and keeps the less loaded per unit of weight. */
 final class PowerOfTwoChoices implements BalancingStrategy {
 
   /** Null for the calling thread's {@link ThreadLocalRandom}. */
@@ -28,9 +28,10 @@ final class PowerOfTwoChoices implements BalancingStrategy {
     if (second >= first) {
       second++;
     }
-    return candidates.activeConnections(second) < candidates.activeConnections(first)
-        ? second
-        : first;
+    // (second + 1) / w2 < (first + 1) / w1, multiplied out: exact for equal weights.
+    double loadSecond = (candidates.activeConnections(second) + 1.0) * candidates.weight(first);
+    double loadFirst = (candidates.activeConnections(first) + 1.0) * candidates.weight(second);
+    return loadSecond < loadFirst ? second : first;
   }
 
   @Override

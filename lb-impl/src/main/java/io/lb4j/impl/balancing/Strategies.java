@@ -74,8 +74,10 @@ public final class Strategies {
   }
 
   /**
-   * Returns the strategy that picks a host with the fewest connections, in constant time; ties go
-   * to any tied host. This is what an upstream without a strategy uses.
+   * Returns the strategy that picks a host with the fewest connections per unit of weight (the
+   * least {@code (connections + 1) / weight}, slow start included), in O(log n) at most; with
+   * equal weights, a host with the fewest connections. Ties go to any tied host. This is what an
+   * upstream without a strategy uses.
    *
    * @return the shared, stateless instance
    */
@@ -86,7 +88,7 @@ public final class Strategies {
   /**
    * Returns a strategy that visits the candidates in configuration order, one after the other,
    * skipping none of those that are up. When the candidate list changes, the cycle continues from
-   * the same position in the new list.
+   * the same position in the new list. It ignores weights and slow start.
    *
    * @return a new instance with its own cursor
    */
@@ -96,8 +98,9 @@ public final class Strategies {
 
   /**
    * Returns a strategy that draws two distinct candidates at random and picks the one with fewer
-   * connections (the first drawn on a tie); with a single candidate it picks that one. Random
-   * numbers come from {@link java.util.concurrent.ThreadLocalRandom}.
+   * connections per unit of weight, slow start included (the first drawn on a tie); with a single
+   * candidate it picks that one. Random numbers come from
+   * {@link java.util.concurrent.ThreadLocalRandom}.
    *
    * @return a new instance
    */

@@ -9,7 +9,27 @@ import io.lb4j.api.Host;
  */
 final class HostEntry {
 
+  /**
+   * Units of effective weight per unit of configured weight: slow start grows a host's weight in
+   * steps this fine, and a weight-1 host can start at 1/128 of its share.
+   */
+  static final int WEIGHT_SCALE = 128;
+
   final Host host;
+
+  /** The configured weight, from 1 to 256. */
+  int weight = 1;
+
+  /**
+   * The weight the load order uses, in {@link #WEIGHT_SCALE} units: {@code weight * WEIGHT_SCALE},
+   * or less (at least 1) while the host is in slow start.
+   */
+  int effectiveWeight = WEIGHT_SCALE;
+
+  /** Whether the host is in slow start, growing its effective weight since {@link #rampStartNanos}. */
+  boolean ramping;
+
+  long rampStartNanos;
 
   /** Leases not yet released, including connections still connecting. */
   int count;
@@ -20,8 +40,8 @@ final class HostEntry {
   /** Index in the configuration-ordered candidate list, or -1 when not eligible. */
   int candidateIndex = -1;
 
-  /** Index in the count-ordered array, or -1 when not eligible. */
-  int sortedIndex = -1;
+  /** Index in the load-ordered heap, or -1 when not eligible. */
+  int heapIndex = -1;
 
   /** Whether the active health check (or a passive mark under one) has the host in rotation. */
   boolean activeUp = true;
@@ -48,6 +68,7 @@ final class HostEntry {
 
   @Override
   public String toString() {
-    return host + "(" + count + (up() ? "" : ", down") + (configured ? "" : ", draining") + ")";
+    return host + "(" + count + (weight == 1 ? "" : ", weight " + weight)
+        + (ramping ? ", slow start" : "") + (up() ? "" : ", down") + (configured ? "" : ", draining") + ")";
   }
 }

@@ -1,6 +1,6 @@
 package io.lb4j.impl.pool;
 
-import static io.lb4j.impl.pool.CountOrder.check;
+import static io.lb4j.impl.pool.LoadOrder.check;
 
 import io.lb4j.api.BalancingStrategy;
 import io.lb4j.api.ConnectionInfo;
@@ -42,11 +42,23 @@ import org.slf4j.LoggerFactory;
  * mark); it comes back after {@code rise} successful checks when the upstream has a health check,
  * else once {@link Upstream#passiveDownTime()} has passed on the pool's clock.
  *
+ * <h2>Weights and slow start</h2>
+ * Least connections is weighted: it picks the host with the least {@code (count + 1) / weight}
+ * (see {@link LoadOrder}). Weights come from {@link Upstream#weight(Host)} and change with
+ * {@link #update}, which keeps counts and health. With a {@linkplain Upstream#slowStart() slow
+ * start} period, a host that joins through {@code update}, or becomes eligible again after being
+ * out (down, or anything else that took it out of rotation), starts at 1/{@value
+ * HostEntry#WEIGHT_SCALE} of its weight, grows linearly with the pool's clock and takes its full
+ * weight once the period has passed; hosts given to the constructor start at full weight. The
+ * ramp is stepped when a pick or a snapshot finds a step due, at most {@value #RAMP_STEPS} times
+ * per period, so nothing runs between picks and a pick reads the clock only while a host ramps.
+ *
  * <h2>Cost</h2>
- * The eligible hosts sit in a {@link CountOrder}: the least-loaded host is found, and an
- * acquisition or a release is counted, in constant time whatever the number of hosts. Health and
- * configuration changes, which are rare, rebuild the order in O(n log n). This class decides which
- * hosts are eligible and keeps the order told.
+ * The eligible hosts sit in a {@link LoadOrder}: the least-loaded host is found at once, and an
+ * acquisition or a release is counted in O(log n) whatever the weights. Health and configuration
+ * changes, which are rare, rebuild the order in O(n). A ramp step re-places each ramping host,
+ * O(r log n). This class decides which hosts are eligible and what they weigh, and keeps the
+ * order told.
  *
  * <h2>Threading</h2>
  * Thread-safe. Every method takes the pool's lock briefly; the strategy runs under it.
@@ -57,6 +69,12 @@ public final class HostPool {
 
   /** The default strategy; the pool recognises it and picks without calling it. */
   private static final BalancingStrategy LEAST_CONNECTIONS = Strategies.leastConnections();
+
+  /** How many steps a slow-start ramp takes at most. */
+  static final int RAMP_STEPS = 100;
+
+  /** The shortest time between two ramp steps, so that short periods do not step every pick. */
+  private static final long MIN_RAMP_STEP_NANOS = 1_000_000L;
 
   private final LongSupplier nanoClock;
   private final Object lock = new Object();
@@ -75,7 +93,15 @@ public final class HostPool {
   private HostEntry[] configured;
 
   /** The eligible hosts, in configuration order and by count; also the strategy's view. */
-  private final CountOrder order = new CountOrder();
+  private final LoadOrder order = new LoadOrder();
+
+  /** The eligible hosts in slow start. */
+  private final List<HostEntry> ramping = new ArrayList<>();
+
+  private long nextRampStepNanos;
+
+  /** False while the constructor places the first hosts, which take their full weight at once. */
+  private boolean started;
 
   private int total;
   private BalancingStrategy strategy;
@@ -100,6 +126,7 @@ public final class HostPool {
     synchronized (lock) {
       install(upstream);
       rebuild();
+      started = true;
     }
   }
 
@@ -119,6 +146,9 @@ public final class HostPool {
     synchronized (lock) {
       if (passiveMarks) {
         recoverPassiveMarks();
+      }
+      if (!ramping.isEmpty()) {
+        stepRamps();
       }
       int n = order.size();
       if (n == 0) {
@@ -197,13 +227,16 @@ public final class HostPool {
       if (passiveMarks) {
         recoverPassiveMarks();
       }
+      if (!ramping.isEmpty()) {
+        stepRamps();
+      }
       List<HostStatus> out = new ArrayList<>(entries.size());
       for (HostEntry e : configured) {
-        out.add(new HostStatus(e.host, e.count, e.up(), false));
+        out.add(status(e, false));
       }
       for (HostEntry e : entries.values()) {
         if (!e.configured) {
-          out.add(new HostStatus(e.host, e.count, e.up(), true));
+          out.add(status(e, true));
         }
       }
       return List.copyOf(out);
@@ -285,8 +318,12 @@ public final class HostPool {
         if (e.eligible()) {
           eligible++;
         } else {
-          check(e.candidateIndex == -1 && e.sortedIndex == -1, "ineligible but placed " + e);
+          check(e.candidateIndex == -1 && e.heapIndex == -1, "ineligible but placed " + e);
         }
+        check(e.ramping == ramping.contains(e), "ramp list disagrees with " + e);
+        check(e.ramping || e.effectiveWeight == e.weight * HostEntry.WEIGHT_SCALE,
+            "weight not full outside slow start " + e);
+        check(!e.ramping || e.eligible(), "ineligible host in slow start " + e);
       }
       check(sum == total, "total " + total + " but counts sum to " + sum);
       check(eligible == order.size(), eligible + " eligible hosts but " + order.size() + " placed");
@@ -299,6 +336,11 @@ public final class HostPool {
   }
 
   // ---- internals, all under lock
+
+  private static HostStatus status(HostEntry e, boolean draining) {
+    double share = e.ramping ? e.effectiveWeight / (double) (e.weight * HostEntry.WEIGHT_SCALE) : 1;
+    return new HostStatus(e.host, e.count, e.up(), draining, e.weight, share);
+  }
 
   private int choose(int n, ConnectionInfo connection) {
     int index;
@@ -439,13 +481,16 @@ public final class HostPool {
         e.passiveDown = false;
       }
       e.configured = true;
+      e.weight = next.weight(e.host);
       now[i] = e;
     }
     if (old != null) {
       for (HostEntry e : old) {
         if (!e.configured) {
           e.candidateIndex = -1;
-          e.sortedIndex = -1;
+          e.heapIndex = -1;
+          e.ramping = false;
+          e.effectiveWeight = e.weight * HostEntry.WEIGHT_SCALE;
           if (e.count == 0) {
             entries.remove(e.host);
           }
@@ -461,8 +506,80 @@ public final class HostPool {
     upstream = next;
   }
 
-  /** Recomputes the candidate list and the count order from scratch. */
+  /**
+   * Recomputes the candidate list and the load order from scratch, after the effective weights:
+   * a host placed now that was not placed before (new, or back in rotation) starts its slow start.
+   */
   private void rebuild() {
+    long period = Nanos.saturated(upstream.slowStart());
+    long now = 0;
+    boolean haveNow = false;
+    for (HostEntry e : configured) {
+      boolean wasPlaced = e.candidateIndex >= 0;
+      if (!e.eligible() || period == 0) {
+        e.ramping = false;
+      } else if (!wasPlaced && started) {
+        if (!haveNow) {
+          now = nanoClock.getAsLong();
+          haveNow = true;
+        }
+        e.ramping = true;
+        e.rampStartNanos = now;
+      }
+      if (e.ramping) {
+        if (!haveNow) {
+          now = nanoClock.getAsLong();
+          haveNow = true;
+        }
+        e.effectiveWeight = rampedWeight(e, now, period);
+      } else {
+        e.effectiveWeight = e.weight * HostEntry.WEIGHT_SCALE;
+      }
+    }
+    ramping.clear();
+    for (HostEntry e : configured) {
+      if (e.ramping) {
+        ramping.add(e);
+      }
+    }
+    if (!ramping.isEmpty()) {
+      nextRampStepNanos = now + rampStep(period);
+    }
     order.rebuild(configured);
+  }
+
+  /** Moves every ramping host to its weight at the clock's time, once a step is due. */
+  private void stepRamps() {
+    long now = nanoClock.getAsLong();
+    if (now - nextRampStepNanos < 0) {
+      return;
+    }
+    long period = Nanos.saturated(upstream.slowStart());
+    for (int i = ramping.size() - 1; i >= 0; i--) {
+      HostEntry e = ramping.get(i);
+      order.reweigh(e, rampedWeight(e, now, period));
+      if (!e.ramping) {
+        ramping.remove(i);
+      }
+    }
+    nextRampStepNanos = now + rampStep(period);
+  }
+
+  /**
+   * Returns the effective weight of a ramping host at {@code now}, in proportion to the time since
+   * its ramp started and at least 1; ends the ramp once the period has passed.
+   */
+  private static int rampedWeight(HostEntry e, long now, long period) {
+    int full = e.weight * HostEntry.WEIGHT_SCALE;
+    long elapsed = now - e.rampStartNanos;
+    if (elapsed >= period) {
+      e.ramping = false;
+      return full;
+    }
+    return (int) Math.max(1, (long) (full * ((double) Math.max(0, elapsed) / period)));
+  }
+
+  private static long rampStep(long period) {
+    return Math.max(MIN_RAMP_STEP_NANOS, period / RAMP_STEPS);
   }
 }

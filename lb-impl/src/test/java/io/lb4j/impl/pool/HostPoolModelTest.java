@@ -26,8 +26,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Drives a pool with thousands of random operations and compares it, after each one, with a
- * brute-force model that scans every host: counts, health, draining, and that each pick goes to a
- * host with the fewest connections.
+ * brute-force model that scans every host: counts, health, draining, weights, and that each pick
+ * goes to a host with the least connections per unit of weight.
  */
 class HostPoolModelTest {
 
@@ -39,28 +39,40 @@ class HostPoolModelTest {
 
   static Stream<Arguments> runs() {
     return Stream.of(1L, 2L, 3L, 4L, 5L, 6L)
-        .flatMap(seed -> Stream.of(Arguments.of(seed, false), Arguments.of(seed, true)));
+        .flatMap(seed -> Stream.of(
+            Arguments.of(seed, false, false),
+            Arguments.of(seed, true, false),
+            Arguments.of(seed, false, true),
+            Arguments.of(seed, true, true)));
   }
 
-  @ParameterizedTest(name = "seed {0}, strategy through the candidates view: {1}")
+  @ParameterizedTest(name = "seed {0}, strategy through the candidates view: {1}, weighted: {2}")
   @MethodSource("runs")
-  void leastConnectionsPickAlwaysHasTheMinimumCountUnderRandomOperations(long seed, boolean view) {
-    new Run(new Random(seed), view).go();
+  void leastConnectionsPickAlwaysHasTheMinimumLoadUnderRandomOperations(
+      long seed, boolean view, boolean weighted) {
+    new Run(new Random(seed), view, weighted).go();
   }
 
   /** The model's view of one host. */
   private static final class ModelHost {
     int count;
+    int weight = 1;
     boolean configured = true;
     boolean activeUp = true;
     int streak;
     boolean passiveDown;
     long passiveUpAt;
+
+    @Override
+    public String toString() {
+      return count + "/" + weight;
+    }
   }
 
   private static final class Run {
     private final Random random;
     private final boolean throughView;
+    private final boolean weighted;
     private long now = 5_000_000_000L;
     private final Map<Host, ModelHost> model = new HashMap<>();
     private List<Host> configured = new ArrayList<>();
@@ -69,12 +81,14 @@ class HostPoolModelTest {
     private final List<Lease> released = new ArrayList<>();
     private final HostPool pool;
 
-    Run(Random random, boolean throughView) {
+    Run(Random random, boolean throughView, boolean weighted) {
       this.random = random;
       this.throughView = throughView;
+      this.weighted = weighted;
       this.withCheck = random.nextBoolean();
       this.configured = randomHosts();
       configured.forEach(h -> model.put(h, new ModelHost()));
+      drawWeights();
       this.pool = new HostPool(upstream(), () -> now);
     }
 
@@ -109,26 +123,54 @@ class HostPoolModelTest {
     private Upstream upstream() {
       BalancingStrategy strategy =
           throughView ? (candidates, connection) -> checkedLeastLoaded(candidates) : null;
-      return Upstream.builder("api")
+      Upstream.Builder b = Upstream.builder("api")
           .hosts(configured)
           .passiveDownTime(DOWN_TIME)
           .healthCheck(withCheck ? CHECK : null)
-          .strategy(strategy)
-          .build();
+          .strategy(strategy);
+      configured.forEach(h -> b.weight(h, weight(h)));
+      return b.build();
+    }
+
+    /** Gives each configured host a random weight, some of them large, when the run is weighted. */
+    private void drawWeights() {
+      if (weighted) {
+        for (Host h : configured) {
+          model.get(h).weight =
+              random.nextInt(8) == 0 ? 1 + random.nextInt(256) : 1 + random.nextInt(4);
+        }
+      }
+    }
+
+    private int weight(Host h) {
+      return model.get(h).weight;
+    }
+
+    /** Whether {@code a} carries less load than {@code b} with one more connection each. */
+    private boolean lighter(Host a, Host b) {
+      return (model.get(a).count + 1L) * weight(b) < (model.get(b).count + 1L) * weight(a);
+    }
+
+    /** Asserts that no eligible host would carry less load than {@code picked}. */
+    private void assertLeastLoaded(Host picked, List<Host> eligible) {
+      for (Host h : eligible) {
+        if (lighter(h, picked)) {
+          assertThat(h).as("%s lighter than the pick %s among %s", h, picked, model).isNull();
+        }
+      }
     }
 
     /** Checks the view against the model by brute force, then answers as least connections. */
     private int checkedLeastLoaded(BalancingStrategy.Candidates candidates) {
       List<Host> expected = eligible();
       assertThat(candidates.size()).isEqualTo(expected.size());
-      int min = Integer.MAX_VALUE;
       for (int i = 0; i < candidates.size(); i++) {
         assertThat(candidates.host(i)).isEqualTo(expected.get(i));
         assertThat(candidates.activeConnections(i)).isEqualTo(model.get(expected.get(i)).count);
-        min = Math.min(min, candidates.activeConnections(i));
+        assertThat(candidates.weight(i)).isEqualTo((double) weight(expected.get(i)));
       }
       int least = candidates.leastLoaded();
-      assertThat(candidates.activeConnections(least)).isEqualTo(min);
+      assertLeastLoaded(candidates.host(least), expected);
       return least;
     }
 
@@ -148,9 +190,8 @@ class HostPoolModelTest {
         return "acquire (none)";
       }
       assertThat(lease).as("eligible: %s", eligible).isNotNull();
-      int min = eligible.stream().mapToInt(h -> model.get(h).count).min().orElseThrow();
       assertThat(eligible).contains(lease.host());
-      assertThat(model.get(lease.host()).count).as("count of the picked host").isEqualTo(min);
+      assertLeastLoaded(lease.host(), eligible);
       model.get(lease.host()).count++;
       open.add(lease);
       return "acquire " + lease.host();
@@ -271,6 +312,7 @@ class HostPoolModelTest {
         }
       }
       configured = next;
+      drawWeights();
       pool.update(upstream());
       return "update " + next + " check " + withCheck;
     }
@@ -304,12 +346,12 @@ class HostPoolModelTest {
       List<HostStatus> expected = new ArrayList<>();
       for (Host h : configured) {
         ModelHost m = model.get(h);
-        expected.add(new HostStatus(h, m.count, up(m), false));
+        expected.add(new HostStatus(h, m.count, up(m), false, weight(h), 1));
       }
       Set<HostStatus> draining = new HashSet<>();
       model.forEach((h, m) -> {
         if (!m.configured) {
-          draining.add(new HostStatus(h, m.count, up(m), true));
+          draining.add(new HostStatus(h, m.count, up(m), true, m.weight, 1));
         }
       });
       List<HostStatus> actual = pool.snapshot();

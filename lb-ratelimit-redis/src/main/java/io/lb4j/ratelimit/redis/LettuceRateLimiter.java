@@ -7,6 +7,7 @@ import io.github.bucket4j.TokensInheritanceStrategy;
 import io.github.bucket4j.distributed.AsyncBucketProxy;
 import io.github.bucket4j.distributed.proxy.AsyncProxyManager;
 import io.github.bucket4j.distributed.proxy.optimization.Optimizations;
+import io.lb4j.api.ByteBudget;
 import io.lb4j.api.ClientIdentity;
 import io.lb4j.api.Decision;
 import io.lb4j.api.RateLimiter;
@@ -347,6 +348,18 @@ final class LettuceRateLimiter implements RedisRateLimiter {
   @Override
   public long rateRefusals() {
     return rateRefusals.sum();
+  }
+
+  // Bandwidth limits are kept per instance, beside the caps: a byte bucket in Redis would cost a
+  // round trip per read. A client connected to several instances gets the limit from each.
+  @Override
+  public ByteBudget bytesFromClient(ClientIdentity identity) {
+    return caps.bytesFromClient(identity);
+  }
+
+  @Override
+  public ByteBudget bytesToClient(ClientIdentity identity) {
+    return caps.bytesToClient(identity);
   }
 
   // The local state is the caps' alone: this limiter keeps no count of its own.
