@@ -34,6 +34,7 @@ public final class Upstream {
   private final int connectAttempts;
   private final HealthCheck healthCheck;
   private final Duration passiveDownTime;
+  private final ProxyProtocol proxyProtocol;
 
   private Upstream(Builder b) {
     this.name = b.name;
@@ -47,6 +48,7 @@ public final class Upstream {
     this.connectAttempts = b.connectAttempts;
     this.healthCheck = b.healthCheck;
     this.passiveDownTime = b.passiveDownTime;
+    this.proxyProtocol = b.proxyProtocol;
   }
 
   /**
@@ -71,6 +73,7 @@ public final class Upstream {
     b.connectAttempts = connectAttempts;
     b.healthCheck = healthCheck;
     b.passiveDownTime = passiveDownTime;
+    b.proxyProtocol = proxyProtocol;
     return b;
   }
 
@@ -130,6 +133,14 @@ public final class Upstream {
     return passiveDownTime;
   }
 
+  /**
+   * Returns the PROXY protocol header sent to the hosts at the start of each connection, or empty
+   * when the hosts receive the client's bytes alone.
+   */
+  public Optional<ProxyProtocol> proxyProtocol() {
+    return Optional.ofNullable(proxyProtocol);
+  }
+
   @Override
   public String toString() {
     return "Upstream[" + name + " " + hosts + "]";
@@ -146,6 +157,7 @@ public final class Upstream {
     private int connectAttempts = Defaults.CONNECT_ATTEMPTS;
     private HealthCheck healthCheck;
     private Duration passiveDownTime = Defaults.PASSIVE_DOWN_TIME;
+    private ProxyProtocol proxyProtocol;
 
     private Builder(String name) {
       Objects.requireNonNull(name, "name");
@@ -273,6 +285,18 @@ public final class Upstream {
      */
     public Builder passiveDownTime(Duration downTime) {
       this.passiveDownTime = InvalidSettingException.requirePositive(downTime, "passiveDownTime");
+      return this;
+    }
+
+    /**
+     * Sends a PROXY protocol header to the hosts, first on every connection (health checks
+     * included); null (the default) sends none.
+     *
+     * @param proxyProtocol the header's version and TLVs, or null
+     * @return this builder
+     */
+    public Builder proxyProtocol(ProxyProtocol proxyProtocol) {
+      this.proxyProtocol = proxyProtocol;
       return this;
     }
 

@@ -164,7 +164,7 @@ public final class LoadBalancer implements AutoCloseable {
                 new ChannelInitializer<Channel>() {
                   @Override
                   protected void initChannel(Channel ch) {
-                    core.accept(ch, route);
+                    core.accept(ch, route, listener.acceptProxy());
                   }
                 });
     try {
@@ -298,8 +298,13 @@ public final class LoadBalancer implements AutoCloseable {
     }
   }
 
-  /** One listening address and the upstreams it serves. */
-  private record Listener(InetSocketAddress address, Route route, List<String> upstreams) {}
+  /**
+   * One listening address and the upstreams it serves.
+   *
+   * @param acceptProxy whether its clients are balancers in front that send a PROXY header first
+   */
+  private record Listener(
+      InetSocketAddress address, Route route, List<String> upstreams, boolean acceptProxy) {}
 
   /**
    * Builds a {@link LoadBalancer}. Each call checks its arguments at once and refuses a bad one
@@ -312,6 +317,7 @@ public final class LoadBalancer implements AutoCloseable {
     private final Map<String, Upstream> upstreams = new LinkedHashMap<>();
     private final Map<String, InetSocketAddress> listenOf = new HashMap<>();
     private final Map<String, String> serverNameOf = new HashMap<>();
+    private final java.util.Set<String> acceptingProxy = new java.util.HashSet<>();
     /** Per shared address: the upstream without a server name, if any. */
     private final Map<InetSocketAddress, String> fallbackOn = new HashMap<>();
     /** Per shared address: the upstream of each server name. */
@@ -371,6 +377,31 @@ public final class LoadBalancer implements AutoCloseable {
       return this;
     }
 
+    /**
+     * Makes the listener of {@code upstream} read a PROXY protocol header (v1 or v2) at the start
+     * of every connection, as a balancer in front (a cloud network load balancer, HAProxy with
+     * {@code send-proxy-v2}) sends it, before the TLS handshake. The client address it carries
+     * becomes the connection's client address everywhere lb4j reports one, and the source of the
+     * PROXY header lb4j itself sends on. A connection without a valid header within the handshake
+     * timeout is refused with reason {@code PROTOCOL}; a {@code LOCAL} header (the balancer's
+     * health check) keeps the connection's own address. Upstreams that share a listener must all
+     * set it, or none.
+     *
+     * @param upstream the name of an upstream added before
+     * @return this builder
+     * @throws InvalidSettingException if no upstream of that name was added (setting
+     *     {@code acceptProxy})
+     */
+    public Builder acceptProxy(String upstream) {
+      Objects.requireNonNull(upstream, "upstream");
+      if (!upstreams.containsKey(upstream)) {
+        throw InvalidSettingException.of(
+            "acceptProxy", upstream, "names no upstream added before: '" + upstream + "'");
+      }
+      acceptingProxy.add(upstream);
+      return this;
+    }
+
     /** Takes the fallback or a server name of a shared listener for {@code name}, or fails. */
     private void claim(InetSocketAddress listen, String name, String sni) {
       if (sni == null) {
@@ -389,8 +420,9 @@ public final class LoadBalancer implements AutoCloseable {
     /**
      * Returns the load balancer, not yet started.
      *
-     * @throws InvalidSettingException if no upstream was added (setting {@code upstreams}), or a
-     *     listener routes by server name without TLS (setting {@code tls})
+     * @throws InvalidSettingException if no upstream was added (setting {@code upstreams}), a
+     *     listener routes by server name without TLS (setting {@code tls}), or upstreams sharing
+     *     a listener disagree on {@link #acceptProxy} (setting {@code acceptProxy})
      */
     public LoadBalancer build() {
       if (upstreams.isEmpty()) {
@@ -426,7 +458,18 @@ public final class LoadBalancer implements AutoCloseable {
           throw new InvalidSettingException(
               "tls", null, "listener " + address + " routes by serverName, which needs tls");
         }
-        listeners.add(new Listener(address, new Route(fallback, named), List.copyOf(names)));
+        List<String> accepting = names.stream().filter(acceptingProxy::contains).toList();
+        if (!accepting.isEmpty() && accepting.size() != names.size()) {
+          String other = names.stream().filter(n -> !acceptingProxy.contains(n)).findFirst().get();
+          throw InvalidSettingException.of(
+              "acceptProxy",
+              other,
+              "must be the same for upstreams sharing listener " + address + ": '"
+                  + accepting.get(0) + "' accepts PROXY headers and '" + other + "' does not");
+        }
+        listeners.add(
+            new Listener(
+                address, new Route(fallback, named), List.copyOf(names), !accepting.isEmpty()));
       }
       return listeners;
     }
