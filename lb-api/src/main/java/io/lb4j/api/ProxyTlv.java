@@ -29,6 +29,40 @@ public enum ProxyTlv {
     this.type = type;
   }
 
+  /**
+   * Returns the name a configuration gives this TLV: the constant's name in camel case, as
+   * {@code uris}, {@code dnsNames}, {@code clientCertificate}.
+   */
+  public String configName() {
+    String[] words = name().toLowerCase(java.util.Locale.ROOT).split("_");
+    StringBuilder b = new StringBuilder(words[0]);
+    for (int i = 1; i < words.length; i++) {
+      b.append(Character.toUpperCase(words[i].charAt(0))).append(words[i], 1, words[i].length());
+    }
+    return b.toString();
+  }
+
+  /**
+   * Returns the TLV a configuration names.
+   *
+   * @param configName as {@link #configName()} gives it
+   * @return the TLV
+   * @throws InvalidSettingException if no TLV has that name (setting {@code proxyTlvs})
+   */
+  public static ProxyTlv named(String configName) {
+    for (ProxyTlv t : values()) {
+      if (t.configName().equals(configName)) {
+        return t;
+      }
+    }
+    java.util.List<String> names = new java.util.ArrayList<>();
+    for (ProxyTlv t : values()) {
+      names.add(t.configName());
+    }
+    throw InvalidSettingException.of(
+        "proxyTlvs", configName, "must be one of " + names + " but was '" + configName + "'");
+  }
+
   /** Returns the TLV's type byte, from 0xE0 to 0xE7. */
   public int type() {
     return type;

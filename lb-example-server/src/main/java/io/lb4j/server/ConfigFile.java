@@ -40,7 +40,10 @@ record ConfigFile(
       Integer connectAttempts,
       String passiveDownTime,
       HealthCheck healthCheck,
-      List<String> allow) {}
+      List<String> allow,
+      String proxyProtocol,
+      List<String> proxyTlvs,
+      Boolean acceptProxy) {}
 
   record HealthCheck(String interval, String timeout, Integer rise, Integer fall) {}
 

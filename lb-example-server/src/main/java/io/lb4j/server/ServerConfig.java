@@ -2,6 +2,7 @@ package io.lb4j.server;
 
 import io.lb4j.api.BalancingStrategy;
 import io.lb4j.api.HealthCheck;
+import io.lb4j.api.ProxyProtocol;
 import io.lb4j.api.Host;
 import io.lb4j.api.Upstream;
 import io.lb4j.ratelimit.ClientLimits;
@@ -85,7 +86,9 @@ record ServerConfig(
       int connectAttempts,
       Duration passiveDownTime,
       HealthCheck healthCheck,
-      List<String> allow) {
+      List<String> allow,
+      ProxyProtocol proxyProtocol,
+      boolean acceptProxy) {
 
     UpstreamConfig {
       hosts = List.copyOf(hosts);
@@ -106,6 +109,7 @@ record ServerConfig(
           .connectAttempts(connectAttempts)
           .passiveDownTime(passiveDownTime)
           .healthCheck(healthCheck)
+          .proxyProtocol(proxyProtocol)
           .build();
     }
   }

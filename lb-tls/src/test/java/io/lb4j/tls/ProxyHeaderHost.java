@@ -30,13 +30,13 @@ import java.util.concurrent.TimeUnit;
  * fails on any byte that is not a header, so a client byte ahead of the header is caught), records
  * it as plain values, and echoes every byte after it.
  */
-final class ProxyHeaderHost implements AutoCloseable {
+public final class ProxyHeaderHost implements AutoCloseable {
 
   /** One TLV as received; {@code sub} holds an SSL TLV's sub-TLVs. */
-  record Tlv(int type, byte[] value, int client, int verify, List<Tlv> sub) {}
+  public record Tlv(int type, byte[] value, int client, int verify, List<Tlv> sub) {}
 
   /** A header as received, with what came after it on the same connection. */
-  record Received(
+  public record Received(
       String version,
       String command,
       String protocol,
@@ -47,7 +47,8 @@ final class ProxyHeaderHost implements AutoCloseable {
       List<Tlv> tlvs,
       ByteArrayOutputStream after) {
 
-    Tlv tlv(int type) {
+    /** Returns the first TLV of {@code type}, or null. */
+    public Tlv tlv(int type) {
       return tlvs.stream().filter(t -> t.type() == type).findFirst().orElse(null);
     }
   }
@@ -57,7 +58,8 @@ final class ProxyHeaderHost implements AutoCloseable {
   private final BlockingQueue<Received> received = new LinkedBlockingQueue<>();
   private final BlockingQueue<Throwable> failures = new LinkedBlockingQueue<>();
 
-  ProxyHeaderHost(String loopback) {
+  /** Starts on a free port of {@code loopback} ({@code 127.0.0.1} or {@code ::1}). */
+  public ProxyHeaderHost(String loopback) {
     server =
         new ServerBootstrap()
             .group(group)
@@ -74,13 +76,14 @@ final class ProxyHeaderHost implements AutoCloseable {
             .channel();
   }
 
-  Host host() {
+  /** Returns the host to configure in an upstream. */
+  public Host host() {
     InetSocketAddress a = (InetSocketAddress) server.localAddress();
     return Host.of(a.getAddress().getHostAddress(), a.getPort());
   }
 
   /** Waits for the next connection's header. */
-  Received next(Duration timeout) throws InterruptedException {
+  public Received next(Duration timeout) throws InterruptedException {
     Received r = received.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
     if (r == null) {
       Throwable f = failures.peek();
@@ -90,7 +93,7 @@ final class ProxyHeaderHost implements AutoCloseable {
   }
 
   /** Returns the decoding failures so far. */
-  List<Throwable> failures() {
+  public List<Throwable> failures() {
     return List.copyOf(failures);
   }
 

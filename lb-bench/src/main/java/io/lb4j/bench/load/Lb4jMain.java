@@ -1,6 +1,7 @@
 package io.lb4j.bench.load;
 
 import io.lb4j.api.Host;
+import io.lb4j.api.ProxyProtocol;
 import io.lb4j.api.Upstream;
 import io.lb4j.impl.LoadBalancer;
 import io.lb4j.impl.authorization.AllowList;
@@ -29,8 +30,9 @@ import java.util.concurrent.CountDownLatch;
  * <p>{@code --engine auto|openssl|jdk} chooses the TLS engine (default auto: BoringSSL where it
  * loads). Options {@code --allow CN} (an allow list with that one principal) and
  * {@code --rate-limit} (a local rate limiter whose limits are far above the load, so it is
- * consulted on every connection but never refuses) turn on those features' hot paths, and
- * {@code --crl FILE} checks clients against that revocation list. Prints
+ * consulted on every connection but never refuses) turn on those features' hot paths,
+ * {@code --crl FILE} checks clients against that revocation list, and {@code --proxy v1|v2} sends
+ * a PROXY header to the hosts (which then need {@code BenchHosts --accept-proxy}). Prints
  * {@code lb4j ready on ...} once listening and serves until the process is stopped.
  */
 public final class Lb4jMain {
@@ -60,9 +62,17 @@ public final class Lb4jMain {
       int ioThreads = args.integer("io-threads", 1);
       String allow = args.string("allow", null);
       boolean rateLimit = args.has("rate-limit");
+      String proxy = args.string("proxy", "none");
       args.rejectUnused();
 
-      Upstream bench = Upstream.builder("bench").hosts(hosts).build();
+      Upstream.Builder upstream = Upstream.builder("bench").hosts(hosts);
+      switch (proxy) {
+        case "none" -> {}
+        case "v1" -> upstream.proxyProtocol(ProxyProtocol.v1());
+        case "v2" -> upstream.proxyProtocol(ProxyProtocol.v2());
+        default -> throw new IllegalArgumentException("--proxy must be none, v1 or v2 but was " + proxy);
+      }
+      Upstream bench = upstream.build();
       LoadBalancer.Builder builder = LoadBalancer.builder()
           .upstream(bench, listen)
           .tls(tls)
@@ -81,6 +91,7 @@ public final class Lb4jMain {
           + " (" + ioThreads + " io thread" + (ioThreads == 1 ? "" : "s") + ", TLS engine "
           + tls.engine() + ", hosts " + hosts + (allow == null ? "" : ", allow " + allow)
           + (rateLimit ? ", rate limiter on" : "")
+          + (proxy.equals("none") ? "" : ", PROXY " + proxy + " to the hosts")
           + (crl == null ? "" : ", revocation list " + crl) + ")");
       System.out.flush();
     } catch (RuntimeException e) {
