@@ -365,14 +365,15 @@ final class ConfigReader {
       result.add(u);
     }
     try {
-      // Upstreams sharing a listener must agree on acceptProxy; the library's build says which.
+      // Upstreams sharing a listener must agree on acceptProxy; the library's build checks that
+      // first and says which upstream disagrees. Its other checks (tls for serverName) are the
+      // reader's own above, worded for the file, and this builder has no tls to pass them.
       lb.build();
     } catch (InvalidSettingException x) {
       UpstreamConfig u = byName.get(String.valueOf(x.value()));
       if (x.setting().equals("acceptProxy") && u != null) {
         throw fail(u.path() + ".acceptProxy", x.problem(), x);
       }
-      throw x;
     }
     return result;
   }

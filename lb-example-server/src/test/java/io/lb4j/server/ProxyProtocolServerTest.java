@@ -24,7 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code proxyProtocol: v2} in a configuration file, read by the demo's PROXY host, whose
  * {@code describe} is the example that docs/server.md quotes.
  */
-@Timeout(60)
+@Timeout(180)
 class ProxyProtocolServerTest {
 
   @TempDir Path dir;
@@ -58,6 +58,8 @@ class ProxyProtocolServerTest {
             """.formatted(host.host()));
 
     SSLSocket socket = f.connect(server, "whois", carol);
+    // Generous: on a loaded machine the first connect, header and reply take a while.
+    socket.setSoTimeout(60_000);
     BufferedReader in =
         new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
     String line = in.readLine();

@@ -454,18 +454,23 @@ public final class LoadBalancer implements AutoCloseable {
             named.put(sni, name);
           }
         }
+        List<String> accepting = names.stream().filter(acceptingProxy::contains).toList();
+        if (!accepting.isEmpty() && accepting.size() != names.size()) {
+          // Named: the first upstream that disagrees with the listener's first one.
+          String first = names.get(0);
+          boolean firstAccepts = acceptingProxy.contains(first);
+          String later =
+              names.stream().filter(n -> acceptingProxy.contains(n) != firstAccepts).findFirst().get();
+          throw InvalidSettingException.of(
+              "acceptProxy",
+              later,
+              "must be the same for upstreams sharing listener " + address + ": '"
+                  + (firstAccepts ? first : later) + "' accepts PROXY headers and '"
+                  + (firstAccepts ? later : first) + "' does not");
+        }
         if (!named.isEmpty() && tls == null) {
           throw new InvalidSettingException(
               "tls", null, "listener " + address + " routes by serverName, which needs tls");
-        }
-        List<String> accepting = names.stream().filter(acceptingProxy::contains).toList();
-        if (!accepting.isEmpty() && accepting.size() != names.size()) {
-          String other = names.stream().filter(n -> !acceptingProxy.contains(n)).findFirst().get();
-          throw InvalidSettingException.of(
-              "acceptProxy",
-              other,
-              "must be the same for upstreams sharing listener " + address + ": '"
-                  + accepting.get(0) + "' accepts PROXY headers and '" + other + "' does not");
         }
         listeners.add(
             new Listener(

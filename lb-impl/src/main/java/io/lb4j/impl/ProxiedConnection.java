@@ -460,6 +460,10 @@ final class ProxiedConnection extends ChannelInboundHandlerAdapter implements Ad
       earlyBytes = 0;
       early = null;
       upstream.flush();
+    } else if (proxy != null) {
+      // The header goes out now, not with the client's first bytes: a host that speaks first
+      // (a greeting, a banner) waits for it.
+      upstream.flush();
     }
     if (clientInputShut) {
       shutdownOutput(upstream);

@@ -209,6 +209,21 @@ class ProxyProtocolToHostTest {
     }
   }
 
+  /** A host that speaks first gets the header at once, without waiting for a client byte. */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("engines")
+  void headerIsSentBeforeTheClientSendsAnything(TlsEngine engine) throws Exception {
+    ProxyHeaderHost host = closing(new ProxyHeaderHost("127.0.0.1"));
+    Upstream api =
+        Upstream.builder("api").hosts(List.of(host.host())).proxyProtocol(ProxyProtocol.v2()).build();
+    LoadBalancer lb = start(engine, api, "127.0.0.1", null);
+    try (SSLSocket socket = connect(lb.boundAddress("api"), "TLSv1.3")) {
+      ProxyHeaderHost.Received r = host.next(WAIT);
+      assertThat(r.command()).isEqualTo("PROXY");
+      assertThat(r.sourcePort()).isEqualTo(socket.getLocalPort());
+    }
+  }
+
   /**
    * The client's first bytes arrive while the rate limiter is still deciding, so lb4j holds them;
    * the host still gets the header first and then every byte in order.
