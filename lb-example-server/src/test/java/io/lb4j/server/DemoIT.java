@@ -149,7 +149,8 @@ class DemoIT {
       try {
         String answer = readUntil(whoisClient.getInputStream(), "upstream=whois\n");
         assertThat(answer)
-            .containsPattern("PROXY header: 127\\.0\\.0\\.1:\\d+ connection=\\d+ verified=true")
+            .containsPattern(
+                "PROXY header: 127\\.0\\.0\\.1:\\d+ sni=localhost connection=\\d+ verified=true")
             .contains("cn=alice uris=[spiffe://demo.lb4j/alice] groups=[ops] sha256=");
       } finally {
         stop(whoisClient);
