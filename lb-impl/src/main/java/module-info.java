@@ -21,6 +21,7 @@ module io.lb4j.impl {
   requires io.netty.resolver.dns;
   requires io.netty.codec;
   requires io.netty.codec.dns;
+  requires io.netty.codec.haproxy;
   requires io.netty.transport.classes.epoll;
   requires io.netty.transport.unix.common;
   // Only read for engines that netty-tcnative made, which a TLS module that requires it provides.

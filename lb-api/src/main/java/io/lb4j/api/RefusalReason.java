@@ -19,6 +19,11 @@ public enum RefusalReason {
   NO_HOST,
   /** The listener serves no upstream for the server name (SNI) the client asked for. */
   NO_ROUTE,
+  /**
+   * A listener that accepts the PROXY protocol got no valid header: none, a malformed or oversized
+   * one, or none within the handshake timeout.
+   */
+  PROTOCOL,
   /** lb4j is shutting down and takes no new connections. */
   SHUTTING_DOWN
 }

@@ -36,6 +36,7 @@ public final class Upstream {
   private final Duration passiveDownTime;
   private final HostSource source;
   private final Duration slowStart;
+  private final ProxyProtocol proxyProtocol;
 
   private Upstream(Builder b) {
     this.name = b.name;
@@ -51,6 +52,7 @@ public final class Upstream {
     this.passiveDownTime = b.passiveDownTime;
     this.source = b.source;
     this.slowStart = b.slowStart;
+    this.proxyProtocol = b.proxyProtocol;
   }
 
   /**
@@ -77,6 +79,7 @@ public final class Upstream {
     b.passiveDownTime = passiveDownTime;
     b.source = source;
     b.slowStart = slowStart;
+    b.proxyProtocol = proxyProtocol;
     return b;
   }
 
@@ -156,6 +159,14 @@ public final class Upstream {
     return slowStart;
   }
 
+  /**
+   * Returns the PROXY protocol header sent to the hosts at the start of each connection, or empty
+   * when the hosts receive the client's bytes alone.
+   */
+  public Optional<ProxyProtocol> proxyProtocol() {
+    return Optional.ofNullable(proxyProtocol);
+  }
+
   @Override
   public String toString() {
     return "Upstream[" + name + " " + (source == null ? hosts : source) + "]";
@@ -174,6 +185,7 @@ public final class Upstream {
     private Duration passiveDownTime = Defaults.PASSIVE_DOWN_TIME;
     private HostSource source;
     private Duration slowStart = Defaults.SLOW_START;
+    private ProxyProtocol proxyProtocol;
 
     private Builder(String name) {
       Objects.requireNonNull(name, "name");
@@ -301,6 +313,18 @@ public final class Upstream {
      */
     public Builder passiveDownTime(Duration downTime) {
       this.passiveDownTime = InvalidSettingException.requirePositive(downTime, "passiveDownTime");
+      return this;
+    }
+
+    /**
+     * Sends a PROXY protocol header to the hosts, first on every connection (health checks
+     * included); null (the default) sends none.
+     *
+     * @param proxyProtocol the header's version and TLVs, or null
+     * @return this builder
+     */
+    public Builder proxyProtocol(ProxyProtocol proxyProtocol) {
+      this.proxyProtocol = proxyProtocol;
       return this;
     }
 

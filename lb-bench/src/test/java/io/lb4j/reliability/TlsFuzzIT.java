@@ -7,6 +7,7 @@ import io.lb4j.api.CloseReason;
 import io.lb4j.api.RefusalReason;
 import io.lb4j.api.Upstream;
 import io.lb4j.bench.soak.CheckedStreams;
+import io.lb4j.bench.soak.MalformedProxy;
 import io.lb4j.bench.soak.MalformedTls;
 import io.lb4j.bench.soak.Resources;
 import io.lb4j.bench.soak.Seeds;
@@ -87,17 +88,24 @@ class TlsFuzzIT {
   @RegisterExtension final Closer closer = new Closer();
 
   private InetSocketAddress start(TlsEngine engine) {
+    return start(engine, false);
+  }
+
+  /** Starts lb4j; with {@code acceptProxy} its listener reads a PROXY header before TLS. */
+  private InetSocketAddress start(TlsEngine engine, boolean acceptProxy) {
     mtls = new MutualTls(dir);
     factory = closer.track(mtls.factory(engine));
     echo = closer.track(Upstreams.echo());
-    lb = closer.track(LoadBalancer.builder()
+    LoadBalancer.Builder b = LoadBalancer.builder()
         .upstream(Upstream.builder("api").hosts(List.of(echo.host())).build(),
             new InetSocketAddress("127.0.0.1", 0))
         .tls(factory)
         .handshakeTimeout(HANDSHAKE_TIMEOUT)
-        .listener(events)
-        .build()
-        .start());
+        .listener(events);
+    if (acceptProxy) {
+      b.acceptProxy("api");
+    }
+    lb = closer.track(b.build().start());
     return lb.boundAddress("api");
   }
 
@@ -145,28 +153,39 @@ class TlsFuzzIT {
   }
 
   private static Ended play(InetSocketAddress address, MalformedTls.Case c) throws IOException {
+    return play(address, c.bytes(), c.ending(), c);
+  }
+
+  private static Ended play(
+      InetSocketAddress address, byte[] bytes, MalformedTls.Ending ending, Object what)
+      throws IOException {
     try (Socket socket = PlainSockets.open(address, READ_TIMEOUT)) {
       try {
-        socket.getOutputStream().write(c.bytes());
-        if (c.ending() == MalformedTls.Ending.FIN) {
+        socket.getOutputStream().write(bytes);
+        if (ending == MalformedTls.Ending.FIN) {
           socket.shutdownOutput();
         }
       } catch (IOException closedWhileWriting) {
         // lb4j may close as soon as it has seen enough: that is how it refuses.
       }
-      if (c.ending() == MalformedTls.Ending.RESET) {
+      if (ending == MalformedTls.Ending.RESET) {
         socket.setSoLinger(true, 0);
         return Ended.CLIENT_RESET;
       }
-      return readUntilClosed(socket, c);
+      return readUntilClosed(socket, what);
     }
   }
 
   private void assertEveryConnectionRefusedAndReleased(int connections, int baselineFds) {
+    assertEveryConnectionRefusedAndReleased(connections, baselineFds, RefusalReason.TLS_FAILED);
+  }
+
+  private void assertEveryConnectionRefusedAndReleased(
+      int connections, int baselineFds, RefusalReason reason) {
     await().atMost(Duration.ofSeconds(60))
         .until(() -> events.accepted.get() == connections && events.closedCount() == connections);
     assertThat(events.reasons()).as("close reasons").containsOnlyKeys(CloseReason.REFUSED);
-    assertThat(events.refusalReasons()).as("refusal reasons").containsOnlyKeys(RefusalReason.TLS_FAILED);
+    assertThat(events.refusalReasons()).as("refusal reasons").containsOnlyKeys(reason);
     assertThat(echo.acceptedConnections()).as("connections that reached the upstream").isZero();
     Quiet.assertNothingHeld(lb, "api");
     await("open descriptors back to " + baselineFds).atMost(Duration.ofSeconds(30))
@@ -243,5 +262,40 @@ class TlsFuzzIT {
         "%d real handshakes (TLS 1.2 and 1.3) with the client's second flight damaged (%d with"
             + " bits flipped, %d cut short), seed %d: all refused TLS_FAILED and closed, 0 leaks;"
             + " lb4j's reasons: %s", count, count - cut, cut, SEED, commonDetails());
+  }
+
+  @ParameterizedTest
+  @EnumSource(value = TlsEngine.class, names = {"OPENSSL", "JDK"})
+  void malformedProxyHeadersAreRefusedAndClosedWithoutLeaks(TlsEngine engine) throws Exception {
+    InetSocketAddress address = start(engine, true);
+    MalformedProxy cases = new MalformedProxy(SEED);
+    int count = Scale.of(600);
+    int baselineFds = Resources.openDescriptors();
+
+    Map<MalformedProxy.Family, LongAdder> families = new EnumMap<>(MalformedProxy.Family.class);
+    for (MalformedProxy.Family f : MalformedProxy.Family.values()) {
+      families.put(f, new LongAdder());
+    }
+    long start = System.nanoTime();
+    // Many threads: the dribbled cases wait out the handshake timeout, doing nothing.
+    try (Parallel threads = Parallel.threads(32, "proxy-fuzz")) {
+      List<Future<Void>> futures = threads.submitAll(count, i -> () -> {
+        MalformedProxy.Case c = cases.get(i);
+        families.get(c.family()).increment();
+        play(address, c.bytes(), c.ending(), c);
+        return null;
+      });
+      Parallel.results(futures, Scale.time(Duration.ofMinutes(4)));
+    }
+    long elapsed = System.nanoTime() - start;
+
+    assertEveryConnectionRefusedAndReleased(count, baselineFds, RefusalReason.PROTOCOL);
+    // Every refusal names the peer as it connected: no header was believed.
+    assertThat(events.closedEvents())
+        .allSatisfy(e -> assertThat(e.connection().clientAddress().getAddress().getHostAddress())
+            .isEqualTo("127.0.0.1"));
+    Figures.record("malformed PROXY headers (" + engine + ")",
+        "%d cases of seed %d in %.1f s, all refused PROTOCOL and closed, 0 leaks; families %s;"
+            + " lb4j's reasons: %s", count, SEED, elapsed / 1e9, families, commonDetails());
   }
 }

@@ -70,6 +70,9 @@ final class ConfigChanges {
       if (!Objects.equals(old.serverName(), u.serverName())) {
         changes.add("upstream " + u.name() + " serverName changed");
       }
+      if (old.acceptProxy() != u.acceptProxy()) {
+        changes.add("upstream " + u.name() + " acceptProxy changed");
+      }
     }
     for (String name : before.keySet()) {
       if (!after.containsKey(name)) {
@@ -99,7 +102,8 @@ final class ConfigChanges {
         && a.passiveDownTime().equals(b.passiveDownTime())
         && a.weights().equals(b.weights())
         && a.slowStart().equals(b.slowStart())
-        && Objects.equals(a.healthCheck(), b.healthCheck());
+        && Objects.equals(a.healthCheck(), b.healthCheck())
+        && Objects.equals(a.proxyProtocol(), b.proxyProtocol());
   }
 
   /** Describes how an upstream's forwarding changed: hosts added and removed, settings changed. */
@@ -145,6 +149,9 @@ final class ConfigChanges {
     }
     if (!Objects.equals(a.healthCheck(), b.healthCheck())) {
       parts.add(b.healthCheck() == null ? "health check off" : "health check changed");
+    }
+    if (!Objects.equals(a.proxyProtocol(), b.proxyProtocol())) {
+      parts.add("proxyProtocol " + (b.proxyProtocol() == null ? "none" : b.proxyProtocol()));
     }
     if (parts.isEmpty() && !a.hosts().equals(b.hosts())) {
       parts.add("hosts reordered");

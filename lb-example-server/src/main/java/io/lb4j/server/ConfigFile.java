@@ -47,7 +47,10 @@ record ConfigFile(
       String passiveDownTime,
       String slowStart,
       HealthCheck healthCheck,
-      List<String> allow) {}
+      List<String> allow,
+      String proxyProtocol,
+      List<String> proxyTlvs,
+      Boolean acceptProxy) {}
 
   record Discover(
       String dns,

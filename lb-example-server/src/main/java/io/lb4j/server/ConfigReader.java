@@ -14,6 +14,8 @@ import io.lb4j.api.Defaults;
 import io.lb4j.api.HealthCheck;
 import io.lb4j.api.Host;
 import io.lb4j.api.InvalidSettingException;
+import io.lb4j.api.ProxyProtocol;
+import io.lb4j.api.ProxyTlv;
 import io.lb4j.api.Upstream;
 import io.lb4j.impl.ListenerConflictException;
 import io.lb4j.impl.LoadBalancer;
@@ -410,6 +412,9 @@ final class ConfigReader {
       UpstreamConfig u = upstream(e, i, tls);
       try {
         lb.upstream(u.toUpstream(null), u.listen(), u.serverName());
+        if (u.acceptProxy()) {
+          lb.acceptProxy(u.name());
+        }
       } catch (ListenerConflictException c) {
         throw conflict(u, byName.get(c.sharedWith()), c);
       } catch (InvalidSettingException x) {
@@ -421,6 +426,17 @@ final class ConfigReader {
       }
       byName.put(u.name(), u);
       result.add(u);
+    }
+    try {
+      // Upstreams sharing a listener must agree on acceptProxy; the library's build checks that
+      // first and says which upstream disagrees. Its other checks (tls for serverName) are the
+      // reader's own above, worded for the file, and this builder has no tls to pass them.
+      lb.build();
+    } catch (InvalidSettingException x) {
+      UpstreamConfig u = byName.get(String.valueOf(x.value()));
+      if (x.setting().equals("acceptProxy") && u != null) {
+        throw fail(u.path() + ".acceptProxy", x.problem(), x);
+      }
     }
     return result;
   }
@@ -516,11 +532,44 @@ final class ConfigReader {
         throw fail(allowPath, ex.getMessage(), ex);
       }
     }
+    ProxyProtocol proxy = proxyProtocol(e, path);
     // What the file leaves out, the built upstream has at the library's defaults.
     Upstream built = b.build();
     return new UpstreamConfig(index, name, listen, listenText.strip(), serverName, strategy,
         hosts, discover, weights, built.connectTimeout(), built.idleTimeout(),
-        built.connectAttempts(), built.passiveDownTime(), built.slowStart(), check, allow);
+        built.connectAttempts(), built.passiveDownTime(), built.slowStart(), check, allow, proxy,
+        Boolean.TRUE.equals(e.acceptProxy()));
+  }
+
+  /** The PROXY header to the hosts: {@code none} (or absent), {@code v1}, {@code v2} with TLVs. */
+  private ProxyProtocol proxyProtocol(ConfigFile.UpstreamEntry e, String path) {
+    String version =
+        e.proxyProtocol() == null ? "none" : e.proxyProtocol().strip().toLowerCase(Locale.ROOT);
+    ProxyProtocol proxy =
+        switch (version) {
+          case "none" -> null;
+          case "v1" -> ProxyProtocol.v1();
+          case "v2" -> ProxyProtocol.v2();
+          default ->
+              throw fail(path + ".proxyProtocol",
+                  "must be none, v1 or v2 but was '" + e.proxyProtocol() + "'", null);
+        };
+    if (e.proxyTlvs() == null) {
+      return proxy;
+    }
+    if (proxy == null || proxy.version() != ProxyProtocol.Version.V2) {
+      throw fail(path + ".proxyTlvs", "needs proxyProtocol: v2", null);
+    }
+    java.util.Set<ProxyTlv> tlvs = java.util.EnumSet.noneOf(ProxyTlv.class);
+    for (int t = 0; t < e.proxyTlvs().size(); t++) {
+      String tlvPath = path + ".proxyTlvs[" + t + "]";
+      try {
+        tlvs.add(ProxyTlv.named(required(e.proxyTlvs().get(t), tlvPath)));
+      } catch (InvalidSettingException x) {
+        throw fail(tlvPath, x.problem(), x);
+      }
+    }
+    return proxy.withTlvs(tlvs);
   }
 
   /** Says which earlier upstream {@code u} cannot share its listener with, in the file's terms. */

@@ -1,5 +1,6 @@
 package io.lb4j.server;
 
+import io.lb4j.testkit.pki.ClientSpec;
 import io.lb4j.testkit.pki.IssuedCertificate;
 import io.lb4j.testkit.pki.TestPki;
 import io.lb4j.testkit.upstream.EchoUpstream;
@@ -15,6 +16,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
@@ -29,16 +31,26 @@ final class Demo implements AutoCloseable {
 
   private final Path dir;
   private final List<EchoUpstream> hosts;
+  private final ProxyHeaderPrinter whoisHost;
   private final int port;
+  private final int whoisPort;
   private final int adminPort;
   /** Where the lb.yaml found in the folder was copied before the demo wrote its own, if any. */
   private Path keptConfig;
 
-  private Demo(Path dir, List<EchoUpstream> hosts, int port, int adminPort) {
+  private Demo(Path dir, List<EchoUpstream> hosts, ProxyHeaderPrinter whoisHost, int port,
+      int adminPort) {
     this.dir = dir;
     this.hosts = hosts;
+    this.whoisHost = whoisHost;
     this.port = port;
+    this.whoisPort = freePort();
     this.adminPort = adminPort;
+  }
+
+  /** {@link #prepare(Path, int, int, Consumer)}, the PROXY host printing to standard output. */
+  static Demo prepare(Path dir, int port, int adminPort) {
+    return prepare(dir, port, adminPort, System.out::println);
   }
 
   /**
@@ -46,8 +58,9 @@ final class Demo implements AutoCloseable {
    *
    * @param port the listener's port, 0 for a free one
    * @param adminPort the admin listener's port, 0 for a free one
+   * @param proxyLog where the PROXY protocol host of upstream {@code whois} tells each header
    */
-  static Demo prepare(Path dir, int port, int adminPort) {
+  static Demo prepare(Path dir, int port, int adminPort, Consumer<String> proxyLog) {
     TestPki pki = TestPki.create("lb4j demo CA");
     IssuedCertificate server = pki.server("localhost", LOOPBACK);
     try {
@@ -57,18 +70,22 @@ final class Demo implements AutoCloseable {
     }
     pki.writeCaPem(dir.resolve("ca.pem"));
     server.writePem(dir, "server");
-    pki.client("alice").writePem(dir, "alice");
+    // A SPIFFE ID and a group, for the whois upstream's PROXY header to show.
+    pki.client(ClientSpec.commonName("alice").groups("ops").uris("spiffe://demo.lb4j/alice").build())
+        .writePem(dir, "alice");
     pki.client("mallory").writePem(dir, "mallory");
     // trudy is on the allow list, but the CA has revoked her certificate: the list refuses her.
     IssuedCertificate trudy = pki.client("trudy");
     trudy.writePem(dir, "trudy");
     pki.writeCrlPem(dir.resolve("ca.crl.pem"), pki.crl(trudy.certificate().getSerialNumber()));
     List<EchoUpstream> hosts = new ArrayList<>();
+    ProxyHeaderPrinter whois = null;
     try {
       for (int i = 0; i < 3; i++) {
         hosts.add(Upstreams.echo());
       }
-      Demo demo = new Demo(dir, hosts, port == 0 ? freePort() : port,
+      whois = new ProxyHeaderPrinter(proxyLog);
+      Demo demo = new Demo(dir, hosts, whois, port == 0 ? freePort() : port,
           adminPort == 0 ? freePort() : adminPort);
       if (Files.exists(demo.configFile())) {
         // The user may have edited it; each run writes new ports and certificates, so keep it.
@@ -79,6 +96,9 @@ final class Demo implements AutoCloseable {
       return demo;
     } catch (IOException | RuntimeException e) {
       hosts.forEach(EchoUpstream::close);
+      if (whois != null) {
+        whois.close();
+      }
       if (e instanceof IOException io) {
         throw new UncheckedIOException("cannot write " + dir.resolve(CONFIG) + ": " + io.getMessage(), io);
       }
@@ -132,6 +152,13 @@ final class Demo implements AutoCloseable {
         "    hosts: [" + hostList + "]",
         "    healthCheck: {interval: 2s, timeout: 1s, rise: 2, fall: 3}",
         "    allow: [alice, trudy]",
+        "  # Its host reads the PROXY protocol v2 header lb4j sends first: who connected, as lb4j",
+        "  # verified it (address, CN, SPIFFE ID, groups, fingerprint), and answers with it.",
+        "  - name: whois",
+        "    listen: " + LOOPBACK + ":" + whoisPort,
+        "    hosts: [" + whoisHost.host() + "]",
+        "    proxyProtocol: v2",
+        "    allow: [alice]",
         "rateLimit:",
         "  default: {connectionsPerSecond: 10, burst: 20, maxConcurrent: 100}",
         "admin:",
@@ -141,9 +168,14 @@ final class Demo implements AutoCloseable {
         "");
   }
 
-  /** The openssl command of one client, as printed. */
+  /** The openssl command of one client of upstream {@code echo}, as printed. */
   String opensslCommand(String client) {
-    return "openssl s_client -connect " + LOOPBACK + ":" + port
+    return opensslCommand(client, port);
+  }
+
+  /** The openssl command of one client of the upstream listening on {@code listenPort}. */
+  String opensslCommand(String client, int listenPort) {
+    return "openssl s_client -connect " + LOOPBACK + ":" + listenPort
         + " -cert " + file(client + ".pem")
         + " -key " + file(client + "-key.pem")
         + " -CAfile " + file("ca.pem")
@@ -176,6 +208,11 @@ final class Demo implements AutoCloseable {
         "Refused client trudy (allowed, but her certificate is revoked in ca.crl.pem): the"
             + " handshake fails.",
         "  " + opensslCommand("trudy"),
+        "",
+        "Upstream 'whois' on " + LOOPBACK + ":" + whoisPort + " sends a PROXY protocol v2 header"
+            + " to its host, which answers with what it read (alice's address, CN, SPIFFE ID,",
+        "groups and certificate fingerprint), then echoes:",
+        "  " + opensslCommand("alice", whoisPort),
         "",
         "Metrics and health:",
         "  curl http://" + admin.getHostString() + ":" + admin.getPort() + "/metrics",
@@ -222,6 +259,7 @@ final class Demo implements AutoCloseable {
   @Override
   public void close() {
     hosts.forEach(EchoUpstream::close);
+    whoisHost.close();
   }
 
   @Override

@@ -67,7 +67,11 @@ final class DemoCommand implements Callable<Integer> {
     checkPort(port, "--port");
     checkPort(adminPort, "--admin-port");
     PrintWriter out = spec.commandLine().getOut();
-    Demo demo = Demo.prepare(dir, port, adminPort);
+    Demo demo =
+        Demo.prepare(dir, port, adminPort, line -> {
+          out.println(line);
+          out.flush();
+        });
     try {
       if (hostsOnly) {
         out.print(demo.hostsOnlyInstructions(jarCommand()));

@@ -121,6 +121,9 @@ final class LbServer implements AutoCloseable {
         strategies.put(u.name(), strategy);
         appliedUpstreams.put(u.name(), u);
         b.upstream(u.toUpstream(strategy), u.listen(), u.serverName());
+        if (u.acceptProxy()) {
+          b.acceptProxy(u.name());
+        }
       }
       if (tlsFactory != null) {
         appliedAllow = allowList(config.upstreams());

@@ -3,6 +3,7 @@ package io.lb4j.server;
 import io.lb4j.api.BalancingStrategy;
 import io.lb4j.api.Defaults;
 import io.lb4j.api.HealthCheck;
+import io.lb4j.api.ProxyProtocol;
 import io.lb4j.api.Host;
 import io.lb4j.api.Upstream;
 import io.lb4j.impl.discovery.DnsDiscovery;
@@ -111,7 +112,9 @@ record ServerConfig(
       Duration passiveDownTime,
       Duration slowStart,
       HealthCheck healthCheck,
-      List<String> allow) {
+      List<String> allow,
+      ProxyProtocol proxyProtocol,
+      boolean acceptProxy) {
 
     UpstreamConfig {
       hosts = List.copyOf(hosts);
@@ -134,7 +137,8 @@ record ServerConfig(
           .connectAttempts(connectAttempts)
           .passiveDownTime(passiveDownTime)
           .slowStart(slowStart)
-          .healthCheck(healthCheck);
+          .healthCheck(healthCheck)
+          .proxyProtocol(proxyProtocol);
       weights.forEach(b::weight);
       return b.build();
     }

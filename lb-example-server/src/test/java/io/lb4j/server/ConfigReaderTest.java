@@ -16,6 +16,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import io.lb4j.api.ProxyProtocol;
+import io.lb4j.api.ProxyTlv;
+import java.util.EnumSet;
 import org.junit.jupiter.api.io.TempDir;
 
 class ConfigReaderTest {
@@ -185,8 +188,8 @@ class ConfigReaderTest {
   @Test
   void unknownFieldFarFromAnyIsNamedWithTheKnownFields() {
     assertThatThrownBy(() -> parse(TLS + ONE_UPSTREAM + "    retries: 2\n"))
-        .hasMessageStartingWith("lb.yaml: upstreams[0].retries: unknown field (known fields: allow,"
-            + " connectAttempts, connectTimeout,");
+        .hasMessageStartingWith("lb.yaml: upstreams[0].retries: unknown field (known fields:"
+            + " acceptProxy, allow, connectAttempts, connectTimeout,");
   }
 
   @Test
@@ -679,5 +682,50 @@ class ConfigReaderTest {
   void durationsReadAndWriteTheSameForms() {
     assertThat(List.of("500ms", "2s", "1m", "1h", "90s", "0s"))
         .allSatisfy(text -> assertThat(Durations.format(Durations.parse(text))).isEqualTo(text));
+  }
+
+  // ---- PROXY protocol
+
+  @Test
+  void readsProxyProtocolTlvsAndAcceptProxy() {
+    ServerConfig c = parse(TLS + ONE_UPSTREAM
+        + "    proxyProtocol: v2\n    proxyTlvs: [uris, clientCertificate]\n    acceptProxy: true\n");
+    ServerConfig.UpstreamConfig u = c.upstreams().get(0);
+    assertThat(u.proxyProtocol())
+        .isEqualTo(ProxyProtocol.v2().withTlvs(EnumSet.of(ProxyTlv.URIS, ProxyTlv.CLIENT_CERTIFICATE)));
+    assertThat(u.acceptProxy()).isTrue();
+    assertThat(u.toUpstream(null).proxyProtocol()).contains(u.proxyProtocol());
+    assertThat(parse(TLS + ONE_UPSTREAM).upstreams().get(0).proxyProtocol()).isNull();
+    assertThat(parse(TLS + ONE_UPSTREAM + "    proxyProtocol: none\n").upstreams().get(0).proxyProtocol())
+        .isNull();
+  }
+
+  @Test
+  void badProxyProtocolSettingsNameTheirField() {
+    assertRejected(TLS + ONE_UPSTREAM + "    proxyProtocol: v3\n",
+        "lb.yaml: upstreams[0].proxyProtocol: must be none, v1 or v2 but was 'v3'");
+    assertRejected(TLS + ONE_UPSTREAM + "    proxyProtocol: v1\n    proxyTlvs: [uris]\n",
+        "lb.yaml: upstreams[0].proxyTlvs: needs proxyProtocol: v2");
+    assertRejected(TLS + ONE_UPSTREAM + "    proxyProtocol: v2\n    proxyTlvs: [uris, spiffe]\n",
+        "lb.yaml: upstreams[0].proxyTlvs[1]: must be one of [uris, dnsNames, groups, fingerprint,"
+            + " upstream, clientCertificate] but was 'spiffe'");
+  }
+
+  @Test
+  void upstreamsSharingAListenerMustAgreeOnAcceptProxy() {
+    assertRejected(TLS + """
+        upstreams:
+          - name: red
+            listen: 127.0.0.1:9443
+            serverName: red.example
+            hosts: [127.0.0.1:7001]
+            acceptProxy: true
+          - name: blue
+            listen: 127.0.0.1:9443
+            serverName: blue.example
+            hosts: [127.0.0.1:7002]
+        """,
+        "lb.yaml: upstreams[1].acceptProxy: must be the same for upstreams sharing listener"
+            + " /127.0.0.1:9443: 'red' accepts PROXY headers and 'blue' does not");
   }
 }

@@ -80,10 +80,12 @@ class DemoIT {
         "demo", "--dir", "demo-files", "--port", "0", "--admin-port", "0")) {
       String out = demo.awaitStdout("Stop with Ctrl-C.", STARTUP);
       List<String> commands = printedLines(out, "openssl s_client");
-      assertThat(commands).hasSize(3);
+      assertThat(commands).hasSize(4);
       String alice = commands.get(0);
       String mallory = commands.get(1);
       String trudy = commands.get(2);
+      String whois = commands.get(3);
+      assertThat(whois).contains("-cert demo-files/alice.pem").doesNotContain(alice.split(" ")[3]);
       assertThat(alice).contains("-connect 127.0.0.1:", "-cert demo-files/alice.pem",
           "-key demo-files/alice-key.pem", "-CAfile demo-files/ca.pem", "-quiet");
       assertThat(mallory).contains("-cert demo-files/mallory.pem", "-key demo-files/mallory-key.pem");
@@ -141,6 +143,19 @@ class DemoIT {
       } finally {
         stop(trudyClient);
       }
+
+      // The whois upstream's host reads lb4j's PROXY v2 header and answers with who connected.
+      Process whoisClient = shell(whois);
+      try {
+        String answer = readUntil(whoisClient.getInputStream(), "upstream=whois\n");
+        assertThat(answer)
+            .containsPattern(
+                "PROXY header: 127\\.0\\.0\\.1:\\d+ sni=localhost connection=\\d+ verified=true")
+            .contains("cn=alice uris=[spiffe://demo.lb4j/alice] groups=[ops] sha256=");
+      } finally {
+        stop(whoisClient);
+      }
+      await().until(() -> demo.stdout().contains("[proxy host] 127.0.0.1:"));
 
       await().until(() -> demo.stdout().contains("identity=mallory")
           && demo.stdout().contains("identity=alice")

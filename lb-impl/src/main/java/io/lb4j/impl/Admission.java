@@ -267,7 +267,7 @@ final class Admission {
     }
   }
 
-  private static String serverName(SSLSession session) {
+  static String serverName(SSLSession session) {
     if (session instanceof ExtendedSSLSession extended) {
       try {
         List<SNIServerName> names = extended.getRequestedServerNames();

@@ -49,12 +49,14 @@ public final class Forwarder implements AutoCloseable {
   private final EventLoopGroup group;
   private final Route route;
   private final Settings settings;
+  private final boolean acceptProxy;
   private final Map<Long, CompletableFuture<ConnectionEvent>> pending = new ConcurrentHashMap<>();
   private volatile boolean closed;
 
   private Forwarder(Builder b) {
     Upstream upstream = b.upstream;
     this.route = new Route(upstream.name(), Map.of());
+    this.acceptProxy = b.acceptProxy;
     ConnectionListener completing =
         new ConnectionListener() {
           @Override
@@ -113,7 +115,7 @@ public final class Forwarder implements AutoCloseable {
     }
     long handedOverAt = core.nanoTime();
     NioSocketChannel channel = new NioSocketChannel(accepted);
-    ProxiedConnection connection = core.accept(channel, route);
+    ProxiedConnection connection = core.accept(channel, route, acceptProxy);
     long id = connection.info().id();
     CompletableFuture<ConnectionEvent> done = new CompletableFuture<>();
     // Before the registration: the connection may end on its event loop before register returns.
@@ -245,9 +247,24 @@ public final class Forwarder implements AutoCloseable {
   /** Builds a {@link Forwarder}. Not thread-safe. */
   public static final class Builder extends ForwardingBuilder<Builder> {
     private final Upstream upstream;
+    private boolean acceptProxy;
 
     private Builder(Upstream upstream) {
       this.upstream = Objects.requireNonNull(upstream, "upstream");
+    }
+
+    /**
+     * Reads a PROXY protocol header (v1 or v2) at the start of every connection handed over, as
+     * sent by a balancer in front: its client address becomes the connection's. A connection
+     * without a valid header within the handshake timeout is refused with reason
+     * {@code PROTOCOL}; a {@code LOCAL} header keeps the connection's own address. Default off.
+     *
+     * @param acceptProxy whether connections start with a PROXY header
+     * @return this builder
+     */
+    public Builder acceptProxy(boolean acceptProxy) {
+      this.acceptProxy = acceptProxy;
+      return this;
     }
 
     /** Returns the forwarder, ready to take connections. */

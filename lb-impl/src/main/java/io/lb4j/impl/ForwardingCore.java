@@ -191,9 +191,14 @@ final class ForwardingCore implements Admission.Policy {
     return u == null ? null : u.pool();
   }
 
-  /** Creates the connection object for a new client channel and installs its pipeline. */
-  ProxiedConnection accept(Channel client, Route route) {
-    ProxiedConnection c = new ProxiedConnection(this, client, route, ids.incrementAndGet());
+  /**
+   * Creates the connection object for a new client channel and installs its pipeline.
+   *
+   * @param acceptProxy whether the client is a balancer in front that sends a PROXY header first
+   */
+  ProxiedConnection accept(Channel client, Route route, boolean acceptProxy) {
+    ProxiedConnection c =
+        new ProxiedConnection(this, client, route, ids.incrementAndGet(), acceptProxy);
     c.install();
     return c;
   }

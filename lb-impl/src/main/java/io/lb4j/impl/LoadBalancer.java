@@ -183,7 +183,7 @@ public final class LoadBalancer implements AutoCloseable {
                 new ChannelInitializer<Channel>() {
                   @Override
                   protected void initChannel(Channel ch) {
-                    core.accept(ch, route);
+                    core.accept(ch, route, listener.acceptProxy());
                   }
                 });
     // Port 0 asks for a fresh port, which nothing is to share.
@@ -443,8 +443,13 @@ public final class LoadBalancer implements AutoCloseable {
     }
   }
 
-  /** One listening address and the upstreams it serves. */
-  private record Listener(InetSocketAddress address, Route route, List<String> upstreams) {}
+  /**
+   * One listening address and the upstreams it serves.
+   *
+   * @param acceptProxy whether its clients are balancers in front that send a PROXY header first
+   */
+  private record Listener(
+      InetSocketAddress address, Route route, List<String> upstreams, boolean acceptProxy) {}
 
   /**
    * Builds a {@link LoadBalancer}. Each call checks its arguments at once and refuses a bad one
@@ -457,6 +462,7 @@ public final class LoadBalancer implements AutoCloseable {
     private final Map<String, Upstream> upstreams = new LinkedHashMap<>();
     private final Map<String, InetSocketAddress> listenOf = new HashMap<>();
     private final Map<String, String> serverNameOf = new HashMap<>();
+    private final java.util.Set<String> acceptingProxy = new java.util.HashSet<>();
     /** Per shared address: the upstream without a server name, if any. */
     private final Map<InetSocketAddress, String> fallbackOn = new HashMap<>();
     /** Per shared address: the upstream of each server name. */
@@ -532,6 +538,31 @@ public final class LoadBalancer implements AutoCloseable {
       return this;
     }
 
+    /**
+     * Makes the listener of {@code upstream} read a PROXY protocol header (v1 or v2) at the start
+     * of every connection, as a balancer in front (a cloud network load balancer, HAProxy with
+     * {@code send-proxy-v2}) sends it, before the TLS handshake. The client address it carries
+     * becomes the connection's client address everywhere lb4j reports one, and the source of the
+     * PROXY header lb4j itself sends on. A connection without a valid header within the handshake
+     * timeout is refused with reason {@code PROTOCOL}; a {@code LOCAL} header (the balancer's
+     * health check) keeps the connection's own address. Upstreams that share a listener must all
+     * set it, or none.
+     *
+     * @param upstream the name of an upstream added before
+     * @return this builder
+     * @throws InvalidSettingException if no upstream of that name was added (setting
+     *     {@code acceptProxy})
+     */
+    public Builder acceptProxy(String upstream) {
+      Objects.requireNonNull(upstream, "upstream");
+      if (!upstreams.containsKey(upstream)) {
+        throw InvalidSettingException.of(
+            "acceptProxy", upstream, "names no upstream added before: '" + upstream + "'");
+      }
+      acceptingProxy.add(upstream);
+      return this;
+    }
+
     /** Takes the fallback or a server name of a shared listener for {@code name}, or fails. */
     private void claim(InetSocketAddress listen, String name, String sni) {
       if (sni == null) {
@@ -550,8 +581,9 @@ public final class LoadBalancer implements AutoCloseable {
     /**
      * Returns the load balancer, not yet started.
      *
-     * @throws InvalidSettingException if no upstream was added (setting {@code upstreams}), or a
-     *     listener routes by server name without TLS (setting {@code tls})
+     * @throws InvalidSettingException if no upstream was added (setting {@code upstreams}), a
+     *     listener routes by server name without TLS (setting {@code tls}), or upstreams sharing
+     *     a listener disagree on {@link #acceptProxy} (setting {@code acceptProxy})
      */
     public LoadBalancer build() {
       if (upstreams.isEmpty()) {
@@ -583,11 +615,27 @@ public final class LoadBalancer implements AutoCloseable {
             named.put(sni, name);
           }
         }
+        List<String> accepting = names.stream().filter(acceptingProxy::contains).toList();
+        if (!accepting.isEmpty() && accepting.size() != names.size()) {
+          // Named: the first upstream that disagrees with the listener's first one.
+          String first = names.get(0);
+          boolean firstAccepts = acceptingProxy.contains(first);
+          String later =
+              names.stream().filter(n -> acceptingProxy.contains(n) != firstAccepts).findFirst().get();
+          throw InvalidSettingException.of(
+              "acceptProxy",
+              later,
+              "must be the same for upstreams sharing listener " + address + ": '"
+                  + (firstAccepts ? first : later) + "' accepts PROXY headers and '"
+                  + (firstAccepts ? later : first) + "' does not");
+        }
         if (!named.isEmpty() && tls == null) {
           throw new InvalidSettingException(
               "tls", null, "listener " + address + " routes by serverName, which needs tls");
         }
-        listeners.add(new Listener(address, new Route(fallback, named), List.copyOf(names)));
+        listeners.add(
+            new Listener(
+                address, new Route(fallback, named), List.copyOf(names), !accepting.isEmpty()));
       }
       return listeners;
     }

@@ -9,10 +9,12 @@ import io.lb4j.api.Decision;
 import io.lb4j.api.Defaults;
 import io.lb4j.api.Host;
 import io.lb4j.api.RateLimiter;
+import io.lb4j.api.ProxyProtocol;
 import io.lb4j.api.RefusalReason;
 import io.lb4j.api.Refuse;
 import io.lb4j.api.Upstream;
 import io.lb4j.impl.pool.HostPool;
+import io.lb4j.impl.proxy.ProxyHeader;
 import io.lb4j.impl.pool.Lease;
 import io.lb4j.impl.transport.Failures;
 import io.lb4j.impl.transport.Nanos;
@@ -27,13 +29,20 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.DuplexChannel;
+import io.netty.handler.codec.haproxy.HAProxyCommand;
+import io.netty.handler.codec.haproxy.HAProxyMessage;
+import io.netty.handler.codec.haproxy.HAProxyMessageDecoder;
+import io.netty.handler.codec.haproxy.HAProxyMessageEncoder;
+import io.netty.handler.codec.haproxy.HAProxyProxiedProtocol;
 import io.netty.handler.ssl.SslCloseCompletionEvent;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.handler.ssl.SslHandshakeTimeoutException;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.NetUtil;
 import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.security.cert.CertPathValidatorException;
@@ -69,14 +78,29 @@ final class ProxiedConnection extends ChannelInboundHandlerAdapter implements Ad
   /** How long a client may take to read what a failed upstream sent before lb4j closes it. */
   private static final long FLUSH_BEFORE_CLOSE_LIMIT_MS = 5_000;
 
-  private enum State { HANDSHAKING, ADMITTING, CONNECTING, FORWARDING, CLOSED }
+  /**
+   * The most TLV bytes accepted in a PROXY v2 header from a balancer in front: room for what cloud
+   * balancers and HAProxy send (a few hundred bytes), far below the protocol's 64 KiB, so a peer
+   * cannot make lb4j buffer much before it is refused.
+   */
+  private static final int ACCEPTED_TLV_LIMIT = 4096;
+
+  private enum State { READING_HEADER, HANDSHAKING, ADMITTING, CONNECTING, FORWARDING, CLOSED }
 
   private final ForwardingCore core;
   private final Channel client;
   private final Admission admission;
   private final long acceptedAt;
+  /** Wall clock at accept: a TLS session created before it was resumed (the PROXY SSL TLV). */
+  private final long acceptedMillis;
+  private final boolean acceptProxy;
   private ConnectionInfo info;
-  private State state = State.HANDSHAKING;
+  private State state;
+  /** The listener heard of this connection; held back until a balancer's header names the client. */
+  private boolean announced;
+  private ScheduledFuture<?> headerTimeout;
+  /** The client's TLS session once the handshake succeeded, for the PROXY header to the host. */
+  private SSLSession session;
   /** Set once the channel is active, so that the start runs once whichever event comes first. */
   private boolean activated;
   /** Why the TLS factory could not make an engine; refuses the client once it is active. */
@@ -116,11 +140,14 @@ final class ProxiedConnection extends ChannelInboundHandlerAdapter implements Ad
   private boolean clientReadsThrottled;
   private boolean upstreamReadsThrottled;
 
-  ProxiedConnection(ForwardingCore core, Channel client, Route route, long id) {
+  ProxiedConnection(ForwardingCore core, Channel client, Route route, long id, boolean acceptProxy) {
     this.core = core;
     this.client = client;
     this.admission = new Admission(core, route, this);
     this.acceptedAt = core.nanoTime();
+    this.acceptedMillis = System.currentTimeMillis();
+    this.acceptProxy = acceptProxy;
+    this.state = acceptProxy ? State.READING_HEADER : State.HANDSHAKING;
     this.info =
         new ConnectionInfo(
             id,
@@ -144,19 +171,12 @@ final class ProxiedConnection extends ChannelInboundHandlerAdapter implements Ad
   /** Installs the pipeline on the client channel; called before or after it is registered. */
   void install() {
     client.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
-    if (core.tls() != null) {
+    if (acceptProxy) {
+      // The balancer's header comes before the TLS handshake; TLS is installed once it is read.
+      client.pipeline().addLast("proxy-header", new HAProxyMessageDecoder(ACCEPTED_TLV_LIMIT));
+    } else if (core.tls() != null) {
       try {
-        SSLEngine engine = core.tls().newEngine();
-        boolean openSsl = TlsHalfClose.keepOutputOpen(engine);
-        SslHandler ssl = new SslHandler(engine);
-        ssl.setHandshakeTimeoutMillis(core.settings().handshakeTimeout().toMillis());
-        if (openSsl) {
-          closeNotifyWatched = engine;
-        } else {
-          alertWatch = Tls12AlertWatch.ahead(ssl);
-          client.pipeline().addLast("tls12-alerts", alertWatch);
-        }
-        client.pipeline().addLast("tls", ssl);
+        installTls(core.settings().handshakeTimeout().toMillis());
       } catch (RuntimeException e) {
         // A factory that cannot make an engine refuses this client once it is active, with an
         // event like any other refusal, instead of failing the accept silently.
@@ -167,6 +187,37 @@ final class ProxiedConnection extends ChannelInboundHandlerAdapter implements Ad
     // The client is read from the start, also while admission and the upstream connect are under
     // way: its bytes are held (bounded), and a client that resets or leaves early is noticed.
     client.pipeline().addLast("lb4j", this);
+  }
+
+  /** Adds the TLS handlers ahead of this one (or last, before this one is added). */
+  private void installTls(long handshakeTimeoutMillis) {
+    SSLEngine engine = core.tls().newEngine();
+    boolean openSsl = TlsHalfClose.keepOutputOpen(engine);
+    SslHandler ssl = new SslHandler(engine);
+    ssl.setHandshakeTimeoutMillis(handshakeTimeoutMillis);
+    if (openSsl) {
+      closeNotifyWatched = engine;
+    } else {
+      alertWatch = Tls12AlertWatch.ahead(ssl);
+      addAheadOfThis("tls12-alerts", alertWatch);
+    }
+    addAheadOfThis("tls", ssl);
+  }
+
+  private void addAheadOfThis(String name, io.netty.channel.ChannelHandler handler) {
+    if (client.pipeline().get("lb4j") == null) {
+      client.pipeline().addLast(name, handler);
+    } else {
+      client.pipeline().addBefore("lb4j", name, handler);
+    }
+  }
+
+  /** Tells the listener of the accept, once, with the client address known by then. */
+  private void announce() {
+    if (!announced) {
+      announced = true;
+      core.listenerOnAccepted(info);
+    }
   }
 
   @Override
@@ -189,7 +240,9 @@ final class ProxiedConnection extends ChannelInboundHandlerAdapter implements Ad
     }
     activated = true;
     core.registered(this);
-    core.listenerOnAccepted(info);
+    if (!acceptProxy) {
+      announce();
+    }
     if (core.isClosing()) {
       refuse(Decision.refuse(RefusalReason.SHUTTING_DOWN, "lb4j is shutting down"));
       return;
@@ -201,9 +254,70 @@ final class ProxiedConnection extends ChannelInboundHandlerAdapter implements Ad
           engineFailure);
       return;
     }
+    if (acceptProxy) {
+      long timeout = core.settings().handshakeTimeout().toMillis();
+      headerTimeout =
+          client.eventLoop().schedule(
+              () -> {
+                if (state == State.READING_HEADER) {
+                  refuse(
+                      Decision.refuse(
+                          RefusalReason.PROTOCOL, "no PROXY header within " + timeout + " ms"));
+                }
+              },
+              timeout,
+              TimeUnit.MILLISECONDS);
+    } else if (core.tls() == null) {
+      state = State.ADMITTING;
+      admission.admitWithoutTls();
+    }
+  }
+
+  // ---- the header of a balancer in front (acceptProxy)
+
+  private void onProxyHeader(HAProxyMessage header) {
+    if (state != State.READING_HEADER) {
+      return;
+    }
+    headerTimeout.cancel(false);
+    HAProxyProxiedProtocol family = header.proxiedProtocol();
+    if (header.command() == HAProxyCommand.PROXY) {
+      if (family == HAProxyProxiedProtocol.TCP4 || family == HAProxyProxiedProtocol.TCP6) {
+        info =
+            new ConnectionInfo(
+                info.id(),
+                new InetSocketAddress(
+                    NetUtil.createInetAddressFromIpAddressString(header.sourceAddress()),
+                    header.sourcePort()),
+                info.localAddress(),
+                info.upstream(),
+                info.identity());
+      } else if (family != HAProxyProxiedProtocol.UNKNOWN) {
+        refuse(
+            Decision.refuse(
+                RefusalReason.PROTOCOL, "PROXY header for " + family + ", not a TCP connection"));
+        return;
+      }
+    }
+    // A LOCAL header (the balancer's own health check) or an UNKNOWN family keeps the
+    // connection's own addresses, as the protocol says.
+    announce();
+    state = State.HANDSHAKING;
     if (core.tls() == null) {
       state = State.ADMITTING;
       admission.admitWithoutTls();
+      return;
+    }
+    long left =
+        core.settings().handshakeTimeout().toMillis()
+            - TimeUnit.NANOSECONDS.toMillis(core.nanoTime() - acceptedAt);
+    try {
+      // The header and the handshake share one timeout.
+      installTls(Math.max(1, left));
+    } catch (RuntimeException e) {
+      log.error("TLS context factory failed to create an engine; refusing the client", e);
+      refuse(
+          Decision.refuse(RefusalReason.TLS_FAILED, "no TLS engine: " + Failures.describe(e)), e);
     }
   }
 
@@ -237,7 +351,7 @@ final class ProxiedConnection extends ChannelInboundHandlerAdapter implements Ad
           cause);
       return;
     }
-    SSLSession session = ctx.pipeline().get(SslHandler.class).engine().getSession();
+    session = ctx.pipeline().get(SslHandler.class).engine().getSession();
     if (alertWatch != null && !"TLSv1.2".equals(session.getProtocol())) {
       // A TLS 1.3 close_notify ends only the client's direction on every engine: no watch needed.
       ctx.pipeline().remove(alertWatch);
@@ -362,6 +476,10 @@ final class ProxiedConnection extends ChannelInboundHandlerAdapter implements Ad
     }
     upstream = future.channel();
     forwardedTo = lease.host();
+    ProxyProtocol proxy = pool.upstream().proxyProtocol().orElse(null);
+    if (proxy != null && !sendProxyHeader(proxy)) {
+      return;
+    }
     state = State.FORWARDING;
     core.listenerOnConnected(info, forwardedTo);
     client.pipeline().addBefore("lb4j", "idle", idleHandler(pool.upstream().idleTimeout()));
@@ -376,6 +494,10 @@ final class ProxiedConnection extends ChannelInboundHandlerAdapter implements Ad
       earlyBytes = 0;
       early = null;
       upstream.flush();
+    } else if (proxy != null) {
+      // The header goes out now, not with the client's first bytes: a host that speaks first
+      // (a greeting, a banner) waits for it.
+      upstream.flush();
     }
     if (clientInputShut) {
       shutdownOutput(upstream);
@@ -383,6 +505,34 @@ final class ProxiedConnection extends ChannelInboundHandlerAdapter implements Ad
       client.config().setAutoRead(true);
     }
     upstream.config().setAutoRead(true);
+  }
+
+  /**
+   * Writes the PROXY header to the just-connected host, ahead of every byte of the client (the
+   * held ones included). Returns false when it could not be built; the connection has ended then.
+   */
+  private boolean sendProxyHeader(ProxyProtocol proxy) {
+    Object header;
+    try {
+      ProxyHeader.TlsFacts tls =
+          session == null
+              ? null
+              : ProxyHeader.TlsFacts.of(session, Admission.serverName(session), acceptedMillis);
+      header = ProxyHeader.forConnection(proxy, info, tls);
+    } catch (RuntimeException e) {
+      log.error("PROXY header for {} could not be built; closing the connection", info, e);
+      end(CloseReason.UPSTREAM_ERROR, null, e);
+      return false;
+    }
+    if (header instanceof HAProxyMessage) {
+      // Through Netty's encoder, in the pipeline only for this one write.
+      upstream.pipeline().addFirst("proxy-header", HAProxyMessageEncoder.INSTANCE);
+      upstream.write(header, upstream.voidPromise());
+      upstream.pipeline().remove("proxy-header");
+    } else {
+      upstream.write(header, upstream.voidPromise());
+    }
+    return true;
   }
 
   private static IdleStateHandler idleHandler(Duration idle) {
@@ -394,7 +544,15 @@ final class ProxiedConnection extends ChannelInboundHandlerAdapter implements Ad
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
     if (!(msg instanceof ByteBuf buf)) {
-      ReferenceCountUtil.release(msg);
+      if (msg instanceof HAProxyMessage header) {
+        try {
+          onProxyHeader(header);
+        } finally {
+          header.release();
+        }
+      } else {
+        ReferenceCountUtil.release(msg);
+      }
       return;
     }
     int bytes = buf.readableBytes();
@@ -494,13 +652,17 @@ final class ProxiedConnection extends ChannelInboundHandlerAdapter implements Ad
       shutdownOutput(upstream);
     } else if (state == State.HANDSHAKING) {
       refuse(Decision.refuse(RefusalReason.TLS_FAILED, "client closed during the handshake"));
+    } else if (state == State.READING_HEADER) {
+      refuse(Decision.refuse(RefusalReason.PROTOCOL, "client closed before a complete PROXY header"));
     }
     // While admitting or connecting, the held bytes and the shutdown go out once connected.
   }
 
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
-    if (state == State.HANDSHAKING && core.tls() != null) {
+    if (state == State.READING_HEADER) {
+      refuse(Decision.refuse(RefusalReason.PROTOCOL, "client closed before a complete PROXY header"));
+    } else if (state == State.HANDSHAKING && core.tls() != null) {
       refuse(Decision.refuse(RefusalReason.TLS_FAILED, "client closed during the handshake"));
     } else if (state == State.ADMITTING || state == State.CONNECTING) {
       end(CloseReason.CLIENT_CLOSED, null, null);
@@ -512,6 +674,13 @@ final class ProxiedConnection extends ChannelInboundHandlerAdapter implements Ad
 
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    if (state == State.READING_HEADER) {
+      refuse(
+          Decision.refuse(
+              RefusalReason.PROTOCOL, "no valid PROXY header: " + Failures.describe(cause)),
+          cause);
+      return;
+    }
     if (state == State.HANDSHAKING) {
       // SslHandler reports a failed handshake as an event too; whichever comes first refuses.
       refuse(new Refuse(RefusalReason.TLS_FAILED, "handshake failed: " + Failures.describe(cause),
@@ -648,6 +817,7 @@ final class ProxiedConnection extends ChannelInboundHandlerAdapter implements Ad
     if (state == State.CLOSED) {
       return;
     }
+    announce();
     core.listenerOnRefused(info, refusal);
     end(CloseReason.REFUSED, refusal, cause);
   }
@@ -715,6 +885,10 @@ final class ProxiedConnection extends ChannelInboundHandlerAdapter implements Ad
       return;
     }
     state = State.CLOSED;
+    announce();
+    if (headerTimeout != null) {
+      headerTimeout.cancel(false);
+    }
     if (early != null) {
       early.forEach(ByteBuf::release);
       early = null;

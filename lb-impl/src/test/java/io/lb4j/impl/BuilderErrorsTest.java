@@ -119,4 +119,35 @@ class BuilderErrorsTest {
         .isInstanceOfSatisfying(InvalidSettingException.class,
             e -> assertThat(e.setting()).isEqualTo("nameServers"));
   }
+
+  @Test
+  void acceptProxyMustNameAnUpstreamAddedBefore() {
+    assertThatThrownBy(() -> LoadBalancer.builder().acceptProxy("api"))
+        .isInstanceOfSatisfying(InvalidSettingException.class, e -> {
+          assertThat(e.setting()).isEqualTo("acceptProxy");
+          assertThat(e.value()).isEqualTo("api");
+        });
+  }
+
+  @Test
+  void upstreamsSharingAListenerMustAgreeOnAcceptProxy() {
+    LoadBalancer.Builder b =
+        LoadBalancer.builder()
+            // Routing by server name needs TLS; the engine is never asked for before start.
+            .tls(() -> {
+              throw new UnsupportedOperationException();
+            })
+            .upstream(upstream("web"), SHARED, "web.test")
+            .upstream(upstream("api"), SHARED, "api.test")
+            .acceptProxy("web");
+
+    assertThatThrownBy(b::build)
+        .isInstanceOfSatisfying(InvalidSettingException.class, e -> {
+          assertThat(e.setting()).isEqualTo("acceptProxy");
+          assertThat(e.value()).isEqualTo("api");
+          assertThat(e.problem()).contains("'web' accepts PROXY headers and 'api' does not");
+        });
+    b.acceptProxy("api");
+    assertThat(b.build()).isNotNull();
+  }
 }

@@ -8,6 +8,8 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.haproxy.HAProxyMessage;
+import io.netty.handler.codec.haproxy.HAProxyMessageDecoder;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
@@ -43,22 +45,42 @@ public final class BenchHosts {
 
   private BenchHosts() {}
 
+  /** Reads past the PROXY header: a real host would use it, the bench only pays for reading it. */
+  private static final ChannelInboundHandlerAdapter DROP_HEADER = new DropHeader();
+
+  @io.netty.channel.ChannelHandler.Sharable
+  private static final class DropHeader extends ChannelInboundHandlerAdapter {
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      if (msg instanceof HAProxyMessage header) {
+        header.release();
+      } else {
+        ctx.fireChannelRead(msg);
+      }
+    }
+  }
+
   /**
    * Starts the hosts and blocks until the process ends.
    *
-   * @param argv {@code --ports p1,p2,... [--threads n] [--bind 127.0.0.1]}
+   * @param argv {@code --ports p1,p2,... [--threads n] [--bind 127.0.0.1] [--accept-proxy]};
+   *     with {@code --accept-proxy} each connection opens with a PROXY header (v1 or v2), which
+   *     the host reads with Netty's decoder and drops, as a host behind lb4j's
+   *     {@code proxyProtocol} would
    */
   public static void main(String[] argv) throws InterruptedException {
     Args args = Args.parse(argv);
     List<Integer> ports = new ArrayList<>();
     String bind;
     int threads;
+    boolean acceptProxy;
     try {
       for (String p : args.string("ports", "0,0,0").split(",")) {
         ports.add(Integer.parseInt(p.trim()));
       }
       threads = args.integer("threads", 1);
       bind = args.string("bind", "127.0.0.1");
+      acceptProxy = args.has("accept-proxy");
       args.rejectUnused();
     } catch (Args.UsageException | NumberFormatException e) {
       System.err.println("bench hosts: " + e.getMessage());
@@ -82,6 +104,9 @@ public final class BenchHosts {
             .childHandler(new ChannelInitializer<Channel>() {
               @Override
               protected void initChannel(Channel ch) {
+                if (acceptProxy) {
+                  ch.pipeline().addLast(new HAProxyMessageDecoder(), DROP_HEADER);
+                }
                 ch.pipeline().addLast(new HostConnection(chunk));
               }
             })

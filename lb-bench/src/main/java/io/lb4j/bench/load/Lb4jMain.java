@@ -1,6 +1,7 @@
 package io.lb4j.bench.load;
 
 import io.lb4j.api.Host;
+import io.lb4j.api.ProxyProtocol;
 import io.lb4j.api.Upstream;
 import io.lb4j.impl.LoadBalancer;
 import io.lb4j.impl.authorization.AllowList;
@@ -31,8 +32,9 @@ import java.util.concurrent.CountDownLatch;
  * {@code --rate-limit} (a local rate limiter whose limits are far above the load, so it is
  * consulted on every connection but never refuses), {@code --bandwidth BYTES} (the same limiter with
  * a bandwidth limit of that many bytes per second per client and direction, so every read is
- * counted against the client's byte budget) turn on those features' hot paths, and
- * {@code --crl FILE} checks clients against that revocation list. Prints
+ * counted against the client's byte budget) turn on those features' hot paths,
+ * {@code --crl FILE} checks clients against that revocation list, and {@code --proxy v1|v2} sends
+ * a PROXY header to the hosts (which then need {@code BenchHosts --accept-proxy}). Prints
  * {@code lb4j ready on ...} once listening and serves until the process is stopped.
  */
 public final class Lb4jMain {
@@ -63,9 +65,17 @@ public final class Lb4jMain {
       String allow = args.string("allow", null);
       boolean rateLimit = args.has("rate-limit");
       long bandwidth = Long.parseLong(args.string("bandwidth", "0"));
+      String proxy = args.string("proxy", "none");
       args.rejectUnused();
 
-      Upstream bench = Upstream.builder("bench").hosts(hosts).build();
+      Upstream.Builder upstream = Upstream.builder("bench").hosts(hosts);
+      switch (proxy) {
+        case "none" -> {}
+        case "v1" -> upstream.proxyProtocol(ProxyProtocol.v1());
+        case "v2" -> upstream.proxyProtocol(ProxyProtocol.v2());
+        default -> throw new IllegalArgumentException("--proxy must be none, v1 or v2 but was " + proxy);
+      }
+      Upstream bench = upstream.build();
       LoadBalancer.Builder builder = LoadBalancer.builder()
           .upstream(bench, listen)
           .tls(tls)
@@ -88,6 +98,7 @@ public final class Lb4jMain {
           + tls.engine() + ", hosts " + hosts + (allow == null ? "" : ", allow " + allow)
           + (rateLimit ? ", rate limiter on" : "")
           + (bandwidth > 0 ? ", bandwidth " + bandwidth + " B/s per client" : "")
+          + (proxy.equals("none") ? "" : ", PROXY " + proxy + " to the hosts")
           + (crl == null ? "" : ", revocation list " + crl) + ")");
       System.out.flush();
     } catch (RuntimeException e) {

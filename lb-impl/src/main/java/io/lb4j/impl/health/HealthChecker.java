@@ -2,8 +2,10 @@ package io.lb4j.impl.health;
 
 import io.lb4j.api.HealthCheck;
 import io.lb4j.api.Host;
+import io.lb4j.api.ProxyProtocol;
 import io.lb4j.api.Upstream;
 import io.lb4j.impl.pool.HostPool;
+import io.lb4j.impl.proxy.ProxyHeader;
 import io.lb4j.impl.resolve.HostResolver;
 import io.lb4j.impl.transport.Failures;
 import io.lb4j.impl.transport.Nanos;
@@ -16,6 +18,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
+import io.netty.handler.codec.haproxy.HAProxyMessageEncoder;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -69,6 +72,8 @@ public final class HealthChecker implements AutoCloseable {
   // Guarded by lock.
   private final Map<Host, Probe> probes = new HashMap<>();
   private HealthCheck running;
+  /** The PROXY version the running checks send a header of, or null. */
+  private ProxyProtocol.Version runningProxy;
   private boolean started;
   private boolean closed;
 
@@ -139,9 +144,11 @@ public final class HealthChecker implements AutoCloseable {
   private void reconcile() {
     Upstream upstream = pool.upstream();
     HealthCheck check = upstream.healthCheck().orElse(null);
-    if (!Objects.equals(check, running)) {
+    ProxyProtocol.Version proxy = upstream.proxyProtocol().map(ProxyProtocol::version).orElse(null);
+    if (!Objects.equals(check, running) || proxy != runningProxy) {
       cancelAll();
       running = check;
+      runningProxy = proxy;
     }
     if (check == null) {
       return;
@@ -163,9 +170,9 @@ public final class HealthChecker implements AutoCloseable {
         continue;
       }
       if (template == null) {
-        template = bootstrap(check);
+        template = bootstrap(check, proxy);
       }
-      Probe probe = new Probe(host, template, check, upstream.name());
+      Probe probe = new Probe(host, template, check, upstream.name(), proxy);
       probes.put(host, probe);
       probe.start((long) ((double) intervalNanos * i / hosts.size()), intervalNanos);
     }
@@ -178,16 +185,21 @@ public final class HealthChecker implements AutoCloseable {
     probes.clear();
   }
 
-  private Bootstrap bootstrap(HealthCheck check) {
+  private Bootstrap bootstrap(HealthCheck check, ProxyProtocol.Version proxy) {
     int timeoutMillis = (int) Math.max(1, Math.min(Integer.MAX_VALUE, check.timeout().toMillis()));
-    return new Bootstrap()
-        .group(group)
-        .channel(transport.socketChannel())
-        .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, timeoutMillis)
-        // Closing with a reset leaves no TIME_WAIT socket behind per check on lb4j's side, which
-        // would pile up with many hosts and short intervals.
-        .option(ChannelOption.SO_LINGER, 0)
-        .handler(NO_OP);
+    Bootstrap b =
+        new Bootstrap()
+            .group(group)
+            .channel(transport.socketChannel())
+            .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, timeoutMillis);
+    if (proxy == null) {
+      // Closing with a reset leaves no TIME_WAIT socket behind per check on lb4j's side, which
+      // would pile up with many hosts and short intervals.
+      return b.option(ChannelOption.SO_LINGER, 0).handler(NO_OP);
+    }
+    // A check that sends a PROXY header closes normally: a reset could discard the header
+    // before the host has read it, and a host that requires it would log a bad connection.
+    return b.handler(HAProxyMessageEncoder.INSTANCE);
   }
 
   /** The checks of one host, all run on one event loop. */
@@ -196,14 +208,21 @@ public final class HealthChecker implements AutoCloseable {
     final Host host;
     private final HealthCheck check;
     private final String upstreamName;
+    private final ProxyProtocol.Version proxy;
     private final EventLoop loop;
     private final Bootstrap bootstrap;
     private volatile boolean cancelled;
     private volatile ScheduledFuture<?> schedule;
     private volatile ChannelFuture inFlight;
 
-    Probe(Host host, Bootstrap template, HealthCheck check, String upstreamName) {
+    Probe(
+        Host host,
+        Bootstrap template,
+        HealthCheck check,
+        String upstreamName,
+        ProxyProtocol.Version proxy) {
       this.host = host;
+      this.proxy = proxy;
       this.check = check;
       this.upstreamName = upstreamName;
       this.loop = group.next();
@@ -240,7 +259,15 @@ public final class HealthChecker implements AutoCloseable {
     public void operationComplete(ChannelFuture connect) {
       inFlight = null;
       if (connect.isSuccess()) {
-        connect.channel().close();
+        if (proxy == null) {
+          connect.channel().close();
+        } else {
+          // HAProxy's check-send-proxy: LOCAL (v2) or UNKNOWN (v1), then a normal close.
+          connect
+              .channel()
+              .writeAndFlush(ProxyHeader.forHealthCheck(proxy))
+              .addListener(ChannelFutureListener.CLOSE);
+        }
       }
       if (!cancelled) {
         report(connect.isSuccess(), connect.cause());

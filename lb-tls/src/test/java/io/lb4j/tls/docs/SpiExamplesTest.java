@@ -1,6 +1,7 @@
 package io.lb4j.tls.docs;
 
 import static java.nio.charset.StandardCharsets.US_ASCII;
+import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -12,6 +13,8 @@ import io.lb4j.api.ConnectionEvent;
 import io.lb4j.api.ConnectionInfo;
 import io.lb4j.api.ConnectionListener;
 import io.lb4j.api.Decision;
+import io.lb4j.api.ProxyProtocol;
+import io.lb4j.api.ProxyTlvSource;
 import io.lb4j.api.RateLimiter;
 import io.lb4j.api.RefusalReason;
 import io.lb4j.api.Refuse;
@@ -19,6 +22,7 @@ import io.lb4j.api.TlsContextFactory;
 import io.lb4j.api.Upstream;
 import io.lb4j.impl.LoadBalancer;
 import io.lb4j.impl.authorization.AllowList;
+import io.lb4j.tls.ProxyHeaderHost;
 import io.lb4j.testkit.pki.ClientSpec;
 import io.lb4j.testkit.pki.IssuedCertificate;
 import io.lb4j.testkit.pki.TestPki;
@@ -266,6 +270,34 @@ class SpiExamplesTest {
   }
 
   // ---- helpers
+
+  // --- spi ProxyTlvSource example starts
+  /** Tells the hosts the client's team, the first of its groups, in embedder TLV 0xE8. */
+  static final ProxyTlvSource TEAM = connection -> {
+    List<String> groups = connection.identity().groups();
+    return groups.isEmpty()
+        ? List.of()
+        : List.of(ProxyTlvSource.Tlv.of(0xE8, groups.get(0).getBytes(UTF_8)));
+  };
+
+  static Upstream withTeam(Upstream upstream) {
+    return upstream.toBuilder().proxyProtocol(ProxyProtocol.v2().withExtraTlvs(TEAM)).build();
+  }
+  // --- spi ProxyTlvSource example ends
+
+  @Test
+  void teamTlvReachesTheHostInTheProxyHeader() throws Exception {
+    TestPki pki = TestPki.create();
+    IssuedCertificate alice = pki.client(ClientSpec.commonName("alice").groups("payments").build());
+    ProxyHeaderHost host = closeLater(new ProxyHeaderHost("127.0.0.1"));
+    LoadBalancer lb = closeLater(plain(withTeam(Upstream.builder("api").hosts(List.of(host.host())).build()))
+        .tls(jdkTls(pki))
+        .build().start());
+
+    assertThat(echoTls(lb, pki, alice)).isEqualTo("ping");
+    ProxyHeaderHost.Tlv team = host.next(Duration.ofSeconds(10)).tlv(0xE8);
+    assertThat(new String(team.value(), UTF_8)).isEqualTo("payments");
+  }
 
   private <T extends AutoCloseable> T closeLater(T resource) {
     toClose.add(resource);
