@@ -15,5 +15,10 @@ public enum CloseReason {
   /** No bytes flowed in either direction for the idle timeout. */
   IDLE_TIMEOUT,
   /** The connection was closed by its owner or by lb4j's shutdown after the drain timeout. */
-  SHUTDOWN
+  SHUTDOWN,
+  /**
+   * An operator disabled the host the connection was forwarded to, and the grace period given with
+   * that order ran out before the connection ended.
+   */
+  ADMIN_DISABLED
 }
