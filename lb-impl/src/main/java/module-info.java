@@ -1,7 +1,8 @@
 /**
  * The forwarder, the {@code LoadBalancer}, the shipped balancing strategies and the allow list.
  *
- * <p>Only {@code io.lb4j.impl}, {@code io.lb4j.impl.balancing} and {@code io.lb4j.impl.authorization}
+ * <p>Only {@code io.lb4j.impl}, {@code io.lb4j.impl.balancing}, {@code io.lb4j.impl.authorization}
+ * and {@code io.lb4j.impl.admin}
  * are API. The host pool, the health checks, name resolution and the Netty transport live in
  * packages this module does not export.
  *
@@ -28,4 +29,5 @@ module io.lb4j.impl {
   exports io.lb4j.impl;
   exports io.lb4j.impl.balancing;
   exports io.lb4j.impl.authorization;
+  exports io.lb4j.impl.admin;
 }
