@@ -3,6 +3,8 @@ package io.lb4j.server;
 import io.lb4j.api.BalancingStrategy;
 import io.lb4j.api.Host;
 import io.lb4j.api.RateLimiter;
+import com.fasterxml.jackson.databind.JsonNode;
+import io.lb4j.impl.Admin;
 import io.lb4j.impl.ConnectionLog;
 import io.lb4j.impl.ListenerBindException;
 import io.lb4j.impl.LoadBalancer;
@@ -12,6 +14,7 @@ import io.lb4j.ratelimit.ClientLimits;
 import io.lb4j.ratelimit.LocalRateLimiter;
 import io.lb4j.ratelimit.redis.FailureMode;
 import io.lb4j.ratelimit.redis.RedisRateLimiter;
+import io.lb4j.server.ServerConfig.AdminConfig;
 import io.lb4j.server.ServerConfig.RedisConfig;
 import io.lb4j.server.ServerConfig.TlsConfig;
 import io.lb4j.server.ServerConfig.UpstreamConfig;
@@ -53,7 +56,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Thread-safe; reloads are serialised.
  */
-final class LbServer implements AutoCloseable {
+final class LbServer implements AutoCloseable, AdminApi.Server {
 
   private static final Logger log = LoggerFactory.getLogger("lb4j.server");
 
@@ -64,6 +67,8 @@ final class LbServer implements AutoCloseable {
   private final ServerMetrics metrics;
   private final LoadBalancer lb;
   private final AdminServer admin;
+  /** The admin listener's own TLS factory, when it has its own certificates; else null. */
+  private final PemTlsContextFactory adminTls;
   private final ScheduledExecutorService poller;
   private volatile boolean serving;
   /** Set once close() begins: the listeners stop accepting and open connections drain. */
@@ -80,17 +85,22 @@ final class LbServer implements AutoCloseable {
   private byte[] appliedDigest;
   private byte[] lastSeenDigest;
 
+
   private LbServer(ServerConfig config, byte[] digest, Duration pollInterval) {
     this.started = config;
     this.appliedDigest = digest;
     this.lastSeenDigest = digest;
     PemTlsContextFactory tlsFactory = null;
+    PemTlsContextFactory adminTlsFactory = null;
     RedisRateLimiter redisLimiter = null;
     AdminServer adminServer = null;
     LoadBalancer loadBalancer = null;
     try {
       if (config.tls() != null) {
-        tlsFactory = tls(config.tls(), pollInterval);
+        tlsFactory = tls(config.tls(), pollInterval, "");
+      }
+      if (config.admin() != null && config.admin().tls() != null) {
+        adminTlsFactory = tls(config.admin().tls(), pollInterval, "admin.");
       }
       ClientLimits limits = config.rateLimit().limits();
       RedisConfig redisConfig = config.rateLimit().redis();
@@ -132,7 +142,8 @@ final class LbServer implements AutoCloseable {
       }
       this.lb = loadBalancer;
       if (config.admin() != null) {
-        adminServer = admin(config.admin());
+        adminServer = admin(config.admin(),
+            config.admin().mainTls() ? tlsFactory : adminTlsFactory);
       }
       start(loadBalancer);
       lbStarted = true;
@@ -144,17 +155,19 @@ final class LbServer implements AutoCloseable {
       closeQuietly(adminServer);
       closeQuietly(loadBalancer);
       closeQuietly(redisLimiter);
+      closeQuietly(adminTlsFactory);
       closeQuietly(tlsFactory);
       throw e;
     }
     this.tls = tlsFactory;
+    this.adminTls = adminTlsFactory;
     this.redis = redisLimiter;
     this.admin = adminServer;
     this.serving = true;
     warnAboutRefusals(config);
     if (admin != null) {
-      log.info("admin listener on http://{}:{}/ (metrics, healthz)",
-          admin.address().getHostString(), admin.address().getPort());
+      log.info("admin listener on {} (metrics, healthz{})", admin.url(),
+          config.admin().api() ? ", api" : "");
     }
     this.poller = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "lb4j-config-watch");
@@ -184,7 +197,11 @@ final class LbServer implements AutoCloseable {
 
   // ---- building
 
-  private PemTlsContextFactory tls(TlsConfig t, Duration pollInterval) {
+  /**
+   * Builds a TLS factory from a tls section: the top-level one ({@code at} empty) or the admin
+   * listener's own ({@code at} {@code admin.}).
+   */
+  private PemTlsContextFactory tls(TlsConfig t, Duration pollInterval, String at) {
     String label = started.source().label();
     try {
       PemTlsContextFactory.Builder b = PemTlsContextFactory.builder()
@@ -208,7 +225,7 @@ final class LbServer implements AutoCloseable {
       }
       return b.build();
     } catch (TlsConfigException e) {
-      throw new ConfigException(label, tlsField(e.setting()), e.problem(), e);
+      throw new ConfigException(label, at + tlsField(e.setting()), e.problem(), e);
     }
   }
 
@@ -253,9 +270,16 @@ final class LbServer implements AutoCloseable {
     return b.limits(limits).build();
   }
 
-  private AdminServer admin(InetSocketAddress address) {
+  private AdminServer admin(AdminConfig config, PemTlsContextFactory adminTlsFactory) {
+    InetSocketAddress address = config.listen();
     try {
-      return AdminServer.start(address, this::metricsText, () -> serving);
+      return AdminServer.start(new AdminServer.Settings(
+          address,
+          adminTlsFactory,
+          AdminServer.allowList(config.allow()),
+          config.api() ? new AdminApi(() -> this) : null,
+          this::metricsText,
+          () -> serving));
     } catch (UncheckedIOException e) {
       throw new ConfigException(started.source().label(), "admin.listen",
           "cannot listen on " + address.getHostString() + ":" + address.getPort() + ": "
@@ -380,8 +404,16 @@ final class LbServer implements AutoCloseable {
     }
   }
 
+  /**
+   * What one application of the file did.
+   *
+   * @param valid whether the file checked; when not, nothing was applied
+   * @param summary what was applied, or why the file was refused; one line
+   */
+  private record Applied(boolean valid, String summary) {}
+
   // Called holding this.
-  private void apply(byte[] bytes, byte[] digest) {
+  private Applied apply(byte[] bytes, byte[] digest) {
     // Whatever happens below, these contents have had their say: do not log them again.
     appliedDigest = digest;
     ServerConfig next;
@@ -389,8 +421,9 @@ final class LbServer implements AutoCloseable {
       next = ConfigReader.parse(bytes, started.source().path(), started.source().label());
     } catch (ConfigException e) {
       log.warn("{}; the running configuration stays in use", e.getMessage());
-      return;
+      return new Applied(false, e.getMessage() + "; the running configuration stays in use");
     }
+
     List<String> restart = ConfigChanges.needingRestart(started, next);
     List<String> applied = new ArrayList<>();
     Map<String, UpstreamConfig> nextByName = new LinkedHashMap<>();
@@ -445,6 +478,89 @@ final class LbServer implements AutoCloseable {
     if (applied.isEmpty() && restart.isEmpty()) {
       log.info("{}: changed, but nothing that is served changed", label);
     }
+    List<String> said = new ArrayList<>();
+    said.add(applied.isEmpty() ? "nothing served changed" : "reloaded: " + String.join("; ", applied));
+    if (!restart.isEmpty()) {
+      said.add("not applied, needing a restart: " + String.join("; ", restart));
+    }
+    return new Applied(true, String.join("; ", said));
+  }
+
+  // ---- the admin API's side
+
+  @Override
+  public Admin admin() {
+    return lb.admin();
+  }
+
+  /**
+   * Reads and applies the configuration file now, and the certificate files of every TLS factory,
+   * for {@code POST /api/reload}.
+   */
+  @Override
+  public synchronized AdminApi.ReloadOutcome reloadNow() {
+    String before = shortDigest(appliedDigest);
+    String configuration = null;
+    String detail = null;
+    int status = 200;
+    byte[] bytes = null;
+    try {
+      bytes = Files.readAllBytes(started.source().path());
+    } catch (IOException e) {
+      configuration = "refused";
+      detail = started.source().label() + ": cannot be read (" + e.getMessage()
+          + "); the running configuration stays in use";
+      status = 409;
+    }
+    if (bytes != null) {
+      byte[] seen = ConfigReader.digest(bytes);
+      lastSeenDigest = seen;
+      if (Arrays.equals(seen, appliedDigest)) {
+        configuration = "unchanged";
+        detail = "configuration unchanged";
+      } else {
+        Applied applied = apply(bytes, seen);
+        configuration = applied.valid() ? "applied" : "refused";
+        detail = applied.summary();
+        if (!applied.valid()) {
+          status = 409;
+        }
+      }
+    }
+    String certificates = "none";
+    for (PemTlsContextFactory factory : Arrays.asList(tls, adminTls)) {
+      if (factory == null) {
+        continue;
+      }
+      try {
+        boolean changed = factory.reload();
+        if (!certificates.equals("reloaded")) {
+          certificates = changed ? "reloaded" : "unchanged";
+        }
+      } catch (TlsConfigException e) {
+        certificates = "refused";
+        detail = detail + "; certificates: " + e.getMessage() + "; those in use stay in use";
+        status = 409;
+        break;
+      }
+    }
+    return new AdminApi.ReloadOutcome(status, configuration, certificates, detail, before,
+        shortDigest(appliedDigest));
+  }
+
+  private static String shortDigest(byte[] digest) {
+    return HexFormat.of().formatHex(digest).substring(0, 12);
+  }
+
+  /**
+   * Returns the configuration in force: the upstreams as applied (weights as served), the allow
+   * lists and rate limits as applied, and the sections that need a restart as started. Paths of
+   * key files are shown, never their contents, and a Redis URI loses its password.
+   */
+  @Override
+  public synchronized JsonNode effectiveConfig() {
+    return EffectiveConfig.of(started, appliedUpstreams.values(), appliedLimits,
+        lbStarted ? lb.admin() : null, HexFormat.of().formatHex(appliedDigest));
   }
 
   /** Returns the hosts of an upstream as the configuration in force lists them. */
@@ -475,6 +591,7 @@ final class LbServer implements AutoCloseable {
     } finally {
       closeQuietly(admin);
       closeQuietly(redis);
+      closeQuietly(adminTls);
       closeQuietly(tls);
     }
   }
