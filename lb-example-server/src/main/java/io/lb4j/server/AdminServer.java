@@ -15,6 +15,7 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
@@ -40,6 +41,7 @@ import java.time.Duration;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
@@ -189,6 +191,7 @@ final class AdminServer implements AutoCloseable {
       t.setDaemon(true);
       return t;
     });
+    warmUp(executor);
     EventLoopGroup group = new MultiThreadIoEventLoopGroup(
         1, new DefaultThreadFactory("lb4j-admin-io", true), NioIoHandler.newFactory());
     ServerBootstrap bootstrap = new ServerBootstrap()
@@ -216,6 +219,30 @@ final class AdminServer implements AutoCloseable {
       executor.shutdownNow();
       throw new UncheckedIOException(
           e instanceof IOException io ? io : new IOException(e.getMessage(), e));
+    }
+  }
+
+  /**
+   * Passes one request and its answer through the HTTP codec in memory and starts the worker
+   * threads, so that the first probe is not the one that loads the codec's classes: on a loaded
+   * machine that took longer than the 1 s a Kubernetes probe waits by default.
+   */
+  private static void warmUp(ExecutorService executor) {
+    EmbeddedChannel ch = new EmbeddedChannel(new HttpServerCodec(), new BoundedBody());
+    try {
+      ch.writeInbound(Unpooled.copiedBuffer(
+          "GET /healthz HTTP/1.1\r\nHost: lb4j\r\n\r\n", StandardCharsets.US_ASCII));
+      FullHttpRequest request = ch.readInbound();
+      if (request != null) {
+        HttpUtil.isKeepAlive(request);
+        request.release();
+      }
+      ch.writeOutbound(response(new Response(200, TEXT, "ok\n"), false));
+    } finally {
+      ch.finishAndReleaseAll();
+    }
+    if (executor instanceof ThreadPoolExecutor pool) {
+      pool.prestartAllCoreThreads();
     }
   }
 
