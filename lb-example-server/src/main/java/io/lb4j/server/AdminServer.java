@@ -30,6 +30,7 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
@@ -287,8 +288,14 @@ final class AdminServer implements AutoCloseable {
     return AdminApi.errorJson(message);
   }
 
-  /** Refuses a body over {@link #MAX_BODY} with a JSON error, and closes the connection. */
+  /**
+   * Refuses a body over {@link #MAX_BODY} with a JSON error, and closes the connection once the
+   * rest of that body has been read and dropped (or the request's time ran out): closing while the
+   * client still sends would reset the connection, and the client could lose the answer.
+   */
   private static final class BoundedBody extends HttpObjectAggregator {
+    private boolean closeAfterBody;
+
     BoundedBody() {
       super(MAX_BODY);
     }
@@ -298,7 +305,21 @@ final class AdminServer implements AutoCloseable {
       FullHttpResponse out = response(Response.json(413,
           error("request body is larger than " + MAX_BODY + " bytes")), false);
       out.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-      ctx.writeAndFlush(out).addListener(ChannelFutureListener.CLOSE);
+      ctx.writeAndFlush(out);
+      if (oversized instanceof LastHttpContent) {
+        ctx.close();
+      } else {
+        closeAfterBody = true;
+      }
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
+      boolean last = msg instanceof LastHttpContent;
+      super.channelRead(ctx, msg);
+      if (closeAfterBody && last) {
+        ctx.close();
+      }
     }
   }
 
