@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.lb4j.impl.ConnectionLog;
 import io.lb4j.testkit.junit.Peers;
 import io.lb4j.testkit.pki.ClientSpec;
 import io.lb4j.testkit.upstream.EchoUpstream;
@@ -49,7 +50,7 @@ class AdminApiCurlTest {
     Peers.assumeAvailable(Peers.onPath("curl"), "curl", () -> "no curl on the PATH");
     f = new ServerFixture(dir);
     audit = new LogCapture(AdminApi.AUDIT_LOGGER);
-    access = new LogCapture(AccessLog.LOGGER);
+    access = new LogCapture(ConnectionLog.LOGGER);
     hosts = f.echoes(2);
     server = f.start(AdminApiTest.config(hosts));
     f.pki.client(ClientSpec.commonName("bob").groups("sre").build()).writePem(dir, "sre");

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.lb4j.impl.ConnectionLog;
 import io.lb4j.server.AdminClient.Answer;
 import io.lb4j.testkit.pki.ClientSpec;
 import io.lb4j.testkit.pki.IssuedCertificate;
@@ -57,7 +58,7 @@ class AdminApiTest {
   void setUp() {
     f = new ServerFixture(dir);
     audit = new LogCapture(AdminApi.AUDIT_LOGGER);
-    access = new LogCapture(AccessLog.LOGGER);
+    access = new LogCapture(ConnectionLog.LOGGER);
     hosts = f.echoes(2);
     server = f.start(config(hosts));
     sre = f.pki.client(ClientSpec.commonName("bob").groups("sre").build());
