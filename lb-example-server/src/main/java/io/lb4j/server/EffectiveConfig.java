@@ -14,8 +14,6 @@ import io.lb4j.server.ServerConfig.AdminConfig;
 import io.lb4j.server.ServerConfig.RedisConfig;
 import io.lb4j.server.ServerConfig.TlsConfig;
 import io.lb4j.server.ServerConfig.UpstreamConfig;
-import java.net.URI;
-import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.util.Collection;
 import java.util.List;
@@ -121,7 +119,14 @@ final class EffectiveConfig {
       clients.set(e.getKey(), limit(e.getValue()));
     }
     if (redis != null) {
-      ObjectNode r = o.putObject("redis").put("uri", withoutPassword(redis.uri()));
+      ObjectNode r = o.putObject("redis");
+      if (redis.uri() != null) {
+        r.put("uri", withoutPassword(redis.uri()));
+      }
+      if (redis.cluster() != null) {
+        ArrayNode nodes = r.putArray("cluster");
+        redis.cluster().forEach(n -> nodes.add(withoutPassword(n)));
+      }
       if (redis.failOpen() != null) {
         r.put("failOpen", redis.failOpen());
       }
@@ -130,6 +135,12 @@ final class EffectiveConfig {
       }
       if (redis.commandTimeout() != null) {
         r.put("commandTimeout", Durations.format(redis.commandTimeout()));
+      }
+      if (redis.leaseTime() != null) {
+        r.put("leaseTime", Durations.format(redis.leaseTime()));
+      }
+      if (redis.instanceId() != null) {
+        r.put("instanceId", redis.instanceId());
       }
     }
     return o;
@@ -157,21 +168,31 @@ final class EffectiveConfig {
     return o;
   }
 
-  /** A Redis URI without the password its user part may hold. */
+  /**
+   * A Redis URI or node address without the password its user part may hold: whatever stands
+   * between {@code ://} and the last {@code @} of the authority becomes {@code user:***} or
+   * {@code ***}. Works for the several hosts of a Sentinel URI too, which {@link java.net.URI}
+   * does not parse as a server authority.
+   */
   static String withoutPassword(String uri) {
-    try {
-      URI u = new URI(uri);
-      if (u.getRawUserInfo() == null) {
-        return uri;
+    int scheme = uri.indexOf("://");
+    int start = scheme < 0 ? 0 : scheme + 3;
+    int end = uri.length();
+    for (int i = start; i < uri.length(); i++) {
+      char c = uri.charAt(i);
+      if (c == '/' || c == '?' || c == '#') {
+        end = i;
+        break;
       }
-      String user = u.getRawUserInfo();
-      int colon = user.indexOf(':');
-      String shown = colon < 0 ? "***" : user.substring(0, colon) + ":***";
-      return new URI(u.getScheme(), shown, u.getHost(), u.getPort(), u.getRawPath(), null, null)
-          .toString();
-    } catch (URISyntaxException e) {
-      return "(not shown: not a URI)";
     }
+    int at = uri.lastIndexOf('@', end - 1);
+    if (at < start) {
+      return uri;
+    }
+    String user = uri.substring(start, at);
+    int colon = user.indexOf(':');
+    String shown = colon < 0 ? "***" : user.substring(0, colon) + ":***";
+    return uri.substring(0, start) + shown + uri.substring(at);
   }
 
   private static String path(Path p) {

@@ -134,4 +134,17 @@ class AdminConfigTest {
     assertThat(err.toString(StandardCharsets.UTF_8)).hasLineCount(1)
         .startsWith(file + ": admin.listen: 0.0.0.0:0 is not a loopback address");
   }
+
+  @Test
+  void effectiveConfigurationHidesRedisPasswords() {
+    assertThat(EffectiveConfig.withoutPassword("redis://:s3cret@127.0.0.1:6379/0"))
+        .isEqualTo("redis://:***@127.0.0.1:6379/0");
+    assertThat(EffectiveConfig.withoutPassword("rediss://lb:s3cret@cache:6380"))
+        .isEqualTo("rediss://lb:***@cache:6380");
+    assertThat(EffectiveConfig.withoutPassword(
+        "redis-sentinel://:s3cret@h1:26379,h2:26379?sentinelMasterId=m"))
+        .isEqualTo("redis-sentinel://:***@h1:26379,h2:26379?sentinelMasterId=m");
+    assertThat(EffectiveConfig.withoutPassword("redis://127.0.0.1:6379"))
+        .isEqualTo("redis://127.0.0.1:6379");
+  }
 }
