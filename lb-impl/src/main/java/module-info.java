@@ -3,8 +3,9 @@
  * DNS discovery.
  *
  * <p>Only {@code io.lb4j.impl}, {@code io.lb4j.impl.balancing}, {@code io.lb4j.impl.authorization}
- * and {@code io.lb4j.impl.discovery} are API. The host pool, the health checks, name resolution
- * and the Netty transport live in packages this module does not export.
+ * , {@code io.lb4j.impl.discovery} and {@code io.lb4j.impl.admin} are API. The host pool, the
+ * health checks, name resolution and the Netty transport live in packages this module does not
+ * export.
  *
  * <p>On the module path, keeping a half-closing client's reply with BoringSSL needs
  * {@code --add-opens io.netty.handler/io.netty.handler.ssl=io.lb4j.impl}: lb4j reads one flag of
@@ -32,4 +33,5 @@ module io.lb4j.impl {
   exports io.lb4j.impl.balancing;
   exports io.lb4j.impl.authorization;
   exports io.lb4j.impl.discovery;
+  exports io.lb4j.impl.admin;
 }

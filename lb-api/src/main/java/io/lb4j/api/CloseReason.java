@@ -21,5 +21,11 @@ public enum CloseReason {
    * open, and lb4j is set to close such connections ({@code onRevoke} {@code close}); the event's
    * {@link ConnectionEvent#error()} says which certificate.
    */
-  REVOKED
+  REVOKED,
+
+  /**
+   * An operator disabled the host the connection was forwarded to, and the grace period given with
+   * that order ran out before the connection ended.
+   */
+  ADMIN_DISABLED
 }

@@ -1,5 +1,6 @@
 package io.lb4j.api;
 
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
@@ -79,6 +80,36 @@ public interface RateLimiter {
    */
   default ByteBudget bytesToClient(ClientIdentity identity) {
     return null;
+  }
+
+  /**
+   * Returns what this limiter holds for one client now, for an operator: the tokens left in its
+   * bucket and the connections it holds. Reading does not count as activity of the client. Called
+   * from an administration thread, never from an event loop; it may block briefly.
+   *
+   * <p>The default, for a limiter that keeps nothing it can show, returns empty.
+   *
+   * @param client the client as this limiter keys it; lb4j's limiters key clients by the
+   *     certificate's common name ({@link ClientIdentity#commonName()})
+   * @return the state, also for a client the limiter does not remember (then as a new client would
+   *     start), or empty when this limiter cannot tell
+   */
+  default Optional<RateLimitState> state(String client) {
+    return Optional.empty();
+  }
+
+  /**
+   * Gives one client a fresh start: its token bucket full, as a client never seen before. The
+   * connections it holds stay counted, since each is still released once when it closes. Called
+   * from an administration thread, never from an event loop.
+   *
+   * <p>The default, for a limiter that keeps nothing it can reset, returns false.
+   *
+   * @param client the client as this limiter keys it (see {@link #state})
+   * @return whether this limiter can reset clients; true also for a client it did not remember
+   */
+  default boolean reset(String client) {
+    return false;
   }
 
   /** Returns a limiter that admits every connection. */

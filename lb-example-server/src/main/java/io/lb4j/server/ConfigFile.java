@@ -3,6 +3,7 @@ package io.lb4j.server;
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonFormat;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.databind.JsonNode;
 import java.util.List;
 import java.util.Map;
 
@@ -101,5 +102,9 @@ record ConfigFile(
       String leaseTime,
       String instanceId) {}
 
-  record Admin(String listen) {}
+  /**
+   * @param tls the word {@code main} (reuse the top-level tls section) or a mapping of the same
+   *     fields as that section
+   */
+  record Admin(String listen, JsonNode tls, List<String> allow, Boolean api) {}
 }

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.exc.StreamReadException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.exc.InvalidFormatException;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
@@ -26,6 +27,7 @@ import io.lb4j.impl.discovery.DnsDiscovery;
 import io.lb4j.ratelimit.ClientLimit;
 import io.lb4j.ratelimit.ClientLimits;
 import io.lb4j.ratelimit.redis.RedisRateLimiter;
+import io.lb4j.server.ServerConfig.AdminConfig;
 import io.lb4j.server.ServerConfig.OcspConfig;
 import io.lb4j.server.ServerConfig.RateLimitConfig;
 import io.lb4j.server.ServerConfig.RedisConfig;
@@ -273,10 +275,7 @@ final class ConfigReader {
     List<UpstreamConfig> upstreams = upstreams(file.upstreams(), tls != null, lb);
     RateLimitConfig rateLimit =
         file.rateLimit() == null ? RateLimitConfig.NONE : rateLimit(file.rateLimit());
-    InetSocketAddress admin = null;
-    if (file.admin() != null) {
-      admin = address(required(file.admin().listen(), "admin.listen"), "admin.listen");
-    }
+    AdminConfig admin = file.admin() == null ? null : admin(file.admin(), tls != null, lb);
     Duration drain = Defaults.DRAIN_TIMEOUT;
     if (file.drainTimeout() != null) {
       drain = duration(file.drainTimeout(), "drainTimeout", lb::drainTimeout);
@@ -285,14 +284,20 @@ final class ConfigReader {
   }
 
   private TlsConfig tls(ConfigFile.Tls t, LoadBalancer.Builder lb) {
-    Path certificate = file(required(t.certificate(), "tls.certificate"), "tls.certificate");
-    Path key = file(required(t.privateKey(), "tls.privateKey"), "tls.privateKey");
-    Path ca = file(required(t.clientCa(), "tls.clientCa"), "tls.clientCa");
+    return tls(t, lb, "tls");
+  }
+
+  /** Checks a tls section found at {@code at}: the top-level one, or the admin listener's own. */
+  private TlsConfig tls(ConfigFile.Tls t, LoadBalancer.Builder lb, String at) {
+    String tlsDot = at + ".";
+    Path certificate = file(required(t.certificate(), tlsDot + "certificate"), tlsDot + "certificate");
+    Path key = file(required(t.privateKey(), tlsDot + "privateKey"), tlsDot + "privateKey");
+    Path ca = file(required(t.clientCa(), tlsDot + "clientCa"), tlsDot + "clientCa");
     List<String> protocols = null;
     if (t.protocols() != null) {
-      nonEmpty(t.protocols(), "tls.protocols");
+      nonEmpty(t.protocols(), tlsDot + "protocols");
       for (int i = 0; i < t.protocols().size(); i++) {
-        String path = "tls.protocols[" + i + "]";
+        String path = tlsDot + "protocols[" + i + "]";
         String protocol = required(t.protocols().get(i), path);
         try {
           PemTlsContextFactory.builder().protocols(List.of(protocol));
@@ -304,9 +309,9 @@ final class ConfigReader {
     }
     List<String> suites = null;
     if (t.cipherSuites() != null) {
-      nonEmpty(t.cipherSuites(), "tls.cipherSuites");
+      nonEmpty(t.cipherSuites(), tlsDot + "cipherSuites");
       for (int i = 0; i < t.cipherSuites().size(); i++) {
-        String path = "tls.cipherSuites[" + i + "]";
+        String path = tlsDot + "cipherSuites[" + i + "]";
         String suite = required(t.cipherSuites().get(i), path);
         try {
           TlsPolicy.ianaName(suite);
@@ -318,30 +323,30 @@ final class ConfigReader {
     }
     Duration handshake = t.handshakeTimeout() == null
         ? Defaults.HANDSHAKE_TIMEOUT
-        : duration(t.handshakeTimeout(), "tls.handshakeTimeout", lb::handshakeTimeout);
+        : duration(t.handshakeTimeout(), tlsDot + "handshakeTimeout", lb::handshakeTimeout);
     List<Path> crls = List.of();
     if (t.crl() != null) {
-      nonEmpty(t.crl(), "tls.crl");
+      nonEmpty(t.crl(), tlsDot + "crl");
       List<Path> files = new ArrayList<>();
       for (int i = 0; i < t.crl().size(); i++) {
-        String path = t.crl().size() == 1 ? "tls.crl" : "tls.crl[" + i + "]";
+        String path = t.crl().size() == 1 ? tlsDot + "crl" : tlsDot + "crl[" + i + "]";
         files.add(file(required(t.crl().get(i), path), path));
       }
       crls = List.copyOf(files);
     }
     Duration crlWarning = t.crlExpiryWarning() == null
         ? Defaults.CRL_EXPIRY_WARNING
-        : duration(t.crlExpiryWarning(), "tls.crlExpiryWarning",
+        : duration(t.crlExpiryWarning(), tlsDot + "crlExpiryWarning",
             PemTlsContextFactory.builder()::crlExpiryWarning);
     Path ticketKeys = t.sessionTicketKeys() == null
         ? null
-        : file(t.sessionTicketKeys(), "tls.sessionTicketKeys");
+        : file(t.sessionTicketKeys(), tlsDot + "sessionTicketKeys");
     OnRevoke onRevoke = OnRevoke.KEEP;
     if (t.onRevoke() != null) {
       try {
         onRevoke = OnRevoke.named(t.onRevoke());
       } catch (InvalidSettingException e) {
-        throw fail("tls.onRevoke", e.problem(), e);
+        throw fail(tlsDot + "onRevoke", e.problem(), e);
       }
     }
     OcspConfig ocsp = t.ocsp() == null ? OcspConfig.OFF : ocsp(t.ocsp());
@@ -394,6 +399,71 @@ final class ConfigReader {
       cacheMax = o.cacheMax();
     }
     return new OcspConfig(mode, override, timeout, cacheMax);
+  }
+
+  private AdminConfig admin(ConfigFile.Admin a, boolean mainTlsConfigured, LoadBalancer.Builder lb) {
+    String listenText = required(a.listen(), "admin.listen");
+    InetSocketAddress listen = address(listenText, "admin.listen");
+    TlsConfig own = null;
+    boolean reuseMain = false;
+    JsonNode tlsNode = a.tls();
+    if (tlsNode != null && !tlsNode.isNull()) {
+      if (tlsNode.isTextual()) {
+        if (!tlsNode.asText().equals("main")) {
+          throw fail("admin.tls", "'" + tlsNode.asText() + "' is not 'main' (which reuses the"
+              + " top-level tls section) or a mapping of certificate, privateKey and clientCa", null);
+        }
+        if (!mainTlsConfigured) {
+          throw fail("admin.tls", "'main' reuses the top-level tls section, which is not configured",
+              null);
+        }
+        reuseMain = true;
+      } else if (tlsNode.isObject()) {
+        ConfigFile.Tls t;
+        try {
+          t = MAPPER.treeToValue(tlsNode, ConfigFile.Tls.class);
+        } catch (JsonProcessingException e) {
+          String field = e instanceof JsonMappingException j ? pathOf(j) : "";
+          String problem = e instanceof UnrecognizedPropertyException ? "unknown field"
+              : e.getOriginalMessage();
+          throw fail("admin.tls" + (field.isEmpty() ? "" : "." + field), problem, e);
+        }
+        own = tls(t, lb, "admin.tls");
+      } else {
+        throw fail("admin.tls", "expected 'main' or a mapping of certificate, privateKey and"
+            + " clientCa", null);
+      }
+    }
+    boolean authenticated = own != null || reuseMain;
+    List<String> allow = a.allow() == null ? List.of() : a.allow();
+    if (a.allow() != null && !authenticated) {
+      throw fail("admin.allow",
+          "needs admin.tls: without it clients have no certificate to be recognised by", null);
+    }
+    if (authenticated && a.allow() == null) {
+      throw fail("admin.allow", "is required with admin.tls: it names who may use the admin API",
+          null);
+    }
+    for (int i = 0; i < allow.size(); i++) {
+      String allowPath = "admin.allow[" + i + "]";
+      try {
+        AllowList.builder().allow("admin", required(allow.get(i), allowPath));
+      } catch (IllegalArgumentException ex) {
+        throw fail(allowPath, ex.getMessage(), ex);
+      }
+    }
+    boolean api = a.api() == null || a.api();
+    if (api && !authenticated && !isLoopback(listen)) {
+      throw fail("admin.listen", listenText.strip() + " is not a loopback address, and without"
+          + " admin.tls anyone who reaches it could change the load balancer: add admin.tls and"
+          + " admin.allow, listen on loopback, or set admin.api: false to serve only /metrics and"
+          + " /healthz there", null);
+    }
+    return new AdminConfig(listen, listenText.strip(), own, reuseMain, allow, api);
+  }
+
+  private static boolean isLoopback(InetSocketAddress address) {
+    return address.getAddress() != null && address.getAddress().isLoopbackAddress();
   }
 
   private List<UpstreamConfig> upstreams(

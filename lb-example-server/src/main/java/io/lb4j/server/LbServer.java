@@ -3,6 +3,8 @@ package io.lb4j.server;
 import io.lb4j.api.BalancingStrategy;
 import io.lb4j.api.Host;
 import io.lb4j.api.RateLimiter;
+import com.fasterxml.jackson.databind.JsonNode;
+import io.lb4j.impl.Admin;
 import io.lb4j.impl.ConnectionLog;
 import io.lb4j.impl.ListenerBindException;
 import io.lb4j.impl.LoadBalancer;
@@ -12,6 +14,7 @@ import io.lb4j.ratelimit.ClientLimits;
 import io.lb4j.ratelimit.LocalRateLimiter;
 import io.lb4j.ratelimit.redis.FailureMode;
 import io.lb4j.ratelimit.redis.RedisRateLimiter;
+import io.lb4j.server.ServerConfig.AdminConfig;
 import io.lb4j.server.ServerConfig.RedisConfig;
 import io.lb4j.server.ServerConfig.TlsConfig;
 import io.lb4j.server.ServerConfig.UpstreamConfig;
@@ -55,7 +58,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Thread-safe; reloads are serialised.
  */
-final class LbServer implements AutoCloseable {
+final class LbServer implements AutoCloseable, AdminApi.Server {
 
   private static final Logger log = LoggerFactory.getLogger("lb4j.server");
   /** How often a server that replaces another tries to bind the admin port the other one holds. */
@@ -69,6 +72,8 @@ final class LbServer implements AutoCloseable {
   private final LoadBalancer lb;
   /** Null without an admin section, and until taken over from a server being replaced. */
   private volatile AdminServer admin;
+  /** The admin listener's own TLS factory, when it has its own certificates; else null. */
+  private final PemTlsContextFactory adminTls;
   private final ScheduledExecutorService poller;
   private volatile boolean serving;
   /** Set once close() begins: the listeners stop accepting and open connections drain. */
@@ -85,17 +90,22 @@ final class LbServer implements AutoCloseable {
   private byte[] appliedDigest;
   private byte[] lastSeenDigest;
 
+
   private LbServer(ServerConfig config, byte[] digest, Duration pollInterval) {
     this.started = config;
     this.appliedDigest = digest;
     this.lastSeenDigest = digest;
     PemTlsContextFactory tlsFactory = null;
+    PemTlsContextFactory adminTlsFactory = null;
     RedisRateLimiter redisLimiter = null;
     AdminServer adminServer = null;
     LoadBalancer loadBalancer = null;
     try {
       if (config.tls() != null) {
-        tlsFactory = tls(config.tls(), pollInterval);
+        tlsFactory = tls(config.tls(), pollInterval, "");
+      }
+      if (config.admin() != null && config.admin().tls() != null) {
+        adminTlsFactory = tls(config.admin().tls(), pollInterval, "admin.");
       }
       ClientLimits limits = config.rateLimit().limits();
       RedisConfig redisConfig = config.rateLimit().redis();
@@ -143,13 +153,11 @@ final class LbServer implements AutoCloseable {
       this.lb = loadBalancer;
       if (config.admin() != null) {
         try {
-          adminServer = admin(config.admin());
+          adminServer = admin(config.admin(), adminTlsOf(config.admin(), tlsFactory, adminTlsFactory));
         } catch (ConfigException e) {
           // A port in use may be held by the server this one replaces, if that one listens on
           // this one's ports too: then the admin port is taken over later (takeOverAdmin).
-          boolean inUse = e.getCause() instanceof UncheckedIOException u
-              && u.getCause() instanceof BindException;
-          if (!inUse || !loadBalancer.sharesListeners()) {
+          if (!addressInUse(e) || !loadBalancer.sharesListeners()) {
             throw e;
           }
         }
@@ -167,16 +175,18 @@ final class LbServer implements AutoCloseable {
       closeQuietly(adminServer);
       closeQuietly(loadBalancer);
       closeQuietly(redisLimiter);
+      closeQuietly(adminTlsFactory);
       closeQuietly(tlsFactory);
       throw e;
     }
     this.tls = tlsFactory;
+    this.adminTls = adminTlsFactory;
     this.redis = redisLimiter;
     this.admin = adminServer;
     this.serving = true;
     warnAboutRefusals(config);
     if (admin != null) {
-      logAdminAddress();
+      logAdminAddress(config.admin());
     }
     this.poller = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "lb4j-config-watch");
@@ -190,9 +200,24 @@ final class LbServer implements AutoCloseable {
     }
   }
 
-  private void logAdminAddress() {
-    log.info("admin listener on http://{}:{}/ (metrics, healthz)",
-        admin.address().getHostString(), admin.address().getPort());
+  private void logAdminAddress(AdminConfig config) {
+    log.info("admin listener on {} (metrics, healthz{})", admin.url(), config.api() ? ", api" : "");
+  }
+
+  private static PemTlsContextFactory adminTlsOf(
+      AdminConfig config, PemTlsContextFactory main, PemTlsContextFactory own) {
+    return config.mainTls() ? main : own;
+  }
+
+  /** Whether binding failed because the address is in use (the JDK's or Netty's native error). */
+  private static boolean addressInUse(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof BindException
+          || (t.getMessage() != null && t.getMessage().contains("Address already in use"))) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /**
@@ -200,7 +225,8 @@ final class LbServer implements AutoCloseable {
    * which cannot be shared, stays with the old server until it begins to stop, which frees it at
    * once (see {@link #close()}). Until then, binding it is tried again at short intervals.
    */
-  private void takeOverAdmin(InetSocketAddress address) {
+  private void takeOverAdmin(AdminConfig config) {
+    InetSocketAddress address = config.listen();
     log.info("admin listener {}:{} is held by the server this one replaces; it is taken over when"
         + " that one is stopped", address.getHostString(), address.getPort());
     long nanos = ADMIN_TAKE_OVER_RETRY.toNanos();
@@ -210,11 +236,11 @@ final class LbServer implements AutoCloseable {
           return;
         }
         try {
-          admin = AdminServer.start(address, this::metricsText, () -> serving);
-        } catch (UncheckedIOException e) {
+          admin = admin(config, adminTlsOf(config, tls, adminTls));
+        } catch (ConfigException e) {
           return;
         }
-        logAdminAddress();
+        logAdminAddress(config);
       }
     }, nanos, nanos, TimeUnit.NANOSECONDS);
   }
@@ -238,7 +264,11 @@ final class LbServer implements AutoCloseable {
 
   // ---- building
 
-  private PemTlsContextFactory tls(TlsConfig t, Duration pollInterval) {
+  /**
+   * Builds a TLS factory from a tls section: the top-level one ({@code at} empty) or the admin
+   * listener's own ({@code at} {@code admin.}).
+   */
+  private PemTlsContextFactory tls(TlsConfig t, Duration pollInterval, String at) {
     String label = started.source().label();
     try {
       PemTlsContextFactory.Builder b = PemTlsContextFactory.builder()
@@ -270,7 +300,7 @@ final class LbServer implements AutoCloseable {
       }
       return b.build();
     } catch (TlsConfigException e) {
-      throw new ConfigException(label, tlsField(e.setting()), e.problem(), e);
+      throw new ConfigException(label, at + tlsField(e.setting()), e.problem(), e);
     }
   }
 
@@ -319,9 +349,16 @@ final class LbServer implements AutoCloseable {
     return b.limits(limits).build();
   }
 
-  private AdminServer admin(InetSocketAddress address) {
+  private AdminServer admin(AdminConfig config, PemTlsContextFactory adminTlsFactory) {
+    InetSocketAddress address = config.listen();
     try {
-      return AdminServer.start(address, this::metricsText, () -> serving);
+      return AdminServer.start(new AdminServer.Settings(
+          address,
+          adminTlsFactory,
+          AdminServer.allowList(config.allow()),
+          config.api() ? new AdminApi(() -> this) : null,
+          this::metricsText,
+          () -> serving));
     } catch (UncheckedIOException e) {
       throw new ConfigException(started.source().label(), "admin.listen",
           "cannot listen on " + address.getHostString() + ":" + address.getPort() + ": "
@@ -451,8 +488,16 @@ final class LbServer implements AutoCloseable {
     return lb.origin(upstream, host);
   }
 
+  /**
+   * What one application of the file did.
+   *
+   * @param valid whether the file checked; when not, nothing was applied
+   * @param summary what was applied, or why the file was refused; one line
+   */
+  private record Applied(boolean valid, String summary) {}
+
   // Called holding this.
-  private void apply(byte[] bytes, byte[] digest) {
+  private Applied apply(byte[] bytes, byte[] digest) {
     // Whatever happens below, these contents have had their say: do not log them again.
     appliedDigest = digest;
     ServerConfig next;
@@ -460,8 +505,9 @@ final class LbServer implements AutoCloseable {
       next = ConfigReader.parse(bytes, started.source().path(), started.source().label());
     } catch (ConfigException e) {
       log.warn("{}; the running configuration stays in use", e.getMessage());
-      return;
+      return new Applied(false, e.getMessage() + "; the running configuration stays in use");
     }
+
     List<String> restart = ConfigChanges.needingRestart(started, next);
     List<String> applied = new ArrayList<>();
     Map<String, UpstreamConfig> nextByName = new LinkedHashMap<>();
@@ -516,6 +562,89 @@ final class LbServer implements AutoCloseable {
     if (applied.isEmpty() && restart.isEmpty()) {
       log.info("{}: changed, but nothing that is served changed", label);
     }
+    List<String> said = new ArrayList<>();
+    said.add(applied.isEmpty() ? "nothing served changed" : "reloaded: " + String.join("; ", applied));
+    if (!restart.isEmpty()) {
+      said.add("not applied, needing a restart: " + String.join("; ", restart));
+    }
+    return new Applied(true, String.join("; ", said));
+  }
+
+  // ---- the admin API's side
+
+  @Override
+  public Admin admin() {
+    return lb.admin();
+  }
+
+  /**
+   * Reads and applies the configuration file now, and the certificate files of every TLS factory,
+   * for {@code POST /api/reload}.
+   */
+  @Override
+  public synchronized AdminApi.ReloadOutcome reloadNow() {
+    String before = shortDigest(appliedDigest);
+    String configuration = null;
+    String detail = null;
+    int status = 200;
+    byte[] bytes = null;
+    try {
+      bytes = Files.readAllBytes(started.source().path());
+    } catch (IOException e) {
+      configuration = "refused";
+      detail = started.source().label() + ": cannot be read (" + e.getMessage()
+          + "); the running configuration stays in use";
+      status = 409;
+    }
+    if (bytes != null) {
+      byte[] seen = ConfigReader.digest(bytes);
+      lastSeenDigest = seen;
+      if (Arrays.equals(seen, appliedDigest)) {
+        configuration = "unchanged";
+        detail = "configuration unchanged";
+      } else {
+        Applied applied = apply(bytes, seen);
+        configuration = applied.valid() ? "applied" : "refused";
+        detail = applied.summary();
+        if (!applied.valid()) {
+          status = 409;
+        }
+      }
+    }
+    String certificates = "none";
+    for (PemTlsContextFactory factory : Arrays.asList(tls, adminTls)) {
+      if (factory == null) {
+        continue;
+      }
+      try {
+        boolean changed = factory.reload();
+        if (!certificates.equals("reloaded")) {
+          certificates = changed ? "reloaded" : "unchanged";
+        }
+      } catch (TlsConfigException e) {
+        certificates = "refused";
+        detail = detail + "; certificates: " + e.getMessage() + "; those in use stay in use";
+        status = 409;
+        break;
+      }
+    }
+    return new AdminApi.ReloadOutcome(status, configuration, certificates, detail, before,
+        shortDigest(appliedDigest));
+  }
+
+  private static String shortDigest(byte[] digest) {
+    return HexFormat.of().formatHex(digest).substring(0, 12);
+  }
+
+  /**
+   * Returns the configuration in force: the upstreams as applied (weights as served), the allow
+   * lists and rate limits as applied, and the sections that need a restart as started. Paths of
+   * key files are shown, never their contents, and a Redis URI loses its password.
+   */
+  @Override
+  public synchronized JsonNode effectiveConfig() {
+    return EffectiveConfig.of(started, appliedUpstreams.values(), appliedLimits,
+        lbStarted ? lb.admin() : null, HexFormat.of().formatHex(appliedDigest));
   }
 
   /** Returns the hosts of an upstream as the configuration in force lists them. */
@@ -557,6 +686,7 @@ final class LbServer implements AutoCloseable {
     } finally {
       closeQuietly(admin);
       closeQuietly(redis);
+      closeQuietly(adminTls);
       closeQuietly(tls);
     }
   }

@@ -26,7 +26,7 @@ import java.util.Map;
  * @param tls the mTLS settings, or null for plain TCP
  * @param upstreams in file order, names unique
  * @param rateLimit the limits; {@link RateLimitConfig#NONE} when the file has none
- * @param admin where the admin listener binds, or null for none
+ * @param admin the admin listener, or null for none
  * @param drainTimeout how long shutdown lets connections finish
  */
 record ServerConfig(
@@ -34,7 +34,7 @@ record ServerConfig(
     TlsConfig tls,
     List<UpstreamConfig> upstreams,
     RateLimitConfig rateLimit,
-    InetSocketAddress admin,
+    AdminConfig admin,
     Duration drainTimeout) {
 
   ServerConfig {
@@ -81,6 +81,35 @@ record ServerConfig(
     /** OCSP checking off, as without {@code tls.ocsp}. */
     static final OcspConfig OFF =
         new OcspConfig(OcspMode.OFF, null, Defaults.OCSP_TIMEOUT, Defaults.OCSP_CACHE_MAX);
+  }
+
+  /**
+   * The admin listener.
+   *
+   * @param listen where it binds
+   * @param listenText the address as the file writes it, for messages
+   * @param tls its own mTLS settings, or null (then {@code mainTls} tells whether it reuses the
+   *     top-level section's, or serves plain HTTP)
+   * @param mainTls whether it serves with the top-level tls section's certificates
+   * @param allow who may use the API (principals as written), when it has TLS
+   * @param api whether the API is served; without TLS only on a loopback address
+   */
+  record AdminConfig(
+      InetSocketAddress listen,
+      String listenText,
+      TlsConfig tls,
+      boolean mainTls,
+      List<String> allow,
+      boolean api) {
+
+    AdminConfig {
+      allow = List.copyOf(allow);
+    }
+
+    /** Whether clients of this listener present certificates. */
+    boolean authenticated() {
+      return tls != null || mainTls;
+    }
   }
 
   /**

@@ -111,7 +111,7 @@ class ConfigReaderTest {
     assertThat(c.rateLimit().redis())
         .isEqualTo(new ServerConfig.RedisConfig(
             "redis://127.0.0.1:6379", null, false, "lb:", Duration.ofMillis(100), null, null));
-    assertThat(c.admin()).isEqualTo(new InetSocketAddress("127.0.0.1", 9090));
+    assertThat(c.admin().listen()).isEqualTo(new InetSocketAddress("127.0.0.1", 9090));
     assertThat(c.drainTimeout()).isZero();
   }
 

@@ -28,6 +28,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
@@ -376,6 +377,25 @@ final class ForwardingCore implements Admission.Policy {
 
   int openConnections() {
     return open.size();
+  }
+
+  /**
+   * Closes every connection forwarded, or being connected, to {@code host} of {@code pool}.
+   * Returns without waiting; each connection is checked and closed on its own event loop.
+   */
+  void closeConnectionsOf(HostPool pool, Host host, CloseReason reason) {
+    for (ProxiedConnection c : open) {
+      c.closeIfLeasing(pool, host, reason);
+    }
+  }
+
+  /**
+   * Runs {@code task} once after {@code delay} on one of the event loops; it must not block.
+   *
+   * @return the scheduled task, to cancel
+   */
+  Future<?> schedule(Runnable task, Duration delay) {
+    return group.schedule(task, Nanos.saturated(delay), TimeUnit.NANOSECONDS);
   }
 
   /**

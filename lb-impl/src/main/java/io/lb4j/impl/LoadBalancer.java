@@ -84,6 +84,8 @@ public final class LoadBalancer implements AutoCloseable {
   private final Object transitions = new Object();
   /** Written only holding {@link #transitions}; read by anyone, without a lock. */
   private volatile State state = State.NEW;
+  /** Handed out by {@link #admin()}, made once after start; guarded by {@link #transitions}. */
+  private Admin admin;
   /** Completes once a close has drained and stopped everything (or had nothing to stop). */
   private final CompletableFuture<Void> stopped = new CompletableFuture<>();
 
@@ -384,6 +386,23 @@ public final class LoadBalancer implements AutoCloseable {
    */
   public java.util.Optional<String> origin(String upstream, io.lb4j.api.Host host) {
     return running().origin(upstream, host);
+  }
+
+  /**
+   * Returns the operator's controls of this load balancer: host states, weights, client rate
+   * limit state. Each call returns a view of the same state; pending closes of disabled hosts are
+   * shared by all of them.
+   *
+   * @throws IllegalStateException if not started
+   */
+  public Admin admin() {
+    ForwardingCore core = running();
+    synchronized (transitions) {
+      if (admin == null || admin.core() != core) {
+        admin = new Admin(core, upstreams.stream().map(Upstream::name).toList());
+      }
+      return admin;
+    }
   }
 
   /**

@@ -872,6 +872,23 @@ final class ProxiedConnection extends ChannelInboundHandlerAdapter implements Ad
   }
 
   /** Closes the connection from another thread: the owner's close or lb4j's shutdown. */
+  /**
+   * Closes this connection with {@code reason} if it is forwarded, or being connected, to
+   * {@code host} of {@code hostPool}; from any thread, the check runs on the event loop.
+   */
+  void closeIfLeasing(HostPool hostPool, Host host, CloseReason reason) {
+    Runnable check = () -> {
+      if (pool == hostPool && lease != null && lease.host().equals(host)) {
+        end(reason, null, null);
+      }
+    };
+    if (client.eventLoop().inEventLoop()) {
+      check.run();
+    } else {
+      client.eventLoop().execute(check);
+    }
+  }
+
   void closeFromOutside(CloseReason reason) {
     if (client.eventLoop().inEventLoop()) {
       end(reason, null, null);

@@ -8,9 +8,12 @@ import io.github.bucket4j.TimeMeter;
 import io.lb4j.api.ByteBudget;
 import io.lb4j.api.ClientIdentity;
 import io.lb4j.api.Decision;
+import io.lb4j.api.RateLimitState;
 import io.lb4j.api.RateLimiter;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.LongAdder;
@@ -186,6 +189,40 @@ final class CaffeineRateLimiter implements LocalRateLimiter {
   public int connectionsInUse(String commonName) {
     ClientState state = clients.policy().getIfPresentQuietly(commonName);
     return state == null ? 0 : state.inUse();
+  }
+
+  @Override
+  public Optional<RateLimitState> state(String client) {
+    Objects.requireNonNull(client, "client");
+    Policy policy = table.policyFor(client);
+    ClientState state = clients.policy().getIfPresentQuietly(client);
+    long tokens;
+    int held;
+    if (state == null) {
+      tokens = policy.limit.hasRateLimit() ? policy.limit.burst() : -1;
+      held = 0;
+    } else {
+      tokens = state.tokensLeft(policy, clock);
+      held = state.inUse();
+    }
+    return Optional.of(new RateLimitState(
+        client,
+        state != null,
+        tokens < 0 ? OptionalLong.empty() : OptionalLong.of(tokens),
+        held,
+        policy.limit.maxConcurrent()));
+  }
+
+  @Override
+  public boolean reset(String client) {
+    Objects.requireNonNull(client, "client");
+    Policy policy = table.policyFor(client);
+    ClientState state = clients.policy().getIfPresentQuietly(client);
+    if (state != null) {
+      state.refill(policy, clock);
+    }
+    log.debug("rate limit state of {} reset", client);
+    return true;
   }
 
   @Override

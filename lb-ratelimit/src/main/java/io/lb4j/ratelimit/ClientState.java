@@ -133,6 +133,23 @@ final class ClientState {
     return bytes;
   }
 
+  /**
+   * Returns the tokens left in the bucket of {@code policy}, or -1 when it has no rate limit.
+   * Takes none.
+   */
+  long tokensLeft(Policy policy, TimeMeter clock) {
+    Bucket bucket = shapeFor(policy, clock).bucket;
+    return bucket == null ? -1 : bucket.getAvailableTokens();
+  }
+
+  /** Fills the bucket of {@code policy} up to its burst, as an operator's reset asks. */
+  void refill(Policy policy, TimeMeter clock) {
+    Bucket bucket = shapeFor(policy, clock).bucket;
+    if (bucket != null) {
+      bucket.reset();
+    }
+  }
+
   /** The policy this state was last shaped for; read by the cache's expiry. */
   Policy policy() {
     return shape.policy;

@@ -1,6 +1,8 @@
 package io.lb4j.impl.pool;
 
 import io.lb4j.api.Host;
+import io.lb4j.impl.admin.AdminState;
+import io.lb4j.impl.admin.CheckResult;
 
 /**
  * What a {@link HostPool} knows of one host: its connection count, its health and where it sits in
@@ -54,6 +56,14 @@ final class HostEntry {
 
   long passiveUpAtNanos;
 
+  /** What an operator ordered; kept while the host stays configured, reset when it leaves. */
+  AdminState admin = AdminState.ENABLED;
+
+  /** The latest active check's outcome and how many in a row had it, for operators. */
+  CheckResult lastCheck = CheckResult.NONE;
+
+  int checksInARow;
+
   HostEntry(Host host) {
     this.host = host;
   }
@@ -63,12 +73,13 @@ final class HostEntry {
   }
 
   boolean eligible() {
-    return configured && up();
+    return configured && admin == AdminState.ENABLED && up();
   }
 
   @Override
   public String toString() {
     return host + "(" + count + (weight == 1 ? "" : ", weight " + weight)
-        + (ramping ? ", slow start" : "") + (up() ? "" : ", down") + (configured ? "" : ", draining") + ")";
+        + (ramping ? ", slow start" : "") + (up() ? "" : ", down") + (configured ? "" : ", draining")
+        + (admin == AdminState.ENABLED ? "" : ", " + admin) + ")";
   }
 }

@@ -8,6 +8,9 @@ import io.lb4j.api.DurationText;
 import io.lb4j.api.HealthCheck;
 import io.lb4j.api.Host;
 import io.lb4j.api.Upstream;
+import io.lb4j.impl.admin.AdminState;
+import io.lb4j.impl.admin.CheckResult;
+import io.lb4j.impl.admin.HostView;
 import io.lb4j.impl.balancing.HostStatus;
 import io.lb4j.impl.balancing.Strategies;
 import io.lb4j.impl.transport.Nanos;
@@ -37,7 +40,8 @@ import org.slf4j.LoggerFactory;
  * }</pre>
  *
  * <h2>Eligibility</h2>
- * A host takes new connections when it is configured (not draining) and up. It goes down when the
+ * A host takes new connections when it is configured (not draining), enabled by an operator (see
+ * {@link #adminState}, kept apart from health) and up. It goes down when the
  * active health check reports {@code fall} failures in a row or a connect to it failed (a passive
  * mark); it comes back after {@code rise} successful checks when the upstream has a health check,
  * else once {@link Upstream#passiveDownTime()} has passed on the pool's clock.
@@ -263,6 +267,9 @@ public final class HostPool {
       if (check == null || e == null) {
         return false;
       }
+      CheckResult result = success ? CheckResult.PASSED : CheckResult.FAILED;
+      e.checksInARow = e.lastCheck == result ? e.checksInARow + 1 : 1;
+      e.lastCheck = result;
       if (e.activeUp == success) {
         e.streak = 0;
         return false;
@@ -279,6 +286,70 @@ public final class HostPool {
       }
       return true;
     }
+  }
+
+  /**
+   * Sets what an operator ordered for a configured host. A host that is not {@link
+   * AdminState#ENABLED} takes no new connection whatever its health; its health checks go on, so
+   * that it is back at once when enabled if they pass. The state is kept across {@link #update}s
+   * while the host stays configured, and forgotten when it leaves the configuration. Closing the
+   * connections of a disabled host is the caller's part.
+   *
+   * @param host a configured host
+   * @param state the new state
+   * @return the state it had before
+   * @throws NullPointerException if an argument is null
+   * @throws IllegalArgumentException if the host is not configured in this upstream
+   */
+  public AdminState adminState(Host host, AdminState state) {
+    Objects.requireNonNull(host, "host");
+    Objects.requireNonNull(state, "state");
+    synchronized (lock) {
+      HostEntry e = entries.get(host);
+      if (e == null || !e.configured) {
+        throw new IllegalArgumentException(
+            "no host " + host + " in upstream '" + upstream.name() + "'");
+      }
+      AdminState before = e.admin;
+      if (before != state) {
+        boolean wasEligible = e.eligible();
+        e.admin = state;
+        if (wasEligible != e.eligible()) {
+          rebuild();
+        }
+      }
+      return before;
+    }
+  }
+
+  /**
+   * Returns every known host as an operator sees it: the configured hosts in configuration order,
+   * then the removed ones still draining.
+   *
+   * @return an immutable list, one element per known host
+   */
+  public List<HostView> adminSnapshot() {
+    synchronized (lock) {
+      if (passiveMarks) {
+        recoverPassiveMarks();
+      }
+      Upstream u = upstream;
+      List<HostView> out = new ArrayList<>(entries.size());
+      for (HostEntry e : configured) {
+        out.add(view(e, u));
+      }
+      for (HostEntry e : entries.values()) {
+        if (!e.configured) {
+          out.add(view(e, u));
+        }
+      }
+      return List.copyOf(out);
+    }
+  }
+
+  private static HostView view(HostEntry e, Upstream u) {
+    return HostView.of(e.host, e.admin, e.up(), !e.configured, e.lastCheck, e.checksInARow,
+        e.count, u.weight(e.host));
   }
 
   @Override
@@ -491,6 +562,8 @@ public final class HostPool {
           e.heapIndex = -1;
           e.ramping = false;
           e.effectiveWeight = e.weight * HostEntry.WEIGHT_SCALE;
+          // An operator's order is for a host in the file; one that leaves and comes back is new.
+          e.admin = AdminState.ENABLED;
           if (e.count == 0) {
             entries.remove(e.host);
           }
