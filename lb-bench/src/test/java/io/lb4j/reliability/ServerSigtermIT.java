@@ -8,7 +8,6 @@ import io.lb4j.bench.soak.StreamResult.Outcome;
 import io.lb4j.reliability.Crowd.Streamed;
 import io.lb4j.testkit.upstream.EchoUpstream;
 import io.lb4j.testkit.upstream.Upstreams;
-import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
@@ -17,8 +16,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -33,15 +30,14 @@ class ServerSigtermIT {
 
   private static final int CHUNK = 16 * 1024;
   private static final Duration READ_TIMEOUT = Duration.ofSeconds(60);
-  private static final Pattern STARTED = Pattern.compile("lb4j started on \\[/127\\.0\\.0\\.1:(\\d+)");
   private static final int SIGTERM_EXIT = 128 + 15;
 
   @TempDir Path dir;
   private MutualTls mtls;
   private EchoUpstream a;
   private EchoUpstream b;
+  private ServerProcess process;
   private Process server;
-  private Path log;
 
   @BeforeEach
   void setUp() {
@@ -60,10 +56,6 @@ class ServerSigtermIT {
   }
 
   private InetSocketAddress startServer(String drainTimeout) throws Exception {
-    Path jar = Path.of(System.getProperty("lb4j.server.jar",
-        "../lb-example-server/target/lb-example-server.jar"));
-    assertThat(jar).as("the server's jar: build it with ./mvnw -pl lb-bench -am install -DskipTests")
-        .isRegularFile();
     Path config = Files.writeString(dir.resolve("lb.yaml"), """
         tls:
           certificate: %s
@@ -77,29 +69,13 @@ class ServerSigtermIT {
         drainTimeout: %s
         """.formatted(dir.resolve("server.pem"), dir.resolve("server-key.pem"),
             dir.resolve("client-ca.pem"), a.host(), b.host(), drainTimeout), StandardCharsets.UTF_8);
-    log = dir.resolve("server.log");
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    server = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-Xmx256m", "-jar",
-        jar.toAbsolutePath().toString(), "--config", config.toString())
-        .redirectErrorStream(true)
-        .redirectOutput(log.toFile())
-        .start();
-    int[] port = new int[1];
-    await("the server listens").atMost(Duration.ofSeconds(60))
-        .failFast(() -> assertThat(server.isAlive()).as("server running; its log:\n%s", log()).isTrue())
-        .until(() -> {
-          Matcher m = STARTED.matcher(log());
-          if (m.find()) {
-            port[0] = Integer.parseInt(m.group(1));
-            return true;
-          }
-          return false;
-        });
-    return new InetSocketAddress("127.0.0.1", port[0]);
+    process = ServerProcess.launch(config, dir.resolve("server.log")).awaitStarted(false);
+    server = process.process();
+    return process.address();
   }
 
-  private String log() throws IOException {
-    return Files.readString(log, StandardCharsets.UTF_8);
+  private String log() {
+    return process.log();
   }
 
   private Crowd.Connector trusted(InetSocketAddress address) {
