@@ -7,6 +7,7 @@ import io.lb4j.api.CloseReason;
 import io.lb4j.api.Defaults;
 import io.lb4j.api.RefusalReason;
 import io.lb4j.impl.balancing.Strategies;
+import io.lb4j.micrometer.ConnectionMetrics;
 import java.io.IOException;
 import java.lang.reflect.ParameterizedType;
 import java.lang.reflect.RecordComponent;
@@ -100,7 +101,7 @@ class ServerDocsTest {
   @Test
   void everyOutcomeAndCloseReasonIsDocumented() {
     for (RefusalReason r : RefusalReason.values()) {
-      assertThat(docs).contains("`" + ServerMetrics.outcome(r) + "`");
+      assertThat(docs).contains("`" + ConnectionMetrics.outcome(r) + "`");
     }
     for (CloseReason r : CloseReason.values()) {
       assertThat(docs).contains("`" + r.name().toLowerCase(Locale.ROOT) + "`");
