@@ -1,32 +1,26 @@
 package io.lb4j.server;
 
-import io.lb4j.api.CloseReason;
 import io.lb4j.api.HostSource;
 import io.lb4j.api.ConnectionEvent;
 import io.lb4j.api.ConnectionListener;
-import io.lb4j.api.RefusalCause;
-import io.lb4j.api.RefusalReason;
-import io.lb4j.api.Refuse;
 import io.lb4j.impl.LoadBalancer;
 import io.lb4j.impl.balancing.HostStatus;
 import io.lb4j.impl.discovery.DiscoveryStatus;
+import io.lb4j.micrometer.ConnectionMetrics;
 import io.lb4j.ratelimit.ClientLimit;
 import io.lb4j.ratelimit.redis.RedisRateLimiter;
 import io.lb4j.tls.CrlStatus;
 import io.lb4j.tls.OcspOutcome;
 import io.lb4j.tls.PemTlsContextFactory;
-import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MultiGauge;
 import io.micrometer.core.instrument.Tags;
-import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.util.internal.PlatformDependent;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -36,34 +30,19 @@ import java.util.Map;
 import java.util.function.BooleanSupplier;
 
 /**
- * The server's metrics, in a Prometheus registry: counters and timers fed by connection events,
- * and gauges read from the load balancer when scraped.
+ * The server's metrics, in a Prometheus registry: the connection counters and timers of
+ * lb-micrometer's {@link ConnectionMetrics}, fed by connection events, and gauges read from the
+ * load balancer, the TLS factory and the shared rate limiter when scraped.
  *
  * <p>Every meter a connection touches is made up front, per upstream (the set of upstreams only
- * changes with a restart), so {@link #onClosed} is a map lookup and a few additions: no lock, no
- * allocation. Thread-safe.
+ * changes with a restart), so {@link #onClosed} takes no lock and allocates nothing. Thread-safe.
  */
 final class ServerMetrics implements ConnectionListener {
 
-  /** The tag value of connections that ended before they were routed to an upstream. */
-  static final String UNROUTED = "";
-
-  /** Outcome of a connection that reached a host. */
-  static final String FORWARDED = "forwarded";
-
-  /** Outcome of a connection that was neither refused nor forwarded: the client left first. */
-  static final String ABANDONED = "abandoned";
-
-  /**
-   * The {@code cause} tag of every outcome but a TLS refusal with a finer cause: empty, which
-   * Prometheus reads as no label, so {@code sum by (outcome)} and existing queries are unchanged.
-   */
-  static final String NO_CAUSE = "";
-
   private final PrometheusMeterRegistry registry =
       new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-  private final Map<String, UpstreamMeters> byUpstream;
-  private final UpstreamMeters unrouted;
+  private final List<String> upstreams;
+  private final ConnectionMetrics connections;
   private final MultiGauge active;
   private final MultiGauge up;
   private final MultiGauge discovered;
@@ -83,12 +62,8 @@ final class ServerMetrics implements ConnectionListener {
    * @param draining whether the server is stopping; read at each scrape, from the scraping thread
    */
   ServerMetrics(List<String> upstreams, BooleanSupplier draining) {
-    Map<String, UpstreamMeters> meters = new HashMap<>();
-    for (String name : upstreams) {
-      meters.put(name, new UpstreamMeters(registry, name));
-    }
-    this.byUpstream = Map.copyOf(meters);
-    this.unrouted = new UpstreamMeters(registry, UNROUTED);
+    this.upstreams = List.copyOf(upstreams);
+    this.connections = new ConnectionMetrics(registry, upstreams);
     this.active = MultiGauge.builder("lb4j.host.connections")
         .description("Connections a host holds now, counting those still connecting")
         .register(registry);
@@ -184,7 +159,7 @@ final class ServerMetrics implements ConnectionListener {
     List<MultiGauge.Row<?>> activeRows = new ArrayList<>();
     List<MultiGauge.Row<?>> upRows = new ArrayList<>();
     List<MultiGauge.Row<?>> discoveredRows = new ArrayList<>();
-    for (String name : byUpstream.keySet()) {
+    for (String name : upstreams) {
       boolean discovering = lb.discoveryStatus(name).isPresent();
       if (discovering) {
         bindDiscovery(lb, name);
@@ -281,106 +256,6 @@ final class ServerMetrics implements ConnectionListener {
 
   @Override
   public void onClosed(ConnectionEvent e) {
-    UpstreamMeters m = byUpstream.get(e.connection().upstream());
-    if (m == null) {
-      m = unrouted;
-    }
-    Refuse refusal = e.refusal();
-    if (refusal != null) {
-      m.refused(refusal).increment();
-    } else if (e.host() != null) {
-      m.forwarded.increment();
-    } else {
-      m.abandoned.increment();
-    }
-    m.closed[e.reason().ordinal()].increment();
-    if (e.bytesFromClient() > 0) {
-      m.fromClient.increment(e.bytesFromClient());
-    }
-    if (e.bytesToClient() > 0) {
-      m.toClient.increment(e.bytesToClient());
-    }
-    if (!e.handshakeTime().isZero()
-        && (refusal == null || refusal.reason() != RefusalReason.TLS_FAILED)) {
-      m.handshake.record(e.handshakeTime());
-    }
-    m.duration.record(e.duration());
-  }
-
-  /** Returns the tag value of a refusal reason: its name in lower case, as {@code no_host}. */
-  static String outcome(RefusalReason reason) {
-    return reason.name().toLowerCase(Locale.ROOT);
-  }
-
-  /** Returns the tag value of a refusal's finer cause, as {@code revoked}; empty for none. */
-  static String cause(RefusalCause cause) {
-    return cause == null ? NO_CAUSE : cause.name().toLowerCase(Locale.ROOT);
-  }
-
-  /** The meters of one upstream, indexed by enum ordinal. */
-  private static final class UpstreamMeters {
-    final Counter forwarded;
-    final Counter abandoned;
-    final Counter[] refused = new Counter[RefusalReason.values().length];
-    // TLS refusals by their finer cause (revoked, ...); the only reason with causes today.
-    final Counter[] tlsRefusedBy = new Counter[RefusalCause.values().length];
-    final Counter[] closed = new Counter[CloseReason.values().length];
-    final Counter fromClient;
-    final Counter toClient;
-    final Timer handshake;
-    final Timer duration;
-
-    UpstreamMeters(PrometheusMeterRegistry registry, String upstream) {
-      forwarded = connections(registry, upstream, FORWARDED, NO_CAUSE);
-      abandoned = connections(registry, upstream, ABANDONED, NO_CAUSE);
-      for (RefusalReason r : RefusalReason.values()) {
-        refused[r.ordinal()] = connections(registry, upstream, outcome(r), NO_CAUSE);
-      }
-      for (RefusalCause c : RefusalCause.values()) {
-        tlsRefusedBy[c.ordinal()] =
-            connections(registry, upstream, outcome(RefusalReason.TLS_FAILED), cause(c));
-      }
-      for (CloseReason r : CloseReason.values()) {
-        closed[r.ordinal()] = Counter.builder("lb4j.connections.closed")
-            .description("Connections ended, by how they ended")
-            .tags("upstream", upstream, "reason", r.name().toLowerCase(Locale.ROOT))
-            .register(registry);
-      }
-      fromClient = bytes(registry, upstream, "from_client");
-      toClient = bytes(registry, upstream, "to_client");
-      handshake = Timer.builder("lb4j.tls.handshake")
-          .description("Time from accept to the end of a successful TLS handshake")
-          .tags("upstream", upstream)
-          .register(registry);
-      duration = Timer.builder("lb4j.connection.duration")
-          .description("Time from accept to close of each connection")
-          .tags("upstream", upstream)
-          .register(registry);
-    }
-
-    /** The counter of a refusal: by its cause within TLS_FAILED, else by its reason alone. */
-    Counter refused(Refuse refusal) {
-      if (refusal.cause() != null && refusal.reason() == RefusalReason.TLS_FAILED) {
-        return tlsRefusedBy[refusal.cause().ordinal()];
-      }
-      return refused[refusal.reason().ordinal()];
-    }
-
-    private static Counter connections(
-        PrometheusMeterRegistry registry, String upstream, String outcome, String cause) {
-      return Counter.builder("lb4j.connections")
-          .description("Connections ended, by outcome: forwarded, abandoned, or the refusal reason"
-              + " (with its finer cause, such as revoked, when there is one)")
-          .tags("upstream", upstream, "outcome", outcome, "cause", cause)
-          .register(registry);
-    }
-
-    private static Counter bytes(PrometheusMeterRegistry registry, String upstream, String direction) {
-      return Counter.builder("lb4j.traffic")
-          .description("Application bytes relayed, counted when a connection closes")
-          .baseUnit("bytes")
-          .tags("upstream", upstream, "direction", direction)
-          .register(registry);
-    }
+    connections.onClosed(e);
   }
 }
