@@ -17,6 +17,7 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MultiGauge;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.system.FileDescriptorMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.util.internal.PlatformDependent;
@@ -82,6 +83,9 @@ final class ServerMetrics implements ConnectionListener {
     // The JVM's heap and non-heap pools, and the direct memory Netty holds (its pooled buffers
     // live outside the JDK's buffer-pool accounting).
     new JvmMemoryMetrics().bindTo(registry);
+    // Open and maximum file descriptors (Unix only; absent elsewhere): every connection holds two,
+    // so the alert on running out of them watches these.
+    new FileDescriptorMetrics().bindTo(registry);
     Gauge.builder("lb4j.netty.direct.memory", PlatformDependent::usedDirectMemory)
         .description("Direct memory Netty has allocated (pooled buffers included), -1 if not counted")
         .baseUnit("bytes")
