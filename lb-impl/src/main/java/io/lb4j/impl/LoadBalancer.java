@@ -242,10 +242,15 @@ public final class LoadBalancer implements AutoCloseable {
    * accepting until its accept queue is seen empty, for at most {@link #HANDOVER_LIMIT}.
    */
   private void closeListener(Channel channel) {
+    // Stop accepting at once: reading the kernel's listener table below takes a while on a busy
+    // host, and a listener that stops should not take new clients meanwhile.
+    channel.config().setAutoRead(false);
     if (reusePort && channel.isActive()) {
       InetSocketAddress address = (InetSocketAddress) channel.localAddress();
       int listeners = ListenerGroup.listeners(address);
       if (listeners > 1) {
+        // Shared: what is queued here must still be accepted, or closing would reset it.
+        channel.config().setAutoRead(true);
         long deadline = System.nanoTime() + HANDOVER_LIMIT.toNanos();
         int waiting;
         while ((waiting = ListenerGroup.acceptQueue(channel)) > 0
