@@ -273,7 +273,8 @@ final class AdminApi implements AdminServer.Api {
           .put("healthy", h.healthy())
           .put("removed", h.removed())
           .put("activeConnections", h.activeConnections())
-          .put("weight", h.weight());
+          .put("weight", h.weight())
+          .put("slowStartShare", h.slowStartShare());
       if (h.lastCheck() == CheckResult.NONE) {
         host.putNull("healthCheck");
       } else {
