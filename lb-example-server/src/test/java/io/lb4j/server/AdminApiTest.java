@@ -269,6 +269,7 @@ class AdminApiTest {
     assertThat(alice.get("tokensLeft").asLong()).isEqualTo(4);
     assertThat(alice.get("connectionsHeld").asInt()).isEqualTo(1);
     assertThat(alice.get("maxConcurrent").asInt()).isEqualTo(10);
+    assertThat(alice.get("fleetConnectionsHeld").isNull()).as("a local limiter has no fleet").isTrue();
     assertThat(asSre.get("/api/clients/carol").json().get("remembered").asBoolean()).isFalse();
 
     Answer reset = asSre.send("DELETE", "/api/clients/alice", null);
