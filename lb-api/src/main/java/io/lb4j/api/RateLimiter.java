@@ -93,6 +93,8 @@ public interface RateLimiter {
    *     certificate's common name ({@link ClientIdentity#commonName()})
    * @return the state, also for a client the limiter does not remember (then as a new client would
    *     start), or empty when this limiter cannot tell
+   * @throws IllegalStateException if the store the limiter keeps clients in (a shared one, such as
+   *     Redis) cannot be read now; the message says why
    */
   default Optional<RateLimitState> state(String client) {
     return Optional.empty();
@@ -107,6 +109,8 @@ public interface RateLimiter {
    *
    * @param client the client as this limiter keys it (see {@link #state})
    * @return whether this limiter can reset clients; true also for a client it did not remember
+   * @throws IllegalStateException if the store the limiter keeps clients in (a shared one, such as
+   *     Redis) cannot be changed now; the message says why, and nothing was reset
    */
   default boolean reset(String client) {
     return false;

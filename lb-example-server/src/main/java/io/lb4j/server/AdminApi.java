@@ -232,7 +232,14 @@ final class AdminApi implements AdminServer.Api {
 
   private Response resetClient(Request r, String client) {
     RateLimitState before = limits(client);
-    if (!server.get().admin().resetClientLimits(client)) {
+    Admin admin = server.get().admin();
+    boolean reset;
+    try {
+      reset = admin.resetClientLimits(client);
+    } catch (IllegalStateException e) {
+      throw new BadRequest(503, e.getMessage());
+    }
+    if (!reset) {
       throw new BadRequest(501, "the rate limiter in use cannot reset a client");
     }
     RateLimitState after = limits(client);
@@ -273,7 +280,8 @@ final class AdminApi implements AdminServer.Api {
           .put("healthy", h.healthy())
           .put("removed", h.removed())
           .put("activeConnections", h.activeConnections())
-          .put("weight", h.weight());
+          .put("weight", h.weight())
+          .put("slowStartShare", h.slowStartShare());
       if (h.lastCheck() == CheckResult.NONE) {
         host.putNull("healthCheck");
       } else {
@@ -297,11 +305,24 @@ final class AdminApi implements AdminServer.Api {
     } else {
       out.putNull("tokensLeft");
     }
-    return out.put("connectionsHeld", s.connectionsHeld()).put("maxConcurrent", s.maxConcurrent());
+    out.put("connectionsHeld", s.connectionsHeld()).put("maxConcurrent", s.maxConcurrent());
+    if (s.fleetConnectionsHeld().isPresent()) {
+      out.put("fleetConnectionsHeld", s.fleetConnectionsHeld().getAsLong());
+    } else {
+      out.putNull("fleetConnectionsHeld");
+    }
+    return out;
   }
 
   private RateLimitState limits(String client) {
-    Optional<RateLimitState> state = server.get().admin().clientLimits(client);
+    Admin admin = server.get().admin();
+    Optional<RateLimitState> state;
+    try {
+      state = admin.clientLimits(client);
+    } catch (IllegalStateException e) {
+      // The limiter's store (Redis) did not answer; the server itself serves.
+      throw new BadRequest(503, e.getMessage());
+    }
     return state.orElseThrow(() ->
         new BadRequest(501, "the rate limiter in use cannot report a client's state"));
   }

@@ -99,6 +99,7 @@ class AdminApiTest {
       assertThat(h.get("state").asText()).isEqualTo("up");
       assertThat(h.get("admin").asText()).isEqualTo("enabled");
       assertThat(h.get("weight").asInt()).isEqualTo(1);
+      assertThat(h.get("slowStartShare").asDouble()).isEqualTo(1.0);
       assertThat(h.get("healthCheck").isNull()).isTrue();
     });
     int active = 0;
@@ -268,6 +269,7 @@ class AdminApiTest {
     assertThat(alice.get("tokensLeft").asLong()).isEqualTo(4);
     assertThat(alice.get("connectionsHeld").asInt()).isEqualTo(1);
     assertThat(alice.get("maxConcurrent").asInt()).isEqualTo(10);
+    assertThat(alice.get("fleetConnectionsHeld").isNull()).as("a local limiter has no fleet").isTrue();
     assertThat(asSre.get("/api/clients/carol").json().get("remembered").asBoolean()).isFalse();
 
     Answer reset = asSre.send("DELETE", "/api/clients/alice", null);
@@ -301,6 +303,29 @@ class AdminApiTest {
         .endsWith("the running configuration stays in use");
     assertThat(audit.messages()).hasSize(3);
     assertThat(audit.messages().get(1)).contains(" action=reload ", " configuration=applied ");
+  }
+
+  @Test
+  void hostAddedByAReloadShowsItsSlowStartShare() {
+    f.writeConfig(withSlowStart(config(hosts)));
+    assertThat(asSre.send("POST", "/api/reload", null).status()).isEqualTo(200);
+    assertThat(hostJson(hosts.get(0)).get("slowStartShare").asDouble()).isEqualTo(1.0);
+
+    EchoUpstream third = f.echo();
+    f.writeConfig(withSlowStart(config(List.of(hosts.get(0), hosts.get(1), third))));
+    Answer applied = asSre.send("POST", "/api/reload", null);
+    assertThat(applied.status()).as(applied.body()).isEqualTo(200);
+
+    assertThat(hostJson(third).get("slowStartShare").asDouble())
+        .as("an hour-long ramp has just begun").isGreaterThan(0).isLessThan(0.5);
+    assertThat(hostJson(hosts.get(0)).get("slowStartShare").asDouble()).isEqualTo(1.0);
+    assertThat(hostJson(hosts.get(1)).get("slowStartShare").asDouble()).isEqualTo(1.0);
+  }
+
+  private static String withSlowStart(String config) {
+    String allow = "    allow: [alice]\n";
+    assertThat(config).contains(allow);
+    return config.replace(allow, allow + "    slowStart: 1h\n");
   }
 
   @Test

@@ -189,6 +189,7 @@ public final class Admin {
    *
    * @param client the client as the limiter keys it (lb4j's limiters: the certificate's CN)
    * @return the state, or empty when the limiter in use cannot tell
+   * @throws IllegalStateException if the limiter's shared store (Redis) cannot be read now
    */
   public Optional<RateLimitState> clientLimits(String client) {
     Objects.requireNonNull(client, "client");
@@ -200,6 +201,7 @@ public final class Admin {
    *
    * @param client the client as the limiter keys it
    * @return whether the limiter in use can reset clients
+   * @throws IllegalStateException if the limiter's shared store (Redis) cannot be changed now
    */
   public boolean resetClientLimits(String client) {
     Objects.requireNonNull(client, "client");

@@ -2,6 +2,7 @@ package io.lb4j.impl;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
 import static org.awaitility.Awaitility.await;
 
 import io.lb4j.api.CloseReason;
@@ -19,10 +20,12 @@ import io.lb4j.impl.admin.HostView;
 import io.lb4j.impl.admin.UpstreamView;
 import io.lb4j.testkit.junit.Closer;
 import io.lb4j.testkit.netty.NettyLeakDetector;
+import io.lb4j.testkit.time.ManualClock;
 import io.lb4j.testkit.upstream.EchoUpstream;
 import io.lb4j.testkit.upstream.Upstreams;
 import java.net.Socket;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.NoSuchElementException;
 import java.util.Optional;
@@ -192,6 +195,49 @@ class AdminTest {
     lb.update(upstream);
     assertThat(host(lb.admin(), "echo", a.host()).admin()).isEqualTo(AdminState.ENABLED);
     assertThat(host(lb.admin(), "echo", b.host()).admin()).isEqualTo(AdminState.DISABLED);
+  }
+
+  @Test
+  void hostThatJoinedShowsItsSlowStartGrowingToFullWeight() throws Exception {
+    ManualClock clock = new ManualClock(Instant.parse("2027-01-01T00:00:00Z"));
+    EchoUpstream a = closer.track(Upstreams.echo());
+    EchoUpstream b = closer.track(Upstreams.echo());
+    Duration slowStart = Duration.ofSeconds(40);
+    LoadBalancer lb = closer.track(LoadBalancer.builder()
+        .upstream(Fixtures.upstream("echo", a).slowStart(slowStart).build(), Fixtures.ANY_PORT)
+        .listener(events)
+        .nanoClock(clock::nanoTime)
+        .build()
+        .start());
+
+    lb.update(Fixtures.upstream("echo", a, b).slowStart(slowStart).build());
+
+    HostView joined = host(lb.admin(), "echo", b.host());
+    assertThat(joined.slowStarting()).isTrue();
+    assertThat(joined.slowStartShare()).isGreaterThan(0).isLessThan(0.05);
+    assertThat(host(lb.admin(), "echo", a.host()).slowStartShare())
+        .as("a host given at the start is at full weight").isEqualTo(1);
+
+    clock.advance(Duration.ofSeconds(10));
+    assertThat(host(lb.admin(), "echo", b.host()).slowStartShare()).isCloseTo(0.25, within(0.02));
+
+    clock.advance(Duration.ofSeconds(30));
+    HostView ramped = host(lb.admin(), "echo", b.host());
+    assertThat(ramped.slowStarting()).isFalse();
+    assertThat(ramped.slowStartShare()).isEqualTo(1);
+  }
+
+  @Test
+  void hostThatJoinedWithoutSlowStartIsAtFullWeightAtOnce() throws Exception {
+    EchoUpstream a = closer.track(Upstreams.echo());
+    EchoUpstream b = closer.track(Upstreams.echo());
+    LoadBalancer lb = closer.track(Fixtures.start(Fixtures.upstream("echo", a).build(), events));
+
+    lb.update(Fixtures.upstream("echo", a, b).build());
+
+    HostView joined = host(lb.admin(), "echo", b.host());
+    assertThat(joined.slowStarting()).isFalse();
+    assertThat(joined.slowStartShare()).isEqualTo(1);
   }
 
   @Test

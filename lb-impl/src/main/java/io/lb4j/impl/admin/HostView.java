@@ -15,6 +15,8 @@ import java.util.Objects;
  * @param checksInARow how many checks in a row had that outcome, 0 with none
  * @param activeConnections its connections now, including those still connecting
  * @param weight its weight in the upstream
+ * @param slowStartShare the share of its weight it has reached in the upstream's slow start, above
+ *     0 and at most 1; 1 when it is not in slow start (no slow start configured, or its ramp done)
  */
 public record HostView(
     Host host,
@@ -25,24 +27,36 @@ public record HostView(
     CheckResult lastCheck,
     int checksInARow,
     int activeConnections,
-    int weight) {
+    int weight,
+    double slowStartShare) {
 
   /**
    * Checks the parts.
    *
    * @throws NullPointerException if an object part is null
+   * @throws IllegalArgumentException if {@code slowStartShare} is not in (0, 1]
    */
   public HostView {
     Objects.requireNonNull(host, "host");
     Objects.requireNonNull(state, "state");
     Objects.requireNonNull(admin, "admin");
     Objects.requireNonNull(lastCheck, "lastCheck");
+    if (!(slowStartShare > 0 && slowStartShare <= 1)) {
+      throw new IllegalArgumentException(
+          "slowStartShare must be above 0 and at most 1 but was " + slowStartShare);
+    }
+  }
+
+  /** Returns whether the host is in slow start, below its full weight. */
+  public boolean slowStarting() {
+    return slowStartShare < 1;
   }
 
   /**
    * Returns the view of a host from its parts, with the state they add up to.
    *
    * @throws NullPointerException if an object part is null
+   * @throws IllegalArgumentException if {@code slowStartShare} is not in (0, 1]
    */
   public static HostView of(
       Host host,
@@ -52,8 +66,9 @@ public record HostView(
       CheckResult lastCheck,
       int checksInARow,
       int activeConnections,
-      int weight) {
+      int weight,
+      double slowStartShare) {
     return new HostView(host, HostState.of(admin, healthy, removed), admin, healthy, removed,
-        lastCheck, checksInARow, activeConnections, weight);
+        lastCheck, checksInARow, activeConnections, weight, slowStartShare);
   }
 }

@@ -333,6 +333,9 @@ public final class HostPool {
       if (passiveMarks) {
         recoverPassiveMarks();
       }
+      if (!ramping.isEmpty()) {
+        stepRamps();
+      }
       Upstream u = upstream;
       List<HostView> out = new ArrayList<>(entries.size());
       for (HostEntry e : configured) {
@@ -349,7 +352,7 @@ public final class HostPool {
 
   private static HostView view(HostEntry e, Upstream u) {
     return HostView.of(e.host, e.admin, e.up(), !e.configured, e.lastCheck, e.checksInARow,
-        e.count, u.weight(e.host));
+        e.count, u.weight(e.host), slowStartShare(e));
   }
 
   @Override
@@ -409,8 +412,12 @@ public final class HostPool {
   // ---- internals, all under lock
 
   private static HostStatus status(HostEntry e, boolean draining) {
-    double share = e.ramping ? e.effectiveWeight / (double) (e.weight * HostEntry.WEIGHT_SCALE) : 1;
-    return new HostStatus(e.host, e.count, e.up(), draining, e.weight, share);
+    return new HostStatus(e.host, e.count, e.up(), draining, e.weight, slowStartShare(e));
+  }
+
+  /** The share of its weight a host has reached in slow start; 1 outside slow start. */
+  private static double slowStartShare(HostEntry e) {
+    return e.ramping ? e.effectiveWeight / (double) (e.weight * HostEntry.WEIGHT_SCALE) : 1;
   }
 
   private int choose(int n, ConnectionInfo connection) {

@@ -37,13 +37,8 @@ class WeightedPoolTest {
     }
   }
 
-  private long nanos() {
-    Instant now = clock.instant();
-    return now.getEpochSecond() * 1_000_000_000L + now.getNano();
-  }
-
   private HostPool pool(Upstream upstream) {
-    pool = new HostPool(upstream, this::nanos);
+    pool = new HostPool(upstream, clock::nanoTime);
     return pool;
   }
 

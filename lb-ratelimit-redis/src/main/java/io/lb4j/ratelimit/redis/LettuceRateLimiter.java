@@ -10,6 +10,7 @@ import io.github.bucket4j.distributed.proxy.optimization.Optimizations;
 import io.lb4j.api.ByteBudget;
 import io.lb4j.api.ClientIdentity;
 import io.lb4j.api.Decision;
+import io.lb4j.api.RateLimitState;
 import io.lb4j.api.RateLimiter;
 import io.lb4j.api.RefusalReason;
 import io.lb4j.ratelimit.redis.BucketStore.RedisLink;
@@ -21,6 +22,8 @@ import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
@@ -389,6 +392,87 @@ final class LettuceRateLimiter implements RedisRateLimiter {
     }
     return fleet.fleetCount(commonName, link).handle((count, error) -> new ConnectionCounts(
         caps.connectionsInUse(commonName), error == null ? count : -1));
+  }
+
+  /**
+   * Reads the client's shared bucket without taking a token (a bucket not in Redis is reported
+   * full, as a new client starts, and is not created) and its count across the fleet when it has
+   * a cap; the rest is this instance's. Waits for Redis on the caller's thread, boundedly.
+   */
+  @Override
+  public Optional<RateLimitState> state(String client) {
+    Objects.requireNonNull(client, "client");
+    SharedPolicy policy = table.policyFor(client);
+    boolean rated = policy.configuration() != null;
+    boolean fleetCapped = policy.fleetRefusal() != null;
+    RateLimitState local = caps.state(client).orElseThrow();
+    if (!rated && !fleetCapped) {
+      return Optional.of(local);
+    }
+    RedisLink link = linkFor(client, "read");
+    CompletableFuture<Long> tokens = rated
+        ? link.buckets().getProxyConfiguration(key(client)).thenCompose(stored -> stored.isEmpty()
+            ? CompletableFuture.completedFuture(-1L)
+            : bucketOf(client, policy, link.buckets()).getAvailableTokens())
+        : CompletableFuture.completedFuture(-1L);
+    CompletableFuture<Long> count = fleetCapped
+        ? fleet.fleetCount(client, link)
+        : CompletableFuture.completedFuture(-1L);
+    long stored = await(tokens, client, "read");
+    long fleetCount = await(count, client, "read");
+    OptionalLong tokensLeft = !rated
+        ? OptionalLong.empty()
+        : OptionalLong.of(stored >= 0 ? stored : policy.limit().burst());
+    return Optional.of(new RateLimitState(
+        client,
+        local.remembered() || stored >= 0 || fleetCount > 0,
+        tokensLeft,
+        local.connectionsHeld(),
+        local.maxConcurrent(),
+        fleetCount >= 0 ? OptionalLong.of(fleetCount) : OptionalLong.empty()));
+  }
+
+  /**
+   * Deletes the client's shared bucket, so that its next connection, through any instance, finds
+   * it full as a new client would; the fleet's counts of its connections stay. Waits for Redis on
+   * the caller's thread, boundedly.
+   */
+  @Override
+  public boolean reset(String client) {
+    Objects.requireNonNull(client, "client");
+    if (table.policyFor(client).configuration() != null) {
+      await(linkFor(client, "reset").buckets().removeProxy(key(client)), client, "reset");
+    }
+    caps.reset(client);
+    log.debug("shared rate limit state of {} reset", client);
+    return true;
+  }
+
+  private RedisLink linkFor(String client, String what) {
+    RedisLink link = store.link();
+    if (link == null) {
+      throw new IllegalStateException("rate limit state of " + client + " cannot be " + what
+          + ": " + notConnected().getMessage() + " " + store.where());
+    }
+    return link;
+  }
+
+  /** How long an operator's read or reset waits for Redis, beyond each command's own timeout. */
+  private static final long ADMIN_WAIT_SECONDS = 5;
+
+  private <T> T await(CompletableFuture<T> answer, String client, String what) {
+    try {
+      // Not a decision: the health and the failure count stay the decisions' own.
+      return answer.get(ADMIN_WAIT_SECONDS, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while the rate limit state of " + client
+          + " was " + what, e);
+    } catch (ExecutionException | TimeoutException e) {
+      Throwable cause = e instanceof ExecutionException ? unwrap(e.getCause()) : e;
+      throw new IllegalStateException("rate limit state of " + client + " cannot be " + what
+          + ": redis " + store.where() + " did not answer: " + cause, cause);
+    }
   }
 
   @Override

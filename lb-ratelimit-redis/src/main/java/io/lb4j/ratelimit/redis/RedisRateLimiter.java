@@ -88,6 +88,16 @@ import java.util.concurrent.CompletionStage;
  * open connections, so what was admitted during the outage is counted, and what Redis lost is
  * not guessed.
  *
+ * <h2>An operator's view</h2>
+ * {@link #state} reads a client's shared bucket without taking a token (a bucket Redis does not
+ * hold is reported full, as the client would start, and is not created) and, for a client with a
+ * cap, its count across the fleet ({@link io.lb4j.api.RateLimitState#fleetConnectionsHeld}) beside
+ * this instance's ({@code connectionsHeld}). {@link #reset} deletes the client's shared bucket, so
+ * that its next connection through any instance finds it full; the counts of its open
+ * connections stay. Both wait for Redis on the calling thread (never call them from an event
+ * loop) and throw {@link IllegalStateException} when it does not answer; neither counts as a
+ * decision in {@link #redisFailures()}.
+ *
  * <h2>Threading</h2>
  * Thread-safe. {@code acquire} and {@code release} never block: with a rate limit or a cap,
  * {@code acquire} returns a stage that Redis's answer completes, on a thread of the Redis client.

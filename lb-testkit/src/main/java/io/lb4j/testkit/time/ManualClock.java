@@ -49,6 +49,17 @@ public final class ManualClock extends Clock {
     now = now.plus(Objects.requireNonNull(step, "step"));
   }
 
+  /**
+   * Returns the time it reads as nanoseconds since the epoch, for code that takes a monotonic
+   * {@code LongSupplier} clock ({@code builder.nanoClock(clock::nanoTime)}).
+   *
+   * @return the nanoseconds; overflows past the year 2262
+   */
+  public long nanoTime() {
+    Instant t = now;
+    return t.getEpochSecond() * 1_000_000_000L + t.getNano();
+  }
+
   @Override
   public Instant instant() {
     return now;
