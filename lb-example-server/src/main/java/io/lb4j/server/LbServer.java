@@ -165,6 +165,9 @@ final class LbServer implements AutoCloseable, AdminApi.Server {
       start(loadBalancer);
       lbStarted = true;
       metrics.bind(loadBalancer, redisLimiter);
+      if (tlsFactory != null) {
+        metrics.bindServerCertificate(tlsFactory);
+      }
       if (tlsFactory != null && !config.tls().crls().isEmpty()) {
         metrics.bindRevocationLists(tlsFactory);
       }

@@ -118,6 +118,23 @@ final class ServerMetrics implements ConnectionListener {
   }
 
   /**
+   * Adds a gauge of when the server's own certificate expires (its {@code notAfter}, in seconds
+   * since the epoch), read at each scrape so that a reloaded certificate shows at once: clients
+   * refuse an expired server certificate, so an alert must fire well before. Call once, when the
+   * server has TLS.
+   *
+   * @param tls the TLS factory that holds the certificate
+   */
+  void bindServerCertificate(PemTlsContextFactory tls) {
+    Gauge.builder("lb4j.tls.certificate.not.after", tls,
+            t -> t.certificate().getNotAfter().toInstant().getEpochSecond())
+        .description("When the server's TLS certificate expires (its notAfter)")
+        .baseUnit("seconds")
+        .strongReference(true)
+        .register(registry);
+  }
+
+  /**
    * Adds a gauge per loaded certificate revocation list: the time of its {@code nextUpdate}, in
    * seconds since the epoch, by issuer and file (a handful of rows, fixed by the configuration), so
    * an alert can fire before a list goes stale. Call once, when the server has CRLs.

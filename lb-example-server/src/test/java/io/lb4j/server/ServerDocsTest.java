@@ -138,6 +138,7 @@ class ServerDocsTest {
       try {
         ServerMetrics metrics = new ServerMetrics(List.of("echo", "found"), () -> false);
         metrics.bind(lb, null);
+        metrics.bindServerCertificate(tls);
         metrics.bindRevocationLists(tls);
         metrics.bindOcsp(tls);
         // Discovery publishes on the load balancer's own thread; its gauges follow.
