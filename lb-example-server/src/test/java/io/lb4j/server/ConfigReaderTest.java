@@ -140,6 +140,17 @@ class ConfigReaderTest {
   }
 
   @Test
+  void distributionExampleIsValid() {
+    // Surefire runs in the module's folder; the archive ships this file as conf/lb.yaml.
+    Path example = Path.of("src/dist/conf/lb.yaml").toAbsolutePath();
+    ServerConfig c = ConfigReader.read(example, "conf/lb.yaml");
+
+    assertThat(c.tls().clientCa()).isEqualTo(example.resolveSibling("client-ca.pem"));
+    assertThat(c.upstreams()).extracting(UpstreamConfig::name).containsExactly("app");
+    assertThat(c.admin().listen().getAddress().isLoopbackAddress()).isTrue();
+  }
+
+  @Test
   void ioThreadsIsReadAndMustBePositive() {
     assertThat(parse(ONE_UPSTREAM + "ioThreads: 3\n").ioThreads()).isEqualTo(3);
     assertRejected(ONE_UPSTREAM + "ioThreads: 0\n", "lb.yaml: ioThreads: must be at least 1 but was 0");
