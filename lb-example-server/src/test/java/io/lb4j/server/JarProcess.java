@@ -147,6 +147,8 @@ final class JarProcess implements AutoCloseable {
 
   @Override
   public void close() {
+    // A launcher that failed to exec leaves the JVM as its child: it goes too.
+    process.descendants().forEach(ProcessHandle::destroyForcibly);
     if (process.isAlive()) {
       process.destroyForcibly();
       try {
