@@ -17,8 +17,8 @@ final class ConfigChanges {
 
   /**
    * Returns the differences that a running server cannot take without a restart, one phrase each:
-   * listeners, the set of upstreams, TLS settings, the admin listener, the drain timeout and the
-   * rate-limit store.
+   * listeners, the set of upstreams, TLS settings, the admin listener, the drain timeout, the
+   * rate-limit store and the number of I/O threads.
    */
   static List<String> needingRestart(ServerConfig running, ServerConfig next) {
     List<String> changes = new ArrayList<>();
@@ -87,6 +87,9 @@ final class ConfigChanges {
     }
     if (!Objects.equals(running.rateLimit().redis(), next.rateLimit().redis())) {
       changes.add("rateLimit.redis changed");
+    }
+    if (running.ioThreads() != next.ioThreads()) {
+      changes.add("ioThreads changed");
     }
     return changes;
   }

@@ -17,7 +17,8 @@ record ConfigFile(
     List<UpstreamEntry> upstreams,
     RateLimit rateLimit,
     Admin admin,
-    String drainTimeout) {
+    String drainTimeout,
+    Integer ioThreads) {
 
   record Tls(
       String certificate,

@@ -280,7 +280,14 @@ final class ConfigReader {
     if (file.drainTimeout() != null) {
       drain = duration(file.drainTimeout(), "drainTimeout", lb::drainTimeout);
     }
-    return new ServerConfig(source, tls, upstreams, rateLimit, admin, drain);
+    int ioThreads = Runtime.getRuntime().availableProcessors();
+    if (file.ioThreads() != null) {
+      if (file.ioThreads() < 1) {
+        throw fail("ioThreads", "must be at least 1 but was " + file.ioThreads(), null);
+      }
+      ioThreads = file.ioThreads();
+    }
+    return new ServerConfig(source, tls, upstreams, rateLimit, admin, drain, ioThreads);
   }
 
   private TlsConfig tls(ConfigFile.Tls t, LoadBalancer.Builder lb) {

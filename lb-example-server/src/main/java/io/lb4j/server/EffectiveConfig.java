@@ -58,6 +58,7 @@ final class EffectiveConfig {
       out.set("admin", admin(started.admin()));
     }
     out.put("drainTimeout", Durations.format(started.drainTimeout()));
+    out.put("ioThreads", started.ioThreads());
     return out;
   }
 

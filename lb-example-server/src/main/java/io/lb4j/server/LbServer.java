@@ -144,7 +144,8 @@ final class LbServer implements AutoCloseable, AdminApi.Server {
           .listener(metrics)
           // Read once the load balancer runs: events come only after it started.
           .listener(new ConnectionLog(this::hostOrigin))
-          .drainTimeout(config.drainTimeout());
+          .drainTimeout(config.drainTimeout())
+          .ioThreads(config.ioThreads());
       try {
         loadBalancer = b.build();
       } catch (IllegalArgumentException e) {

@@ -28,6 +28,7 @@ import java.util.Map;
  * @param rateLimit the limits; {@link RateLimitConfig#NONE} when the file has none
  * @param admin the admin listener, or null for none
  * @param drainTimeout how long shutdown lets connections finish
+ * @param ioThreads the number of event-loop threads, resolved (one per available core unless set)
  */
 record ServerConfig(
     Source source,
@@ -35,7 +36,8 @@ record ServerConfig(
     List<UpstreamConfig> upstreams,
     RateLimitConfig rateLimit,
     AdminConfig admin,
-    Duration drainTimeout) {
+    Duration drainTimeout,
+    int ioThreads) {
 
   ServerConfig {
     upstreams = List.copyOf(upstreams);

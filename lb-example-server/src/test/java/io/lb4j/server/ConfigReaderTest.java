@@ -136,6 +136,35 @@ class ConfigReaderTest {
     assertThat(c.drainTimeout()).isEqualTo(Defaults.DRAIN_TIMEOUT);
     assertThat(c.rateLimit()).isEqualTo(ServerConfig.RateLimitConfig.NONE);
     assertThat(c.admin()).isNull();
+    assertThat(c.ioThreads()).isEqualTo(Runtime.getRuntime().availableProcessors());
+  }
+
+  @Test
+  void distributionExampleIsValid() {
+    // Surefire runs in the module's folder; the archive ships this file as conf/lb.yaml.
+    Path example = Path.of("src/dist/conf/lb.yaml").toAbsolutePath();
+    ServerConfig c = ConfigReader.read(example, "conf/lb.yaml");
+
+    assertThat(c.tls().clientCa()).isEqualTo(example.resolveSibling("client-ca.pem"));
+    assertThat(c.upstreams()).extracting(UpstreamConfig::name).containsExactly("app");
+    assertThat(c.admin().listen().getAddress().isLoopbackAddress()).isTrue();
+  }
+
+  @Test
+  void ioThreadsIsReadAndMustBePositive() {
+    assertThat(parse(ONE_UPSTREAM + "ioThreads: 3\n").ioThreads()).isEqualTo(3);
+    assertRejected(ONE_UPSTREAM + "ioThreads: 0\n", "lb.yaml: ioThreads: must be at least 1 but was 0");
+    assertRejected(ONE_UPSTREAM + "ioThreads: -2\n", "lb.yaml: ioThreads: must be at least 1 but was -2");
+    assertRejected(ONE_UPSTREAM + "ioThreads: many\n", "lb.yaml: ioThreads: 'many' is not a whole number");
+  }
+
+  @Test
+  void changingIoThreadsNeedsARestart() {
+    ServerConfig running = parse(ONE_UPSTREAM + "ioThreads: 1\n");
+
+    assertThat(ConfigChanges.needingRestart(running, parse(ONE_UPSTREAM + "ioThreads: 2\n")))
+        .containsExactly("ioThreads changed");
+    assertThat(ConfigChanges.needingRestart(running, parse(ONE_UPSTREAM + "ioThreads: 1\n"))).isEmpty();
   }
 
   @Test

@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.awaitility.core.ConditionTimeoutException;
 
@@ -52,10 +53,20 @@ final class JarProcess implements AutoCloseable {
     command.add("-jar");
     command.add(jar().toString());
     command.addAll(List.of(args));
+    return start(workDir, command, Map.of());
+  }
+
+  /**
+   * Starts any command that runs the server (the distribution's launcher, say) in {@code workDir},
+   * with {@code environment} added to this process's.
+   */
+  static JarProcess start(Path workDir, List<String> command, Map<String, String> environment) {
     try {
       Path out = Files.createTempFile(workDir, "stdout", ".txt");
       Path err = Files.createTempFile(workDir, "stderr", ".txt");
-      Process p = new ProcessBuilder(command)
+      ProcessBuilder builder = new ProcessBuilder(command);
+      builder.environment().putAll(environment);
+      Process p = builder
           .directory(workDir.toFile())
           .redirectOutput(out.toFile())
           .redirectError(err.toFile())
@@ -125,12 +136,19 @@ final class JarProcess implements AutoCloseable {
     process.destroy();
   }
 
+  /** The process's id: the JVM's when a launcher exec'd it. */
+  ProcessHandle handle() {
+    return process.toHandle();
+  }
+
   boolean isAlive() {
     return process.isAlive();
   }
 
   @Override
   public void close() {
+    // A launcher that failed to exec leaves the JVM as its child: it goes too.
+    process.descendants().forEach(ProcessHandle::destroyForcibly);
     if (process.isAlive()) {
       process.destroyForcibly();
       try {
