@@ -5,16 +5,17 @@
 # PlanMain's table (the feature's instance against the plain one); docs/benchmarks.md records runs.
 #
 #   ./mvnw -B -q -pl lb-example-server,lb-bench -am package -DskipTests
-#   lb-bench/feature-cost.sh ROUNDS MEASURE NAME [reverse] -- LB4J-OPTIONS...
+#   lb-bench/feature-cost.sh ROUNDS MEASURE NAME [ordered|reverse|random] -- LB4J-OPTIONS...
 #
 # MEASURE is one of PlanMain's (handshakes-tls13, down-1, up-4, ...). In LB4J-OPTIONS, @OUT@ stands
-# for the folder of generated certificates and lists. "reverse" measures the feature's instance
-# first in each round. Example: lb-bench/feature-cost.sh 3 down-1 bandwidth -- --bandwidth 1000000000
+# for the folder of generated certificates and lists. The order: "ordered" (the default) measures
+# the feature's instance second in each round, "reverse" first, "random" draws it in each round and
+# prints it (the first of a pair has measured worse in earlier runs, whichever it was). Example: lb-bench/feature-cost.sh 3 down-1 bandwidth -- --bandwidth 1000000000
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=$1; MEASURE=$2; NAME=$3; shift 3
-REVERSE=no
-if [[ ${1:-} == reverse ]]; then REVERSE=yes; shift; fi
+ORDER=ordered
+case ${1:-} in ordered|reverse|random) ORDER=$1; shift ;; esac
 [[ ${1:-} == -- ]] && shift
 JAR=lb-bench/target/lb-bench.jar
 [[ -f $JAR ]] || { echo "build first: ./mvnw -B -q -pl lb-example-server,lb-bench -am package -DskipTests" >&2; exit 2; }
@@ -44,8 +45,10 @@ for port in 18430 18431; do
   for _ in $(seq 1 200); do grep -q "lb4j ready" "$OUT/lb-$port.log" && break; sleep 0.1; done
   grep -q "lb4j ready" "$OUT/lb-$port.log" || { cat "$OUT/lb-$port.log" >&2; exit 1; }
 done
-targets="without=127.0.0.1:18430@$PLAIN,$NAME=127.0.0.1:18431@$WITH"
-[[ $REVERSE == yes ]] && targets="$NAME=127.0.0.1:18431@$WITH,without=127.0.0.1:18430@$PLAIN"
+FEATURE_SECOND="without=127.0.0.1:18430@$PLAIN,$NAME=127.0.0.1:18431@$WITH"
+FEATURE_FIRST="$NAME=127.0.0.1:18431@$WITH,without=127.0.0.1:18430@$PLAIN"
+targets=$FEATURE_SECOND
+[[ $ORDER == reverse ]] && targets=$FEATURE_FIRST
 plan() {
   taskset -c 0 java $JAVA_NATIVE -cp "$JAR" io.lb4j.bench.load.PlanMain --measures "$MEASURE" \
     --targets "$targets" --cert "$OUT/client.pem" --key "$OUT/client-key.pem" --ca "$OUT/ca.pem" "$@"
@@ -53,6 +56,10 @@ plan() {
 echo "prewarming both (not recorded)"
 plan --warmup 0s --duration 10s >/dev/null
 for round in $(seq 1 "$ROUNDS"); do
+  if [[ $ORDER == random ]]; then
+    if (( RANDOM % 2 )); then targets=$FEATURE_FIRST; else targets=$FEATURE_SECOND; fi
+    echo "round $round: ${targets%%=*} first"
+  fi
   plan --warmup 1s --duration 5s --results "$OUT/results.tsv" --round "$round"
 done
 echo
