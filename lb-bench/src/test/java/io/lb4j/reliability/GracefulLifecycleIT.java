@@ -224,8 +224,10 @@ class GracefulLifecycleIT {
 
     assertThat(results).allSatisfy(s -> assertThat(s.result().outcome())
         .as("stream during the drain: %s", s.result()).isEqualTo(Outcome.COMPLETED));
-    // A probe that connected before the listener closed is a connection too.
-    assertThat(events.closedCount()).isEqualTo(STREAMS + probes.get());
+    // The streams are the connections that carried bytes. A probe's connect may have completed
+    // in the kernel's accept queue before the listener closed: lb4j saw it or not, never more.
+    assertThat(events.closedWith(e -> e.bytesFromClient() > 0)).isEqualTo(STREAMS);
+    assertThat(events.closedCount()).isBetween(STREAMS, STREAMS + probes.get());
     assertThat(events.reasons()).containsOnlyKeys(CloseReason.CLIENT_CLOSED);
     assertThat(lb.openConnections()).isZero();
     await().until(() -> a.openConnections() == 0 && b.openConnections() == 0);
