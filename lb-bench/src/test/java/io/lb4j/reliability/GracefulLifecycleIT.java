@@ -228,7 +228,10 @@ class GracefulLifecycleIT {
     // in the kernel's accept queue before the listener closed: lb4j saw it or not, never more.
     assertThat(events.closedWith(e -> e.bytesFromClient() > 0)).isEqualTo(STREAMS);
     assertThat(events.closedCount()).isBetween(STREAMS, STREAMS + probes.get());
-    assertThat(events.reasons()).containsOnlyKeys(CloseReason.CLIENT_CLOSED);
+    assertThat(events.closedWith(e -> e.bytesFromClient() > 0
+        && e.reason() != CloseReason.CLIENT_CLOSED)).as("streams not ended by their client").isZero();
+    // A probe lb4j accepted while closing is refused (shutting down); nothing else ends otherwise.
+    assertThat(events.reasons().keySet()).isSubsetOf(CloseReason.CLIENT_CLOSED, CloseReason.REFUSED);
     assertThat(lb.openConnections()).isZero();
     await().until(() -> a.openConnections() == 0 && b.openConnections() == 0);
     Figures.record("close() drains streams (mTLS)",
