@@ -17,19 +17,8 @@ class AdminConfigTest {
 
   @TempDir Path dir;
 
-  private static final String TLS = """
-      tls:
-        certificate: server.pem
-        privateKey: server-key.pem
-        clientCa: ca.pem
-      """;
-
-  private static final String ONE_UPSTREAM = """
-      upstreams:
-        - name: echo
-          listen: 127.0.0.1:9443
-          hosts: [127.0.0.1:7001]
-      """;
+  private static final String TLS = ConfigReaderTest.TLS;
+  private static final String ONE_UPSTREAM = ConfigReaderTest.ONE_UPSTREAM;
 
   private ServerConfig parse(String yaml) {
     return ConfigReader.parse(yaml.getBytes(StandardCharsets.UTF_8), dir.resolve("lb.yaml"), "lb.yaml");

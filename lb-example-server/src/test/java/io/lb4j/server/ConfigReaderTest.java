@@ -25,14 +25,16 @@ class ConfigReaderTest {
 
   @TempDir Path dir;
 
-  private static final String TLS = """
+  /** A tls section whose files need not exist to be read; shared with AdminConfigTest. */
+  static final String TLS = """
       tls:
         certificate: server.pem
         privateKey: server-key.pem
         clientCa: ca.pem
       """;
 
-  private static final String ONE_UPSTREAM = """
+  /** One plain upstream; shared with AdminConfigTest. */
+  static final String ONE_UPSTREAM = """
       upstreams:
         - name: echo
           listen: 127.0.0.1:9443
