@@ -120,6 +120,11 @@ final class Demo implements AutoCloseable {
     return dir.resolve(CONFIG);
   }
 
+  /** The port of upstream {@code echo}'s listener. */
+  int port() {
+    return port;
+  }
+
   /** The line that says an earlier lb.yaml was kept, or nothing when there was none. */
   private List<String> keptConfigNotice() {
     if (keptConfig == null) {

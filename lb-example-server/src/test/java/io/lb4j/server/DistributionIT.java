@@ -1,6 +1,7 @@
 package io.lb4j.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.lb4j.testkit.upstream.EchoUpstream;
 import java.io.IOException;
@@ -86,23 +87,39 @@ class DistributionIT {
     Files.writeString(home.resolve("conf/it.yaml"),
         ServerFixture.echoWithAdmin(port, host, adminPort, "5s"), StandardCharsets.UTF_8);
 
+    Path classLog = dir.resolve("classes.log");
     JarProcess server = f.track(JarProcess.start(home,
         List.of(home.resolve("bin/lb4j").toString(), "--config", "conf/it.yaml"),
         Map.of("JAVA_HOME", System.getProperty("java.home"),
-            "JAVA_OPTS", "-XX:TieredStopAtLevel=1 -Xmx200m")));
-    server.awaitStdout("admin listener on", Duration.ofSeconds(60));
+            "JAVA_OPTS", "-XX:TieredStopAtLevel=1 -Xmx200m -Xlog:class+load=info:file=" + classLog)));
+    // The first start makes the class-data archive (a training run of the server) before serving.
+    server.awaitStdout("admin listener on", Duration.ofSeconds(120));
 
     // exec: the launched process is the JVM itself, with the launcher's options, then JAVA_OPTS.
     ProcessHandle.Info info = server.handle().info();
     assertThat(info.command()).hasValueSatisfying(c -> assertThat(c).endsWith("/java"));
     assertThat(info.arguments()).hasValueSatisfying(args -> assertThat(List.of(args))
-        .containsSubsequence("--enable-native-access=ALL-UNNAMED", "-Xmx256m",
+        .containsSubsequence("--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC", "-Xmx256m",
             "-XX:TieredStopAtLevel=1", "-Xmx200m", "-jar")
         .endsWith("--config", "conf/it.yaml"));
+
+    // The archive was made once, in the distribution's cds/, and this start maps its classes.
+    String archiveOption = Runtime.version().feature() >= 25 ? "-XX:AOTCache=" : "-XX:SharedArchiveFile=";
+    try (Stream<Path> archives = Files.list(home.resolve("cds"))) {
+      assertThat(archives.map(p -> p.getFileName().toString()))
+          .singleElement().asString().matches("lb4j-[0-9]+\\.(jsa|aot)");
+    }
+    assertThat(info.arguments()).hasValueSatisfying(args -> assertThat(List.of(args))
+        .anyMatch(a -> a.startsWith(archiveOption + home.resolve("cds"))));
+    assertThat(Files.readAllLines(classLog))
+        .anyMatch(l -> l.contains(" io.lb4j.server.LbServer source: shared objects file"));
 
     SSLSocket alice = f.connect(new InetSocketAddress("127.0.0.1", port), f.alice, null);
     assertThat(TlsClient.roundTrip(alice, "through the archive\n")).isEqualTo("through the archive\n");
     alice.close();
+    // The server's logging (LogSetup): the access line, through its queue, with its prefix.
+    await().until(() -> server.stdout().lines()
+        .anyMatch(l -> l.matches(".* ACCESS conn=[0-9]+ .* identity=alice .*")));
 
     assertThat(server.terminate(Duration.ofSeconds(60))).isEqualTo(143);
     // Printed by the JVM's own shutdown: the signal reached it, not only a shell in between.
