@@ -133,6 +133,12 @@ final class Handshakes {
       m.add("hs time p99.9", Measurement.millis(hsTimes, 99.9), "ms", times);
       m.add("offered rate", rate, "1/s", Measurement.Better.INFO);
       m.add("skipped", skippedInWindow, "", Measurement.Better.INFO);
+      if (done < 0.9 * rate * span.seconds()) {
+        m.note("completed " + Measurement.number(done / span.seconds()) + " a second of the "
+            + Measurement.number(rate) + " offered: these are the times of a target (or client) "
+            + "that did not keep up; compare at a rate both sustain (--handshake-rate), below "
+            + "the closed-loop handshakes/s of each");
+      }
       if (skippedInWindow > 0) {
         m.note(skippedInWindow + " scheduled handshakes were not started: " + MAX_IN_FLIGHT
             + " were already in flight, so the target (or the client) did not keep up with "
