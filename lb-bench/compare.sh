@@ -27,7 +27,7 @@ options:
                     unless named (the number after up/down/echo/requests/idle is the connection
                     count)
   --handshake-rate R  full handshakes started a second, on a fixed schedule, by paced-tls13 and
-                    paced-tls12: the same offered load for both proxies [400]
+                    paced-tls12: the same offered load for both proxies [300]
   --allocation LIST after the rounds, bytes lb4j allocates per request and per relayed MB, from
                     a Flight Recorder recording (AllocationMain), for these measures, or none
                     [requests-64 up-1]
@@ -77,7 +77,7 @@ IDLE_PREWARM=""
 BUDGET=570
 OUT=""
 BASE_PORT=18400
-HANDSHAKE_RATE=400
+HANDSHAKE_RATE=300
 ALLOCATION="requests-64 up-1"
 
 while [[ $# -gt 0 ]]; do
@@ -496,7 +496,9 @@ sample_memory() {
   if [[ " $TARGETS " == *" lb4j "* ]]; then
     if [[ $LB4J_MODE == server ]]; then
       echo "lb4j: server mode, bin/lb4j of $(basename "$SERVER_DIST"), JAVA_OPTS: ${LB4J_JVM_OPTS:-(none)}"
-      echo "lb4j launcher's JVM options: $(sed -n 's/^DEFAULT_JVM_OPTS="\(.*\)"$/\1/p' "$SERVER_HOME/bin/lb4j")"
+      LAUNCHER_OPTS=$(sed -n 's/^DEFAULT_JVM_OPTS="\(.*\)"$/\1/p' "$SERVER_HOME/bin/lb4j")
+      echo "lb4j launcher's JVM options: ${LAUNCHER_OPTS:-(no DEFAULT_JVM_OPTS line in bin/lb4j; see the options as started)}"
+      cp "$SERVER_HOME/bin/lb4j" "$OUT/lb4j-launcher"
     else
       echo "lb4j: library mode, JVM options: ${LB4J_JVM_OPTS:-(none)}"
     fi

@@ -65,7 +65,7 @@ public final class AllocationMain {
     System.exit(status);
   }
 
-  private static int run(String[] argv) throws InterruptedException, IOException {
+  static int run(String[] argv) throws InterruptedException, IOException {
     Args args = Args.parse(argv);
     Run.Client client = Run.Client.fromOptions(args);
     List<PlanMain.Target> targets = PlanMain.targets(args.required("target"));

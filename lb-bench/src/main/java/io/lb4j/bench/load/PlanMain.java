@@ -22,7 +22,7 @@ import java.util.Map;
  *     --warmup 1s --duration 4s --results results.tsv --round 1
  * }</pre>
  *
- * <p>Measure names are those of {@link Run#named}; {@code --handshake-rate} (400) is the offered
+ * <p>Measure names are those of {@link Run#named}; {@code --handshake-rate} (300) is the offered
  * rate a second of {@code paced-tls13} and {@code paced-tls12}. A target is {@code NAME=HOST:PORT@PID} (the
  * pid may be left out, with its {@code @}). Before each run the target's process must still be
  * alive; if not, the plan stops with exit status 1. A run that fails is reported and the plan

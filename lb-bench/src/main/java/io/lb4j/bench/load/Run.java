@@ -35,7 +35,7 @@ record Run(String kind, String name, int connections, int concurrency, int size,
     Duration timeout, Duration prewarm, boolean progress, double rate) {
 
   /** The offered rate of {@code paced-tls13} and {@code paced-tls12} unless told otherwise. */
-  static final double DEFAULT_HANDSHAKE_RATE = 400;
+  static final double DEFAULT_HANDSHAKE_RATE = 300;
 
   private static final Pattern NAMED = Pattern.compile(
       "(up|down|echo|requests|idle)-([1-9][0-9]*)|(handshakes|resumed|paced)-tls1([23])");

@@ -3,17 +3,8 @@ package io.lb4j.bench.load;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.lb4j.api.Upstream;
-import io.lb4j.impl.LoadBalancer;
-import io.lb4j.testkit.pki.PemFiles;
-import io.lb4j.testkit.pki.TestPki;
-import io.lb4j.testkit.upstream.EchoUpstream;
-import io.lb4j.testkit.upstream.Upstreams;
-import io.lb4j.tls.PemTlsContextFactory;
-import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -30,29 +21,16 @@ class PacedHandshakesTest {
 
   @Test
   void pacedHandshakesStartOnTheScheduleAndCompleteAgainstLb4j() throws Exception {
-    TestPki pki = TestPki.create("paced test CA");
-    Path ca = pki.writeCaPem(dir.resolve("ca.pem"));
-    PemFiles server = pki.server("localhost", "127.0.0.1").writePem(dir, "server");
-    PemFiles client = pki.client("bench").writePem(dir, "client");
     Duration warmup = Duration.ofMillis(300);
     Duration duration = Duration.ofSeconds(1);
     Run run = Run.named("paced-tls13", warmup, duration, Duration.ZERO, RATE);
 
     Measurement m;
-    try (EchoUpstream echo = Upstreams.echo();
-        LoadBalancer lb = LoadBalancer.builder()
-            .upstream(Upstream.builder("bench").hosts(List.of(echo.host())).build(),
-                new InetSocketAddress("127.0.0.1", 0))
-            .tls(PemTlsContextFactory.builder().certificateChain(server.certificate())
-                .privateKey(server.privateKey()).clientCa(ca).build())
-            .ioThreads(1)
-            .drainTimeout(Duration.ofSeconds(1))
-            .build()
-            .start()) {
-      m = run.execute(new Run.Client(client.certificate(), client.privateKey(), ca,
-          List.of("X25519", "P-256"), 1), lb.boundAddress("bench"), TargetProcess.self());
+    try (Lb4jUnderTest lb4j = new Lb4jUnderTest(dir)) {
+      m = run.execute(lb4j.client(), lb4j.address(), TargetProcess.self());
       // Every handshake reached the host: its 32 bytes came back.
-      assertThat(echo.bytesEchoed()).isPositive().isEqualTo(32L * echo.acceptedConnections());
+      assertThat(lb4j.echo().bytesEchoed()).isPositive()
+          .isEqualTo(32L * lb4j.echo().acceptedConnections());
     }
 
     assertThat(m.measure()).isEqualTo("paced-tls13");
