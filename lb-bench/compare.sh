@@ -14,16 +14,23 @@ alternating rounds, and prints the medians and the lb4j/HAProxy ratios.
 options:
   --rounds N        rounds of every measure against every target [3]
   --quick           a check that the tools work: 1 round, short runs, 1,000 idle connections
-  --lb4j MODE       server: the reference server (lb-example-server.jar --config), with its
-                    authorization, rate limiter, metrics and access log on;
+  --lb4j MODE       server: the reference server as it ships, bin/lb4j --config of its
+                    distribution archive (lb4j-server-*.tar.gz) with the launcher's JVM options,
+                    and its authorization, rate limiter, metrics and access log on;
                     library: io.lb4j.bench.load.Lb4jMain, the library alone (ioThreads 1);
-                    auto: server if its jar exists, else library [auto]
+                    auto: server if its archive exists, else library [auto]
   --only TARGET     run against lb4j or haproxy alone
-  --measures LIST   space- or comma-separated, from: up-1 down-1 echo-1 up-16 down-16
-                    handshakes-tls13 handshakes-tls12 requests-64 idle-5000 [all of them];
-                    also resumed-tls13 and resumed-tls12 (handshakes that resume a session
-                    ticket of an earlier connection), not run unless named
-                    (the number after up/down/echo/requests/idle is the connection count)
+  --measures LIST   space- or comma-separated, from: up-1 down-1 echo-1 up-16 down-16 echo-16
+                    handshakes-tls13 handshakes-tls12 paced-tls13 requests-64 idle-5000
+                    [all of them]; also paced-tls12, and resumed-tls13 and resumed-tls12
+                    (handshakes that resume a session ticket of an earlier connection), not run
+                    unless named (the number after up/down/echo/requests/idle is the connection
+                    count)
+  --handshake-rate R  full handshakes started a second, on a fixed schedule, by paced-tls13 and
+                    paced-tls12: the same offered load for both proxies [300]
+  --allocation LIST after the rounds, bytes lb4j allocates per request and per relayed MB, from
+                    a Flight Recorder recording (AllocationMain), for these measures, or none
+                    [requests-64 up-1]
   --duration D      measured time of each run, e.g. 5s [4s; 2s with --quick]
   --warmup D        warm-up before each run, after the prewarm [1s]
   --prewarm D       before round 1, unrecorded echo and handshakes against each target for D
@@ -50,11 +57,13 @@ SCRIPT_STARTED=$(date +%s)
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(dirname "$HERE")
 BENCH_JAR=$HERE/target/lb-bench.jar
-SERVER_JAR=$ROOT/lb-example-server/target/lb-example-server.jar
+# The reference server as it ships: the newest distribution archive of lb-example-server.
+SERVER_DIST=$(ls "$ROOT"/lb-example-server/target/lb4j-server-*.tar.gz 2>/dev/null | sort | tail -1 || true)
+SERVER_BUILD="./mvnw -B -q -pl lb-example-server,lb-bench -am package -DskipTests"
 JAVA=${JAVA:-java}
 LB4J_JVM_OPTS=${LB4J_JVM_OPTS:-}
 LB4J_LIBRARY_ARGS=${LB4J_LIBRARY_ARGS:-}
-ALL_MEASURES="up-1 down-1 echo-1 up-16 down-16 handshakes-tls13 handshakes-tls12 requests-64 idle-5000"
+ALL_MEASURES="up-1 down-1 echo-1 up-16 down-16 echo-16 handshakes-tls13 handshakes-tls12 paced-tls13 requests-64 idle-5000"
 
 ROUNDS=""
 QUICK=0
@@ -68,10 +77,13 @@ IDLE_PREWARM=""
 BUDGET=570
 OUT=""
 BASE_PORT=18400
+HANDSHAKE_RATE=300
+ALLOCATION="requests-64 up-1"
 
 while [[ $# -gt 0 ]]; do
   case "$1" in
-    --rounds|--lb4j|--only|--measures|--duration|--warmup|--prewarm|--idle-prewarm|--budget|--out|--base-port)
+    --rounds|--lb4j|--only|--measures|--duration|--warmup|--prewarm|--idle-prewarm|--budget|--out|--base-port|\
+    --handshake-rate|--allocation)
       [[ $# -ge 2 ]] || { echo "compare: $1 needs a value (see --help)" >&2; exit 2; } ;;
   esac
   case "$1" in
@@ -87,6 +99,8 @@ while [[ $# -gt 0 ]]; do
     --budget) BUDGET=$2; shift 2 ;;
     --out) OUT=$2; shift 2 ;;
     --base-port) BASE_PORT=$2; shift 2 ;;
+    --handshake-rate) HANDSHAKE_RATE=$2; shift 2 ;;
+    --allocation) ALLOCATION=${2//,/ }; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) echo "compare: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -112,8 +126,15 @@ fail() { echo "compare: $*" >&2; exit 2; }
 [[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || fail "--rounds must be a positive number but was '$ROUNDS'"
 [[ $BUDGET =~ ^[1-9][0-9]*$ ]] || fail "--budget must be a number of seconds but was '$BUDGET'"
 for m in $MEASURES; do
-  [[ $m =~ ^((up|down|echo|requests|idle)-[1-9][0-9]*|(handshakes|resumed)-tls1[23])$ ]] \
+  [[ $m =~ ^((up|down|echo|requests|idle)-[1-9][0-9]*|(handshakes|resumed|paced)-tls1[23])$ ]] \
     || fail "unknown measure '$m' (see --help)"
+done
+[[ $HANDSHAKE_RATE =~ ^[1-9][0-9]*$ ]] \
+  || fail "--handshake-rate must be a number of handshakes a second but was '$HANDSHAKE_RATE'"
+[[ $ALLOCATION == none ]] && ALLOCATION=""
+for m in $ALLOCATION; do
+  [[ $m =~ ^(up|down|echo|requests)-[1-9][0-9]*$ ]] \
+    || fail "--allocation takes requests-N, up-N, down-N or echo-N, or none, but got '$m'"
 done
 
 # ---- what is needed, nothing installed or built here
@@ -140,11 +161,11 @@ esac
 
 if [[ " $TARGETS " == *" lb4j "* ]]; then
   case "$LB4J_MODE" in
-    auto) if [[ -r $SERVER_JAR ]]; then LB4J_MODE=server; else LB4J_MODE=library; fi ;;
+    auto) if [[ -n $SERVER_DIST ]]; then LB4J_MODE=server; else LB4J_MODE=library; fi ;;
     server)
-      if [[ ! -r $SERVER_JAR ]]; then
-        echo "compare: $SERVER_JAR is missing; build it with:" >&2
-        echo "  (cd $ROOT && ./mvnw -B -q -pl lb-example-server,lb-bench -am package -DskipTests)" >&2
+      if [[ -z $SERVER_DIST ]]; then
+        echo "compare: the server's distribution archive $ROOT/lb-example-server/target/lb4j-server-*.tar.gz is missing; build it with:" >&2
+        echo "  (cd $ROOT && $SERVER_BUILD)" >&2
         exit 2
       fi ;;
     library) ;;
@@ -234,10 +255,22 @@ PKI=$WORK/pki
 # Copies, so that a rebuild in the working tree during the run cannot change what is measured.
 cp "$BENCH_JAR" "$WORK/lb-bench.jar"
 BENCH_JAR=$WORK/lb-bench.jar
+# ---- the reference server, unpacked from its distribution archive into the work folder, started
+# by its launcher bin/lb4j with the java of $JAVA (as JAVA_HOME) and LB4J_JVM_OPTS as JAVA_OPTS, which
+# the launcher puts after its own options: what is measured is the server as it ships.
 if [[ $LB4J_MODE == server && " $TARGETS " == *" lb4j "* ]]; then
-  cp "$SERVER_JAR" "$WORK/lb-example-server.jar"
-  SERVER_JAR=$WORK/lb-example-server.jar
+  tar -xzf "$SERVER_DIST" -C "$WORK" || fail "cannot unpack $SERVER_DIST; rebuild it with: $SERVER_BUILD"
+  SERVER_HOME=$(find "$WORK" -mindepth 1 -maxdepth 1 -type d -name 'lb4j-server-*' | head -1)
+  [[ -n $SERVER_HOME && -x $SERVER_HOME/bin/lb4j ]] \
+    || fail "$SERVER_DIST has no bin/lb4j; rebuild it with: $SERVER_BUILD"
+  SERVER_JAVA_HOME=$(dirname "$(dirname "$(readlink -f "$(command -v "$JAVA")")")")
 fi
+
+# The JVM options a running JVM was started with: its command line up to -jar or -cp.
+jvm_options_of() {
+  tr '\0' '\n' <"/proc/$1/cmdline" | awk 'NR == 1 { next } $0 == "-jar" || $0 == "-cp" { exit }
+    { printf "%s%s", sep, $0; sep = " " }'
+}
 
 # Waits until a port accepts connections, or fails with the log of the process that should.
 wait_port() {
@@ -344,8 +377,8 @@ start_target() {
   case $instance in
     lb4j*)
       if [[ $LB4J_MODE == server ]]; then
-        # shellcheck disable=SC2086
-        taskset -c 1 "$JAVA" $JAVA_NATIVE $LB4J_JVM_OPTS -jar "$SERVER_JAR" \
+        # The launcher execs the JVM, so the pid is the JVM's.
+        JAVA_HOME=$SERVER_JAVA_HOME JAVA_OPTS=$LB4J_JVM_OPTS taskset -c 1 "$SERVER_HOME/bin/lb4j" \
           --config "$PKI/lb$suffix.yaml" >>"$log" 2>&1 &
       else
         # shellcheck disable=SC2086
@@ -456,11 +489,22 @@ sample_memory() {
 
 {
   echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-  echo "command: lb-bench/compare.sh --rounds $ROUNDS --duration $DURATION --warmup $WARMUP --prewarm $PREWARM --idle-prewarm $IDLE_PREWARM --budget $BUDGET --measures '$MEASURES' --lb4j $LB4J_MODE${ONLY:+ --only $ONLY}"
+  echo "command: lb-bench/compare.sh --rounds $ROUNDS --duration $DURATION --warmup $WARMUP --prewarm $PREWARM --idle-prewarm $IDLE_PREWARM --budget $BUDGET --measures '$MEASURES' --handshake-rate $HANDSHAKE_RATE --allocation '${ALLOCATION:-none}' --lb4j $LB4J_MODE${ONLY:+ --only $ONLY}"
   echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), $(nproc --all) cores"
   echo "kernel: $(uname -r)"
   echo "java: $("$JAVA" -version 2>&1 | head -1)"
-  [[ " $TARGETS " == *" lb4j "* ]] && echo "lb4j: $LB4J_MODE mode, JVM options: ${LB4J_JVM_OPTS:-(none)}"
+  if [[ " $TARGETS " == *" lb4j "* ]]; then
+    if [[ $LB4J_MODE == server ]]; then
+      echo "lb4j: server mode, bin/lb4j of $(basename "$SERVER_DIST"), JAVA_OPTS: ${LB4J_JVM_OPTS:-(none)}"
+      LAUNCHER_OPTS=$(sed -n 's/^DEFAULT_JVM_OPTS="\(.*\)"$/\1/p' "$SERVER_HOME/bin/lb4j")
+      echo "lb4j launcher's JVM options: ${LAUNCHER_OPTS:-(no DEFAULT_JVM_OPTS line in bin/lb4j; see the options as started)}"
+      cp "$SERVER_HOME/bin/lb4j" "$OUT/lb4j-launcher"
+    else
+      echo "lb4j: library mode, JVM options: ${LB4J_JVM_OPTS:-(none)}"
+    fi
+    LB4J_JVM_LINE=$(jvm_options_of "${PID[lb4j]}")
+    echo "lb4j JVM options as started: $LB4J_JVM_LINE"
+  fi
   [[ " $TARGETS " == *" haproxy "* ]] && echo "haproxy: $(haproxy -v | head -1), $(haproxy -vv | grep -m1 'Running on OpenSSL')"
   echo "pinning: proxies on core 1 (one thread each), load generator and hosts on core 0"
   echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -470,7 +514,7 @@ sample_memory() {
   done
   if [[ " $TARGETS " == *" lb4j "* ]]; then
     # shellcheck disable=SC2086
-    echo "lb4j JVM flags in effect (pinned to one core): $(taskset -c 1 "$JAVA" $JAVA_NATIVE $LB4J_JVM_OPTS \
+    echo "lb4j JVM flags in effect (pinned to one core): $(taskset -c 1 "$JAVA" $LB4J_JVM_LINE \
       -XX:+PrintCommandLineFlags -version 2>&1 | head -1)"
   fi
 } | tee "$OUT/machine.txt"
@@ -478,6 +522,7 @@ PRESSURE_START=$(tcp_pressure_ms)
 : >"$OUT/memory.tsv"
 sample_memory &
 PIDS+=($!)
+SAMPLER_PID=$!
 
 # ---- the rounds
 
@@ -506,7 +551,7 @@ for round in $(seq "$ROUNDS"); do
   ROUND_STARTED=$(date +%s)
   if [[ -n $SHARED_MEASURES ]]; then
     plan_command "$SHARED_MEASURES" "$TARGETS" --warmup "$WARMUP" --duration "$DURATION" \
-      --results "$RESULTS" --round "$round"
+      --results "$RESULTS" --round "$round" --handshake-rate "$HANDSHAKE_RATE"
     if ! run_logged "$OUT/load.log" show "${PLAN[@]}"; then
       echo "compare: some runs of round $round failed; see $OUT/load.log" >&2
       FAILED=$((FAILED + 1))
@@ -542,6 +587,27 @@ for round in $(seq "$ROUNDS"); do
     break
   fi
 done
+
+# ---- bytes allocated per unit of work in lb4j, after the rounds so that the recording disturbs
+# none of them: a Flight Recorder recording of per-thread allocation while these measures run
+# once more against lb4j (AllocationMain); only the bytes per request / per MB go to the results.
+if [[ -n $ALLOCATION && " $TARGETS " == *" lb4j "* ]]; then
+  # The sampler's /metrics scrapes would count as the server's allocation: the rounds are over.
+  kill "$SAMPLER_PID" 2>/dev/null || true
+  wait "$SAMPLER_PID" 2>/dev/null || true
+  forget "$SAMPLER_PID"
+  echo
+  echo "allocation: $ALLOCATION against lb4j with a Flight Recorder recording (figures: bytes per unit of work)"
+  # shellcheck disable=SC2086
+  if ! run_logged "$OUT/allocation.log" show taskset -c 0 "$JAVA" $JAVA_NATIVE -cp "$BENCH_JAR" \
+      io.lb4j.bench.load.AllocationMain --measures "$ALLOCATION" \
+      --target "lb4j=127.0.0.1:${PORT[lb4j]}@${PID[lb4j]}" \
+      --cert "$PKI/client.pem" --key "$PKI/client-key.pem" --ca "$PKI/ca.pem" \
+      --warmup "$WARMUP" --duration "$DURATION" --results "$RESULTS" --round 1 --keep "$OUT"; then
+    echo "compare: the allocation measure failed; see $OUT/allocation.log" >&2
+    FAILED=$((FAILED + 1))
+  fi
+fi
 
 echo
 echo "== lb4j/HAProxy: medians over $ROUNDS_DONE round(s), (lowest–highest); $(( $(date +%s) - SCRIPT_STARTED )) s in all"

@@ -98,6 +98,7 @@ final class Bulk {
       Measurement m = new Measurement(name, what + " over " + connections + " connection"
           + (connections == 1 ? "" : "s") + ", " + negotiated + ", "
           + Measurement.number(span.seconds()) + " s measured after " + warmup.toMillis() + " ms");
+      m.window(span);
       m.add("throughput", bytes / span.seconds() / 1e6, "MB/s", Measurement.Better.HIGHER);
       m.add("target cpu per GB", Measurement.per(span.targetCpuSeconds(), bytes / 1e9), "s/GB",
           Measurement.Better.LOWER);

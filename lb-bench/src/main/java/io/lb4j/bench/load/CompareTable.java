@@ -24,7 +24,10 @@ import java.util.Map;
  */
 public final class CompareTable {
 
-  /** Issue 8's goals for lb4j/HAProxy, by figure name. */
+  /**
+   * Issue 8's goals for lb4j/HAProxy, by figure name, and issue 19's for the handshake time at a
+   * fixed offered rate (only paced handshakes compare it; elsewhere it describes the run).
+   */
   private static final Map<String, String> GOALS = Map.of(
       "throughput", ">= 1.0",
       "target cpu per GB", "<= 0.6",
@@ -33,7 +36,8 @@ public final class CompareTable {
       "requests/s", ">= 1.0",
       "latency p99", "<= 1.0",
       "target cpu per req", "<= 0.8",
-      "rss per connection", "<= 0.5");
+      "rss per connection", "<= 0.5",
+      "hs time p99", "<= 1.0");
 
   private record Key(String measure, String metric) {}
 

@@ -4,8 +4,10 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.EventLoop;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import java.time.Duration;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
@@ -13,12 +15,23 @@ import org.HdrHistogram.Histogram;
 import org.HdrHistogram.Recorder;
 
 /**
- * Mutual-TLS handshakes per second: {@code concurrency} loops, each connecting, completing a
- * handshake, sending 32 bytes, reading them back and closing, then starting over. The handshake is
- * a full one (the client offers no session) unless the client {@link LoadClient#resumes()}: then
- * each connection offers a session ticket of an earlier one, and the share that did resume is
- * reported. A handshake counts once its echo is back, which proves the target reached a
- * host. Also reports the client-side handshake time (TCP connect to handshake done).
+ * Mutual-TLS handshakes, each connecting, completing a handshake, sending 32 bytes, reading them
+ * back and closing. The handshake is a full one (the client offers no session) unless the client
+ * {@link LoadClient#resumes()}: then each connection offers a session ticket of an earlier one,
+ * and the share that did resume is reported. A handshake counts once its echo is back, which
+ * proves the target reached a host. Two ways to start them:
+ *
+ * <ul>
+ *   <li>{@link #run closed loop}: {@code concurrency} loops, each starting its next handshake when
+ *       the last one closed; the rate is whatever the target and the client sustain. The
+ *       handshake time is from starting the TCP connect to the end of the handshake.
+ *   <li>{@link #paced open loop}: handshakes started on a fixed schedule, {@code rate} a second,
+ *       whether or not the earlier ones are done, so both targets get the same offered load. The
+ *       handshake time is from the scheduled start, so a client late to start one (because it or
+ *       the target is behind) counts that delay too: no coordinated omission. At most
+ *       {@value #MAX_IN_FLIGHT} are in flight; a scheduled start beyond that is skipped and
+ *       counted.
+ * </ul>
  *
  * <p>Bounded by {@code duration} and, when positive, by {@code count} handshakes in the measured
  * window, whichever comes first.
@@ -27,12 +40,17 @@ final class Handshakes {
 
   private static final byte[] PING = new byte[32];
   private static final long RETRY_DELAY_MILLIS = 10;
+  static final int MAX_IN_FLIGHT = 1000;
+  private static final long PACING_TICK_MICROS = 500;
 
   private final LoadClient client;
+  /** Handshakes started a second in the open loop; 0 for the closed loop. */
+  private final double rate;
   private final Recorder handshakeNanos = new Recorder(TimeUnit.SECONDS.toNanos(30), 3);
   private final LongAdder completed = new LongAdder();
   private final LongAdder failed = new LongAdder();
   private final LongAdder resumed = new LongAdder();
+  private final LongAdder skipped = new LongAdder();
   private final AtomicInteger inFlight = new AtomicInteger();
   private volatile boolean running = true;
   private volatile String negotiated;
@@ -44,43 +62,89 @@ final class Handshakes {
     }
   }
 
-  private Handshakes(LoadClient client) {
+  private Handshakes(LoadClient client, double rate) {
     this.client = client;
+    this.rate = rate;
   }
 
+  /** The closed loop: {@code concurrency} handshakes at a time, each followed by the next. */
   static Measurement run(LoadClient client, TargetProcess target, String name, int concurrency,
       Duration warmup, Duration duration, long count) throws InterruptedException {
-    Handshakes run = new Handshakes(client);
+    Handshakes run = new Handshakes(client, 0);
     for (int i = 0; i < concurrency; i++) {
-      run.launch();
+      run.launch(System.nanoTime());
     }
+    return run.measure(target, name, concurrency + " at a time", warmup, duration, count);
+  }
+
+  /**
+   * The open loop: {@code rate} handshakes started a second on a fixed schedule, each measured
+   * from its scheduled start.
+   */
+  static Measurement paced(LoadClient client, TargetProcess target, String name, double rate,
+      Duration warmup, Duration duration, long count) throws InterruptedException {
+    Handshakes run = new Handshakes(client, rate);
+    ScheduledFuture<?> pacing = run.startPacing();
+    try {
+      return run.measure(target, name, "started " + Measurement.number(rate)
+          + " a second on a fixed schedule, timed from the scheduled start", warmup, duration,
+          count);
+    } finally {
+      pacing.cancel(false);
+    }
+  }
+
+  private Measurement measure(TargetProcess target, String name, String how, Duration warmup,
+      Duration duration, long count) throws InterruptedException {
     Thread.sleep(warmup.toMillis());
-    long before = run.completed.sum();
-    long failedBefore = run.failed.sum();
-    long resumedBefore = run.resumed.sum();
-    run.handshakeNanos.reset();
+    long before = completed.sum();
+    long failedBefore = failed.sum();
+    long resumedBefore = resumed.sum();
+    long skippedBefore = skipped.sum();
+    handshakeNanos.reset();
     CpuWindow window = CpuWindow.open(target);
     long deadline = System.nanoTime() + duration.toNanos();
-    while (System.nanoTime() < deadline && (count <= 0 || run.completed.sum() - before < count)) {
+    while (System.nanoTime() < deadline && (count <= 0 || completed.sum() - before < count)) {
       Thread.sleep(5);
     }
-    long done = run.completed.sum() - before;
+    long done = completed.sum() - before;
     CpuWindow.Span span = window.close();
-    Histogram times = run.handshakeNanos.getIntervalHistogram();
-    long failures = run.failed.sum() - failedBefore;
-    long resumedInWindow = run.resumed.sum() - resumedBefore;
-    run.stop();
+    Histogram hsTimes = handshakeNanos.getIntervalHistogram();
+    long failures = failed.sum() - failedBefore;
+    long resumedInWindow = resumed.sum() - resumedBefore;
+    long skippedInWindow = skipped.sum() - skippedBefore;
+    stop();
 
     Measurement m = new Measurement(name, (client.resumes() ? "resumed" : "full")
         + " mTLS handshake + 32-byte echo + close, "
-        + concurrency + " at a time, " + (run.negotiated == null ? "no handshake completed"
-        : run.negotiated) + ", " + Measurement.number(span.seconds()) + " s measured after "
+        + how + ", " + (negotiated == null ? "no handshake completed"
+        : negotiated) + ", " + Measurement.number(span.seconds()) + " s measured after "
         + warmup.toMillis() + " ms");
+    m.window(span);
     m.add("handshakes/s", done / span.seconds(), "1/s", Measurement.Better.HIGHER);
     m.add("target cpu per hs", Measurement.per(span.targetCpuSeconds() * 1e3, done), "ms",
         Measurement.Better.LOWER);
-    m.add("hs time p50", Measurement.millis(times, 50), "ms", Measurement.Better.INFO);
-    m.add("hs time p99", Measurement.millis(times, 99), "ms", Measurement.Better.INFO);
+    // In the closed loop the rate is the measure, and handshake times describe it; at a fixed
+    // offered rate the times are the measure.
+    Measurement.Better times = rate > 0 ? Measurement.Better.LOWER : Measurement.Better.INFO;
+    m.add("hs time p50", Measurement.millis(hsTimes, 50), "ms", times);
+    m.add("hs time p99", Measurement.millis(hsTimes, 99), "ms", times);
+    if (rate > 0) {
+      m.add("hs time p99.9", Measurement.millis(hsTimes, 99.9), "ms", times);
+      m.add("offered rate", rate, "1/s", Measurement.Better.INFO);
+      m.add("skipped", skippedInWindow, "", Measurement.Better.INFO);
+      if (done < 0.9 * rate * span.seconds()) {
+        m.note("completed " + Measurement.number(done / span.seconds()) + " a second of the "
+            + Measurement.number(rate) + " offered: these are the times of a target (or client) "
+            + "that did not keep up; compare at a rate both sustain (--handshake-rate), below "
+            + "the closed-loop handshakes/s of each");
+      }
+      if (skippedInWindow > 0) {
+        m.note(skippedInWindow + " scheduled handshakes were not started: " + MAX_IN_FLIGHT
+            + " were already in flight, so the target (or the client) did not keep up with "
+            + Measurement.number(rate) + " a second");
+      }
+    }
     m.add("target cores", span.targetCores(), "cores", Measurement.Better.INFO);
     m.add("client cores", span.clientCores(), "cores", Measurement.Better.INFO);
     m.add("failures", failures, "", Measurement.Better.INFO);
@@ -92,21 +156,43 @@ final class Handshakes {
             + " each loop's first handshake is a full one, and a target that declines a ticket"
             + " makes more");
       }
-    } else if (run.resumed.sum() > 0) {
-      m.note(run.resumed.sum() + " handshakes resumed a session: they were not all full handshakes");
+    } else if (resumed.sum() > 0) {
+      m.note(resumed.sum() + " handshakes resumed a session: they were not all full handshakes");
     }
-    if (failures > 0 && run.lastFailure != null) {
-      m.note("last failure: " + run.lastFailure);
+    if (failures > 0 && lastFailure != null) {
+      m.note("last failure: " + lastFailure);
     }
     return m;
   }
 
-  private void launch() {
+  /** Starts the pacing: every tick, starts the handshakes whose scheduled time has come. */
+  private ScheduledFuture<?> startPacing() {
+    long origin = System.nanoTime();
+    double nanosApart = 1e9 / rate;
+    long[] started = {0};
+    EventLoop loop = client.executor();
+    return loop.scheduleAtFixedRate(() -> {
+      long now = System.nanoTime();
+      while (running) {
+        long scheduled = origin + (long) (started[0] * nanosApart);
+        if (scheduled > now) {
+          return;
+        }
+        started[0]++;
+        if (inFlight.get() >= MAX_IN_FLIGHT) {
+          skipped.increment();
+        } else {
+          launch(scheduled);
+        }
+      }
+    }, 0, PACING_TICK_MICROS, TimeUnit.MICROSECONDS);
+  }
+
+  private void launch(long start) {
     if (!running) {
       return;
     }
     inFlight.incrementAndGet();
-    long start = System.nanoTime();
     client.connect(() -> new OneHandshake(start)).addListener(connected -> {
       if (!connected.isSuccess()) {
         // Never active, so the handler's channelInactive will not run: account for it here.
@@ -119,9 +205,10 @@ final class Handshakes {
     failed.increment();
     lastFailure = cause;
     inFlight.decrementAndGet();
-    if (running) {
+    if (running && rate == 0) {
       // A target that refuses must not turn the loop into a busy spin.
-      client.executor().schedule(this::launch, RETRY_DELAY_MILLIS, TimeUnit.MILLISECONDS);
+      client.executor().schedule(() -> launch(System.nanoTime()), RETRY_DELAY_MILLIS,
+          TimeUnit.MILLISECONDS);
     }
   }
 
@@ -133,7 +220,7 @@ final class Handshakes {
     }
   }
 
-  /** One connection: handshake, echo, close; then the next one starts. */
+  /** One connection: handshake, echo, close; then, in the closed loop, the next one starts. */
   private final class OneHandshake extends ChannelInboundHandlerAdapter {
 
     private final long start;
@@ -181,7 +268,9 @@ final class Handshakes {
     public void channelInactive(ChannelHandlerContext ctx) {
       if (done) {
         inFlight.decrementAndGet();
-        launch();
+        if (rate == 0) {
+          launch(System.nanoTime());
+        }
       } else {
         failed(cause == null
             ? new IllegalStateException("closed before the echo came back") : cause);

@@ -33,6 +33,9 @@ public final class LoadMain {
                            --concurrency [16] --warmup [1s] --duration [5s] --count [0: no bound]
                            --resume (each connection offers a session ticket of an earlier one;
                            reports the share that resumed; named resumed-tls13 / resumed-tls12)
+                           --rate R (open loop: R handshakes started a second on a fixed
+                           schedule, each timed from its scheduled start, at most 1,000 in
+                           flight; reports p50/p99/p99.9; named paced-tls13 / paced-tls12)
         requests           request/response on persistent connections, one in flight on each
                            --connections [64] --size [1024] --warmup [2s] --duration [5s]
                            --count [0: no bound]

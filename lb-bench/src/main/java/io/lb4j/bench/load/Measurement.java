@@ -29,10 +29,28 @@ final class Measurement {
   private final String description;
   private final List<Figure> figures = new ArrayList<>();
   private final List<String> notes = new ArrayList<>();
+  private CpuWindow.Span window;
 
   Measurement(String measure, String description) {
     this.measure = measure;
     this.description = description;
+  }
+
+  /** Records the measured window, for figures taken from elsewhere over the same time. */
+  Measurement window(CpuWindow.Span span) {
+    this.window = span;
+    return this;
+  }
+
+  /** The measured window, or null if the measure did not record it. */
+  CpuWindow.Span window() {
+    return window;
+  }
+
+  /** Returns the value of the figure named {@code metric}, or NaN if there is none. */
+  double value(String metric) {
+    return figures.stream().filter(f -> f.metric().equals(metric)).mapToDouble(Figure::value)
+        .findFirst().orElse(Double.NaN);
   }
 
   String measure() {
@@ -58,7 +76,7 @@ final class Measurement {
     StringBuilder out = new StringBuilder();
     out.append(measure).append(": ").append(description).append('\n');
     for (Figure f : figures) {
-      out.append(String.format(Locale.ROOT, "  %-22s %14s %s%n", f.metric(), number(f.value()),
+      out.append(String.format(Locale.ROOT, "  %-26s %14s %s%n", f.metric(), number(f.value()),
           f.unit()));
     }
     for (String note : notes) {

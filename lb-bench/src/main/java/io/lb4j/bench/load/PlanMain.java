@@ -22,14 +22,16 @@ import java.util.Map;
  *     --warmup 1s --duration 4s --results results.tsv --round 1
  * }</pre>
  *
- * <p>Measure names are those of {@link Run#named}. A target is {@code NAME=HOST:PORT@PID} (the
+ * <p>Measure names are those of {@link Run#named}; {@code --handshake-rate} (300) is the offered
+ * rate a second of {@code paced-tls13} and {@code paced-tls12}. A target is {@code NAME=HOST:PORT@PID} (the
  * pid may be left out, with its {@code @}). Before each run the target's process must still be
  * alive; if not, the plan stops with exit status 1. A run that fails is reported and the plan
  * goes on; the exit status is then 1. Usage errors exit with status 2.
  */
 public final class PlanMain {
 
-  private record Target(String name, InetSocketAddress address, TargetProcess process) {}
+  /** A named target: its address and, when known, its process. */
+  record Target(String name, InetSocketAddress address, TargetProcess process) {}
 
   private PlanMain() {}
 
@@ -56,11 +58,13 @@ public final class PlanMain {
     Duration warmup = args.duration("warmup", Duration.ofSeconds(1));
     Duration duration = Run.positiveDuration(args, "duration", Duration.ofSeconds(4));
     Duration idlePrewarm = args.duration("idle-prewarm", Duration.ofSeconds(2));
+    double handshakeRate = args.has("handshake-rate") ? Run.positiveRate(args, "handshake-rate")
+        : Run.DEFAULT_HANDSHAKE_RATE;
     Path results = args.has("results") ? Path.of(args.required("results")) : null;
     int round = Run.positive(args, "round", 1);
     List<Run> runs = new ArrayList<>();
     for (String name : args.required("measures").trim().split("[\\s,]+")) {
-      runs.add(Run.named(name, warmup, duration, idlePrewarm));
+      runs.add(Run.named(name, warmup, duration, idlePrewarm, handshakeRate));
     }
     args.rejectUnused();
     if (!args.positional().isEmpty()) {
@@ -95,7 +99,8 @@ public final class PlanMain {
     return failed == 0 ? 0 : 1;
   }
 
-  private static List<Target> targets(String text) {
+  /** Reads {@code NAME=HOST:PORT@PID,...} (the {@code @PID} may be left out). */
+  static List<Target> targets(String text) {
     Map<String, Target> targets = new LinkedHashMap<>();
     for (String spec : text.split(",")) {
       int eq = spec.indexOf('=');

@@ -70,6 +70,7 @@ final class RequestResponse {
       Measurement m = new Measurement(name, size + " B each way, " + connections
           + " persistent connections, one request in flight on each, " + negotiated + ", "
           + Measurement.number(span.seconds()) + " s measured after " + warmup.toMillis() + " ms");
+      m.window(span);
       m.add("requests/s", done / span.seconds(), "1/s", Measurement.Better.HIGHER);
       m.add("latency p50", Measurement.millis(h, 50), "ms", Measurement.Better.LOWER);
       m.add("latency p99", Measurement.millis(h, 99), "ms", Measurement.Better.LOWER);

@@ -13,8 +13,8 @@ import java.util.regex.Pattern;
  * One measure with its settings, ready to run against a target: what {@link LoadMain} reads from
  * its options, or {@link PlanMain} from a name such as {@code up-16} or {@code handshakes-tls12}.
  *
- * @param kind up, down, echo, handshakes, resumed (handshakes that resume a session), requests
- *     or idle
+ * @param kind up, down, echo, handshakes, resumed (handshakes that resume a session), paced
+ *     (handshakes started at a fixed rate), requests or idle
  * @param name the measure's name in reports and results files
  * @param connections connections of bulk, requests and idle
  * @param concurrency handshakes, or idle connections being opened, at a time
@@ -28,13 +28,17 @@ import java.util.regex.Pattern;
  * @param prewarm handshakes before the first memory reading, so the target has run its
  *     handshake code once (idle); zero for none
  * @param progress whether bulk prints each second's throughput
+ * @param rate handshakes started a second on a fixed schedule (paced); 0 for the others
  */
 record Run(String kind, String name, int connections, int concurrency, int size,
     LoadClient.Tls tls, Duration warmup, Duration duration, long count, Duration settle,
-    Duration timeout, Duration prewarm, boolean progress) {
+    Duration timeout, Duration prewarm, boolean progress, double rate) {
 
-  private static final Pattern NAMED =
-      Pattern.compile("(up|down|echo|requests|idle)-([1-9][0-9]*)|(handshakes|resumed)-tls1([23])");
+  /** The offered rate of {@code paced-tls13} and {@code paced-tls12} unless told otherwise. */
+  static final double DEFAULT_HANDSHAKE_RATE = 300;
+
+  private static final Pattern NAMED = Pattern.compile(
+      "(up|down|echo|requests|idle)-([1-9][0-9]*)|(handshakes|resumed|paced)-tls1([23])");
 
   /** The client's side of every run: who it is and how it connects. */
   record Client(Path certificate, Path privateKey, Path ca, List<String> groups, int threads) {
@@ -65,19 +69,23 @@ record Run(String kind, String name, int connections, int concurrency, int size,
             LoadClient.Tls.parse(args.string("tls", "any")),
             args.duration("warmup", Duration.ofSeconds(2)),
             positiveDuration(args, "duration", Duration.ofSeconds(5)), 0, Duration.ZERO,
-            Duration.ZERO, Duration.ZERO, args.has("progress"));
+            Duration.ZERO, Duration.ZERO, args.has("progress"), 0);
       }
       case "handshakes" -> {
         LoadClient.Tls tls = LoadClient.Tls.parse(args.string("tls", "1.3"));
         if (tls == LoadClient.Tls.ANY) {
           throw new Args.UsageException("handshakes need --tls 1.3 or --tls 1.2");
         }
-        String measured = args.has("resume") ? "resumed" : kind;
+        double rate = args.has("rate") ? positiveRate(args, "rate") : 0;
+        if (rate > 0 && args.has("resume")) {
+          throw new Args.UsageException("--rate and --resume do not go together");
+        }
+        String measured = rate > 0 ? "paced" : args.has("resume") ? "resumed" : kind;
         return new Run(measured, name == null ? measured + "-" + tls.name().toLowerCase(Locale.ROOT)
             : name, 0, positive(args, "concurrency", 16), 0, tls,
             args.duration("warmup", Duration.ofSeconds(1)),
             positiveDuration(args, "duration", Duration.ofSeconds(5)), args.longValue("count", 0),
-            Duration.ZERO, Duration.ZERO, Duration.ZERO, false);
+            Duration.ZERO, Duration.ZERO, Duration.ZERO, false, rate);
       }
       case "requests" -> {
         int connections = positive(args, "connections", 64);
@@ -85,7 +93,7 @@ record Run(String kind, String name, int connections, int concurrency, int size,
             positive(args, "size", 1024), LoadClient.Tls.parse(args.string("tls", "any")),
             args.duration("warmup", Duration.ofSeconds(2)),
             positiveDuration(args, "duration", Duration.ofSeconds(5)), args.longValue("count", 0),
-            Duration.ZERO, Duration.ZERO, Duration.ZERO, false);
+            Duration.ZERO, Duration.ZERO, Duration.ZERO, false, 0);
       }
       case "idle" -> {
         int connections = positive(args, "connections", 5000);
@@ -93,7 +101,7 @@ record Run(String kind, String name, int connections, int concurrency, int size,
             positive(args, "concurrency", 64), 0, LoadClient.Tls.parse(args.string("tls", "any")),
             Duration.ZERO, Duration.ZERO, 0, args.duration("settle", Duration.ofSeconds(2)),
             positiveDuration(args, "timeout", Duration.ofSeconds(120)),
-            args.duration("prewarm", Duration.ZERO), false);
+            args.duration("prewarm", Duration.ZERO), false, 0);
       }
       default -> throw new Args.UsageException("unknown measure '" + kind
           + "'; one of up, down, echo, handshakes, requests, idle");
@@ -103,32 +111,36 @@ record Run(String kind, String name, int connections, int concurrency, int size,
   /**
    * Returns the run a name stands for: {@code up-N}, {@code down-N}, {@code echo-N} (N
    * connections), {@code handshakes-tls13}, {@code handshakes-tls12}, {@code requests-N} (N
-   * connections of 1 KiB requests), {@code idle-N} (N idle connections). Every other setting is
-   * its default, except the given warm-up and window (not used by idle) and idle's prewarm.
+   * connections of 1 KiB requests), {@code idle-N} (N idle connections), {@code paced-tls13},
+   * {@code paced-tls12} (full handshakes started {@code handshakeRate} a second). Every other
+   * setting is its default, except the given warm-up and window (not used by idle) and idle's
+   * prewarm.
    *
    * @throws Args.UsageException if the name is none of those
    */
-  static Run named(String name, Duration warmup, Duration duration, Duration idlePrewarm) {
+  static Run named(String name, Duration warmup, Duration duration, Duration idlePrewarm,
+      double handshakeRate) {
     Matcher m = NAMED.matcher(name);
     if (!m.matches()) {
       throw new Args.UsageException("unknown measure '" + name + "'; names are up-N, down-N, "
-          + "echo-N, requests-N, idle-N, handshakes-tls13, handshakes-tls12, resumed-tls13 and "
-          + "resumed-tls12");
+          + "echo-N, requests-N, idle-N, handshakes-tls13, handshakes-tls12, resumed-tls13, "
+          + "resumed-tls12, paced-tls13 and paced-tls12");
     }
     if (m.group(3) != null) {
       return new Run(m.group(3), name, 0, 16, 0,
           m.group(4).equals("3") ? LoadClient.Tls.TLS13 : LoadClient.Tls.TLS12, warmup, duration,
-          0, Duration.ZERO, Duration.ZERO, Duration.ZERO, false);
+          0, Duration.ZERO, Duration.ZERO, Duration.ZERO, false,
+          m.group(3).equals("paced") ? handshakeRate : 0);
     }
     String kind = m.group(1);
     int n = Integer.parseInt(m.group(2));
     return switch (kind) {
       case "requests" -> new Run(kind, name, n, 0, 1024, LoadClient.Tls.ANY, warmup, duration, 0,
-          Duration.ZERO, Duration.ZERO, Duration.ZERO, false);
+          Duration.ZERO, Duration.ZERO, Duration.ZERO, false, 0);
       case "idle" -> new Run(kind, name, n, 64, 0, LoadClient.Tls.ANY, Duration.ZERO,
-          Duration.ZERO, 0, Duration.ofSeconds(2), Duration.ofSeconds(120), idlePrewarm, false);
+          Duration.ZERO, 0, Duration.ofSeconds(2), Duration.ofSeconds(120), idlePrewarm, false, 0);
       default -> new Run(kind, name, n, 0, 0, LoadClient.Tls.ANY, warmup, duration, 0,
-          Duration.ZERO, Duration.ZERO, Duration.ZERO, false);
+          Duration.ZERO, Duration.ZERO, Duration.ZERO, false, 0);
     };
   }
 
@@ -147,6 +159,7 @@ record Run(String kind, String name, int connections, int concurrency, int size,
             progress);
         case "handshakes", "resumed" -> Handshakes.run(load, process, name, concurrency, warmup,
             duration, count);
+        case "paced" -> Handshakes.paced(load, process, name, rate, warmup, duration, count);
         case "requests" -> RequestResponse.run(load, process, name, connections, size, warmup,
             duration, count);
         case "idle" -> {
@@ -213,6 +226,22 @@ record Run(String kind, String name, int connections, int concurrency, int size,
     int value = args.integer(option, fallback);
     if (value < 1) {
       throw new Args.UsageException("--" + option + " must be at least 1 but was " + value);
+    }
+    return value;
+  }
+
+  /** Reads a rate a second, such as {@code 400} or {@code 12.5}, above zero. */
+  static double positiveRate(Args args, String option) {
+    String text = args.required(option);
+    double value;
+    try {
+      value = Double.parseDouble(text);
+    } catch (NumberFormatException e) {
+      throw new Args.UsageException("--" + option + " must be a number a second but was '" + text
+          + "'");
+    }
+    if (!(value > 0) || Double.isInfinite(value)) {
+      throw new Args.UsageException("--" + option + " must be above 0 but was " + text);
     }
     return value;
   }
