@@ -38,8 +38,6 @@ import io.netty.handler.ssl.SslCloseCompletionEvent;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.handler.ssl.SslHandshakeTimeoutException;
-import io.netty.handler.timeout.IdleStateEvent;
-import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.NetUtil;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
@@ -99,6 +97,11 @@ final class ProxiedConnection extends ChannelInboundHandlerAdapter implements Ad
   /** The listener heard of this connection; held back until a balancer's header names the client. */
   private boolean announced;
   private ScheduledFuture<?> headerTimeout;
+  /** The idle timeout's next check, from {@link #watchIdle} until the connection ends. */
+  private ScheduledFuture<?> idleCheck;
+  private long idleNanos;
+  /** When either side last delivered bytes, by {@link System#nanoTime()}. */
+  private long lastActivityNanos;
   /** The client's TLS session once the handshake succeeded, for the PROXY header to the host. */
   private SSLSession session;
   /** Set once the channel is active, so that the start runs once whichever event comes first. */
@@ -330,8 +333,6 @@ final class ProxiedConnection extends ChannelInboundHandlerAdapter implements Ad
         || evt == Tls12AlertWatch.CLIENT_ENDED) {
       // A TLS client's close_notify ends its stream as a FIN does: nothing more can come.
       onClientInputShut();
-    } else if (evt instanceof IdleStateEvent) {
-      end(CloseReason.IDLE_TIMEOUT, null, null);
     }
     ReferenceCountUtil.release(evt);
   }
@@ -482,7 +483,7 @@ final class ProxiedConnection extends ChannelInboundHandlerAdapter implements Ad
     }
     state = State.FORWARDING;
     core.listenerOnConnected(info, forwardedTo);
-    client.pipeline().addBefore("lb4j", "idle", idleHandler(pool.upstream().idleTimeout()));
+    watchIdle(pool.upstream().idleTimeout());
     if (early != null) {
       ByteBuf buf;
       while ((buf = early.poll()) != null) {
@@ -535,8 +536,29 @@ final class ProxiedConnection extends ChannelInboundHandlerAdapter implements Ad
     return true;
   }
 
-  private static IdleStateHandler idleHandler(Duration idle) {
-    return new IdleStateHandler(0, 0, Nanos.saturated(idle), TimeUnit.NANOSECONDS);
+  /**
+   * Starts the idle timeout. Every byte a relay writes to one side it has read from the other, so
+   * reads on both channels are all the activity there is: a read batch stamps the time, and one
+   * scheduled check per connection, re-armed for the time left, ends a connection quiet for the
+   * whole timeout. (Netty's IdleStateHandler also watched the writes, through a listener on each
+   * write's promise: a promise allocated for every relayed write.)
+   */
+  private void watchIdle(Duration idle) {
+    idleNanos = Nanos.saturated(idle);
+    lastActivityNanos = System.nanoTime();
+    idleCheck = client.eventLoop().schedule(this::checkIdle, idleNanos, TimeUnit.NANOSECONDS);
+  }
+
+  private void checkIdle() {
+    if (state != State.FORWARDING) {
+      return;
+    }
+    long quiet = System.nanoTime() - lastActivityNanos;
+    if (quiet >= idleNanos) {
+      end(CloseReason.IDLE_TIMEOUT, null, null);
+    } else {
+      idleCheck = client.eventLoop().schedule(this::checkIdle, idleNanos - quiet, TimeUnit.NANOSECONDS);
+    }
   }
 
   // ---- client → upstream
@@ -588,6 +610,7 @@ final class ProxiedConnection extends ChannelInboundHandlerAdapter implements Ad
   @Override
   public void channelReadComplete(ChannelHandlerContext ctx) {
     if (state == State.FORWARDING) {
+      lastActivityNanos = System.nanoTime();
       upstream.flush();
     }
     if (closeNotifyWatched != null
@@ -716,6 +739,7 @@ final class ProxiedConnection extends ChannelInboundHandlerAdapter implements Ad
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
       if (state == State.FORWARDING) {
+        lastActivityNanos = System.nanoTime();
         client.flush();
       }
     }
@@ -905,6 +929,10 @@ final class ProxiedConnection extends ChannelInboundHandlerAdapter implements Ad
     announce();
     if (headerTimeout != null) {
       headerTimeout.cancel(false);
+    }
+    if (idleCheck != null) {
+      idleCheck.cancel(false);
+      idleCheck = null;
     }
     if (early != null) {
       early.forEach(ByteBuf::release);
