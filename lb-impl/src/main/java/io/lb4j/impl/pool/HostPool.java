@@ -65,7 +65,12 @@ import org.slf4j.LoggerFactory;
  * order told.
  *
  * <h2>Threading</h2>
- * Thread-safe. Every method takes the pool's lock briefly; the strategy runs under it.
+ * Thread-safe. Every method takes the pool's lock briefly; the strategy runs under it. The lock
+ * makes every pick exact (the chosen host is the least loaded at the moment it is counted) and is
+ * the one point all the upstream's picks and releases pass, so a pick does outside it what it can:
+ * it reads the clock before (only while a host ramps or carries a passive mark) and makes the
+ * lease after. Why one lock per upstream is not the limit on many cores, with the arithmetic and
+ * the JMH figures, is in {@code docs/architecture.md} ("Least connections on many cores").
  */
 public final class HostPool {
 
@@ -107,7 +112,6 @@ public final class HostPool {
   /** False while the constructor places the first hosts, which take their full weight at once. */
   private boolean started;
 
-  private int total;
   private BalancingStrategy strategy;
   private boolean strategyWarned;
 
@@ -115,6 +119,13 @@ public final class HostPool {
   private boolean passiveMarks;
 
   private long nextPassiveUpAtNanos;
+
+  /**
+   * Whether some host ramps or carries a passive mark, so that a pick needs the clock: written
+   * under the lock, read before it so that the clock is read outside. A pick that read a stale
+   * false reads the clock under the lock instead.
+   */
+  private volatile boolean clockWanted;
 
   /**
    * Creates the pool of an upstream; every host starts up with no connection.
@@ -147,25 +158,25 @@ public final class HostPool {
    */
   public Lease acquire(ConnectionInfo connection) {
     Objects.requireNonNull(connection, "connection");
+    // The lock is the one point every pick and release of the upstream passes, so what can be done
+    // outside it is: the clock is read before it (and only while some host ramps or carries a
+    // passive mark), the lease is made after it.
+    boolean timed = clockWanted;
+    long now = timed ? nanoClock.getAsLong() : 0;
+    HostEntry chosen;
     synchronized (lock) {
-      if (passiveMarks) {
-        recoverPassiveMarks();
-      }
-      if (!ramping.isEmpty()) {
-        stepRamps();
-      }
+      catchUp(timed, now);
       int n = order.size();
       if (n == 0) {
         return null;
       }
-      HostEntry chosen =
+      chosen =
           strategy == LEAST_CONNECTIONS
               ? order.leastLoadedEntry()
               : order.entry(choose(n, connection));
       order.increment(chosen);
-      total++;
-      return new Lease(this, chosen);
     }
+    return new Lease(this, chosen);
   }
 
   /**
@@ -228,12 +239,7 @@ public final class HostPool {
    */
   public List<HostStatus> snapshot() {
     synchronized (lock) {
-      if (passiveMarks) {
-        recoverPassiveMarks();
-      }
-      if (!ramping.isEmpty()) {
-        stepRamps();
-      }
+      catchUp(false, 0);
       List<HostStatus> out = new ArrayList<>(entries.size());
       for (HostEntry e : configured) {
         out.add(status(e, false));
@@ -330,12 +336,7 @@ public final class HostPool {
    */
   public List<HostView> adminSnapshot() {
     synchronized (lock) {
-      if (passiveMarks) {
-        recoverPassiveMarks();
-      }
-      if (!ramping.isEmpty()) {
-        stepRamps();
-      }
+      catchUp(false, 0);
       Upstream u = upstream;
       List<HostView> out = new ArrayList<>(entries.size());
       for (HostEntry e : configured) {
@@ -399,7 +400,8 @@ public final class HostPool {
             "weight not full outside slow start " + e);
         check(!e.ramping || e.eligible(), "ineligible host in slow start " + e);
       }
-      check(sum == total, "total " + total + " but counts sum to " + sum);
+      check(sum == order.leases(), order.leases() + " leases counted but counts sum to " + sum);
+      check(clockWanted == (passiveMarks || !ramping.isEmpty()), "clock hint is stale");
       check(eligible == order.size(), eligible + " eligible hosts but " + order.size() + " placed");
       for (int i = 0; i < order.size(); i++) {
         HostEntry e = order.entry(i);
@@ -455,7 +457,6 @@ public final class HostPool {
       return;
     }
     order.decrement(e);
-    total--;
     if (!e.configured && e.count == 0 && entries.get(e.host) == e) {
       entries.remove(e.host);
     }
@@ -482,6 +483,7 @@ public final class HostPool {
         nextPassiveUpAtNanos = upAt;
       }
       passiveMarks = true;
+      wantClock();
     }
     if (wasEligible) {
       rebuild();
@@ -495,8 +497,35 @@ public final class HostPool {
     }
   }
 
-  private void recoverPassiveMarks() {
-    long now = nanoClock.getAsLong();
+  /**
+   * Brings passive marks and slow-start ramps up to the clock before hosts are picked or shown;
+   * {@code now} is the clock read before the lock when {@code timed}, an instant ago at most.
+   */
+  private void catchUp(boolean timed, long now) {
+    if (!passiveMarks && ramping.isEmpty()) {
+      return;
+    }
+    if (!timed) {
+      now = nanoClock.getAsLong();
+    }
+    if (passiveMarks) {
+      recoverPassiveMarks(now);
+    }
+    if (!ramping.isEmpty()) {
+      stepRamps(now);
+    }
+    wantClock();
+  }
+
+  /** Tells picks whether to read the clock; called whenever marks or ramps may have changed. */
+  private void wantClock() {
+    boolean wanted = passiveMarks || !ramping.isEmpty();
+    if (wanted != clockWanted) {
+      clockWanted = wanted;
+    }
+  }
+
+  private void recoverPassiveMarks(long now) {
     if (now - nextPassiveUpAtNanos < 0) {
       return;
     }
@@ -626,11 +655,11 @@ public final class HostPool {
       nextRampStepNanos = now + rampStep(period);
     }
     order.rebuild(configured);
+    wantClock();
   }
 
   /** Moves every ramping host to its weight at the clock's time, once a step is due. */
-  private void stepRamps() {
-    long now = nanoClock.getAsLong();
+  private void stepRamps(long now) {
     if (now - nextRampStepNanos < 0) {
       return;
     }
