@@ -8,20 +8,25 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.lb4j.api.Host;
 import io.lb4j.api.Upstream;
 import io.lb4j.impl.balancing.HostStatus;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.time.Duration;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -282,5 +287,51 @@ class HostPoolConcurrencyTest {
 
   private static long effectiveWeight(HostStatus s) {
     return Math.round(s.weight() * HostEntry.WEIGHT_SCALE * s.slowStartShare());
+  }
+
+  @Test
+  void hostsLeavingAndComingBackAreLoggedWithoutHoldingThePoolsLock() throws Exception {
+    AtomicLong nanos = new AtomicLong();
+    HostPool marked = new HostPool(
+        Upstream.builder("api").hosts(hosts).passiveDownTime(Duration.ofSeconds(10)).build(),
+        nanos::get);
+    // slf4j-simple writes each line to System.err as it is then: while a line about a host is
+    // written, another thread picks; under the pool's lock it would wait for this one.
+    AtomicInteger linesAboutHosts = new AtomicInteger();
+    AtomicInteger picksWhileLogging = new AtomicInteger();
+    PrintStream original = System.err;
+    OutputStream hook = new OutputStream() {
+      @Override
+      public void write(int b) {
+        original.write(b);
+      }
+
+      @Override
+      public void write(byte[] bytes, int off, int len) {
+        original.write(bytes, off, len);
+        if (new String(bytes, off, len, StandardCharsets.UTF_8).contains("rotation")) {
+          linesAboutHosts.incrementAndGet();
+          Future<Lease> pick = executor.submit(() -> marked.acquire(CONNECTION));
+          try {
+            if (pick.get(5, TimeUnit.SECONDS) != null) {
+              picksWhileLogging.incrementAndGet();
+            }
+          } catch (TimeoutException | InterruptedException | ExecutionException e) {
+            // counted as a pick that did not get through
+          }
+        }
+      }
+    };
+    System.setErr(new PrintStream(hook, true, StandardCharsets.UTF_8));
+    try {
+      marked.acquire(CONNECTION).connectFailed();
+      nanos.addAndGet(Duration.ofSeconds(11).toNanos());
+      assertThat(marked.acquire(CONNECTION)).isNotNull();
+    } finally {
+      System.setErr(original);
+    }
+
+    assertThat(linesAboutHosts).as("out of rotation, back in rotation").hasValue(2);
+    assertThat(picksWhileLogging).hasValue(2);
   }
 }
