@@ -24,6 +24,7 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
+import org.openjdk.jmh.infra.Blackhole;
 
 /**
  * The cost of placing one connection with least connections: one {@link HostPool#acquire} and its
@@ -36,8 +37,16 @@ import org.openjdk.jmh.annotations.Warmup;
  * comparison, the pool driven by a strategy that scans every candidate's count
  * ({@code linearScan}), which is what the heap avoids.
  *
+ * <p>{@code pickAndRelease} measures how the pool's one lock scales: run it with {@code -t 1, 2,
+ * 4, ...} threads (more threads than cores simulate a larger machine's contention), with no work
+ * between picks (every pick contends) or with a handshake's worth of CPU ({@code -p work=25000}).
+ *
  * <pre>{@code
- * java -jar lb-bench/target/lb-bench.jar LeastConnections -f 1 -wi 2 -i 3 -w 1s -r 1s
+ * java -jar lb-bench/target/lb-bench.jar 'LeastConnectionsBenchmark.(one|two)' -f 1 -wi 2 -i 3 -w 1s -r 1s
+ * for t in 1 2 4 8 16 64; do
+ *   java -jar lb-bench/target/lb-bench.jar LeastConnectionsBenchmark.pickAndRelease -t $t \
+ *     -p hosts=100 -p pick=leastConnections -p work=0,25000 -f 1 -wi 2 -i 3 -w 1s -r 1s
+ * done
  * }</pre>
  */
 @State(Scope.Benchmark)
@@ -56,6 +65,15 @@ public class LeastConnectionsBenchmark {
 
   @Param({"leastConnections", "weightedLeastConnections", "linearScan"})
   public String pick;
+
+  /**
+   * CPU spent by {@link #pickAndRelease} between the pick and the release, in {@link
+   * Blackhole#consumeCPU} tokens. 25,000 is about 50 us on the build machine, less than a tenth of
+   * the ~650 us of CPU a connection with a full mTLS handshake costs there (1,500 a second per
+   * core), so picks come at least ten times as often per thread as in service.
+   */
+  @Param({"0"})
+  public int work;
 
   private HostPool pool;
   private ConnectionInfo connection;
@@ -132,5 +150,24 @@ public class LeastConnectionsBenchmark {
   @Threads(2)
   public Host twoThreads() {
     return acquireAndRelease();
+  }
+
+  /**
+   * Places a connection, spends {@link #work} tokens of CPU holding it, and ends it; run with
+   * {@code -t N} for N threads sharing the pool. The score is JMH's pick + release operations per
+   * second over all threads, which is unreliable with more threads than cores; the secondary results ({@link PickCounters}) give the CPU each cost, work
+   * included, the rate over all threads, and how often a pick or release blocked on the lock.
+   */
+  @Benchmark
+  @BenchmarkMode(Mode.Throughput)
+  @OutputTimeUnit(TimeUnit.SECONDS)
+  public Host pickAndRelease(PickCounters counters) {
+    counters.ops++;
+    Lease lease = pool.acquire(connection);
+    if (work > 0) {
+      Blackhole.consumeCPU(work);
+    }
+    lease.release();
+    return lease.host();
   }
 }

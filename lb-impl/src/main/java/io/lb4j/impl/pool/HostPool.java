@@ -65,7 +65,12 @@ import org.slf4j.LoggerFactory;
  * order told.
  *
  * <h2>Threading</h2>
- * Thread-safe. Every method takes the pool's lock briefly; the strategy runs under it.
+ * Thread-safe. Every method takes the pool's lock briefly; the strategy runs under it. The lock
+ * makes every pick exact (the chosen host is the least loaded at the moment it is counted) and is
+ * the one point all the upstream's picks and releases pass, so a pick does outside it what it can:
+ * it reads the clock before (only while a host ramps or carries a passive mark), makes the lease
+ * and logs host changes after. Why one lock per upstream is not the limit on many cores, with the arithmetic and
+ * the JMH figures, is in {@code docs/architecture.md} ("Least connections on many cores").
  */
 public final class HostPool {
 
@@ -107,7 +112,6 @@ public final class HostPool {
   /** False while the constructor places the first hosts, which take their full weight at once. */
   private boolean started;
 
-  private int total;
   private BalancingStrategy strategy;
   private boolean strategyWarned;
 
@@ -115,6 +119,13 @@ public final class HostPool {
   private boolean passiveMarks;
 
   private long nextPassiveUpAtNanos;
+
+  /**
+   * Whether some host ramps or carries a passive mark, so that a pick needs the clock: written
+   * under the lock, read before it so that the clock is read outside. A pick that read a stale
+   * false reads the clock under the lock instead.
+   */
+  private volatile boolean clockWanted;
 
   /**
    * Creates the pool of an upstream; every host starts up with no connection.
@@ -147,25 +158,28 @@ public final class HostPool {
    */
   public Lease acquire(ConnectionInfo connection) {
     Objects.requireNonNull(connection, "connection");
+    // The lock is the one point every pick and release of the upstream passes, so what can be done
+    // outside it is: the clock is read before it (and only while some host ramps or carries a
+    // passive mark), the lease is made and a host back in rotation logged after it.
+    boolean timed = clockWanted;
+    long now = timed ? nanoClock.getAsLong() : 0;
+    HostEntry chosen = null;
+    List<Host> back;
     synchronized (lock) {
-      if (passiveMarks) {
-        recoverPassiveMarks();
-      }
-      if (!ramping.isEmpty()) {
-        stepRamps();
-      }
+      back = catchUp(timed, now);
       int n = order.size();
-      if (n == 0) {
-        return null;
+      if (n > 0) {
+        chosen =
+            strategy == LEAST_CONNECTIONS
+                ? order.leastLoadedEntry()
+                : order.entry(choose(n, connection));
+        order.increment(chosen);
       }
-      HostEntry chosen =
-          strategy == LEAST_CONNECTIONS
-              ? order.leastLoadedEntry()
-              : order.entry(choose(n, connection));
-      order.increment(chosen);
-      total++;
-      return new Lease(this, chosen);
     }
+    if (back != null) {
+      logBackInRotation(back);
+    }
+    return chosen == null ? null : new Lease(this, chosen);
   }
 
   /**
@@ -227,13 +241,10 @@ public final class HostPool {
    * @return an immutable list, one element per known host
    */
   public List<HostStatus> snapshot() {
+    List<Host> back;
+    List<HostStatus> snapshot;
     synchronized (lock) {
-      if (passiveMarks) {
-        recoverPassiveMarks();
-      }
-      if (!ramping.isEmpty()) {
-        stepRamps();
-      }
+      back = catchUp(false, 0);
       List<HostStatus> out = new ArrayList<>(entries.size());
       for (HostEntry e : configured) {
         out.add(status(e, false));
@@ -243,8 +254,12 @@ public final class HostPool {
           out.add(status(e, true));
         }
       }
-      return List.copyOf(out);
+      snapshot = List.copyOf(out);
     }
+    if (back != null) {
+      logBackInRotation(back);
+    }
+    return snapshot;
   }
 
   /**
@@ -329,13 +344,10 @@ public final class HostPool {
    * @return an immutable list, one element per known host
    */
   public List<HostView> adminSnapshot() {
+    List<Host> back;
+    List<HostView> snapshot;
     synchronized (lock) {
-      if (passiveMarks) {
-        recoverPassiveMarks();
-      }
-      if (!ramping.isEmpty()) {
-        stepRamps();
-      }
+      back = catchUp(false, 0);
       Upstream u = upstream;
       List<HostView> out = new ArrayList<>(entries.size());
       for (HostEntry e : configured) {
@@ -346,8 +358,12 @@ public final class HostPool {
           out.add(view(e, u));
         }
       }
-      return List.copyOf(out);
+      snapshot = List.copyOf(out);
     }
+    if (back != null) {
+      logBackInRotation(back);
+    }
+    return snapshot;
   }
 
   private static HostView view(HostEntry e, Upstream u) {
@@ -371,11 +387,31 @@ public final class HostPool {
   }
 
   void connectFailed(HostEntry e, boolean release) {
+    boolean out;
     synchronized (lock) {
       if (release) {
         releaseLocked(e);
       }
-      markFailed(e);
+      out = markFailed(e);
+    }
+    if (out) {
+      Upstream u = upstream;
+      if (u.healthCheck().isPresent()) {
+        log.info("host {} of upstream {} is out of rotation after a failed connect, until {}"
+            + " health check(s) pass", e.host, u.name(), u.healthCheck().get().rise());
+      } else {
+        log.info("host {} of upstream {} is out of rotation for {} after a failed connect",
+            e.host, u.name(), DurationText.format(u.passiveDownTime()));
+      }
+    }
+  }
+
+  // Logging waits for the appender, so host changes found under the lock are logged after it.
+  private void logBackInRotation(List<Host> hosts) {
+    String name = upstream.name();
+    for (Host host : hosts) {
+      log.info("host {} of upstream {} is back in rotation: its passive down time passed", host,
+          name);
     }
   }
 
@@ -399,7 +435,8 @@ public final class HostPool {
             "weight not full outside slow start " + e);
         check(!e.ramping || e.eligible(), "ineligible host in slow start " + e);
       }
-      check(sum == total, "total " + total + " but counts sum to " + sum);
+      check(sum == order.leases(), order.leases() + " leases counted but counts sum to " + sum);
+      check(clockWanted == (passiveMarks || !ramping.isEmpty()), "clock hint is stale");
       check(eligible == order.size(), eligible + " eligible hosts but " + order.size() + " placed");
       for (int i = 0; i < order.size(); i++) {
         HostEntry e = order.entry(i);
@@ -455,18 +492,18 @@ public final class HostPool {
       return;
     }
     order.decrement(e);
-    total--;
     if (!e.configured && e.count == 0 && entries.get(e.host) == e) {
       entries.remove(e.host);
     }
   }
 
-  private void markFailed(HostEntry leased) {
+  /** Marks the host of a failed connect; returns whether that took it out of rotation. */
+  private boolean markFailed(HostEntry leased) {
     // A late report may hold the entry of a host that was since forgotten and added again: the
     // mark belongs to the host, so it goes to the host's current entry.
     HostEntry e = entries.get(leased.host);
     if (e == null) {
-      return;
+      return false;
     }
     Upstream u = upstream;
     boolean wasEligible = e.eligible();
@@ -482,27 +519,50 @@ public final class HostPool {
         nextPassiveUpAtNanos = upAt;
       }
       passiveMarks = true;
+      wantClock();
     }
     if (wasEligible) {
       rebuild();
-      if (check != null) {
-        log.info("host {} of upstream {} is out of rotation after a failed connect, until {}"
-            + " health check(s) pass", e.host, u.name(), check.rise());
-      } else {
-        log.info("host {} of upstream {} is out of rotation for {} after a failed connect",
-            e.host, u.name(), DurationText.format(u.passiveDownTime()));
-      }
+    }
+    return wasEligible;
+  }
+
+  /**
+   * Brings passive marks and slow-start ramps up to the clock before hosts are picked or shown;
+   * {@code now} is the clock read before the lock when {@code timed}, an instant ago at most.
+   * Returns the hosts back in rotation, for the caller to log once it left the lock, or null.
+   */
+  private List<Host> catchUp(boolean timed, long now) {
+    if (!passiveMarks && ramping.isEmpty()) {
+      return null;
+    }
+    if (!timed) {
+      now = nanoClock.getAsLong();
+    }
+    List<Host> back = passiveMarks ? recoverPassiveMarks(now) : null;
+    if (!ramping.isEmpty()) {
+      stepRamps(now);
+    }
+    wantClock();
+    return back;
+  }
+
+  /** Tells picks whether to read the clock; called whenever marks or ramps may have changed. */
+  private void wantClock() {
+    boolean wanted = passiveMarks || !ramping.isEmpty();
+    if (wanted != clockWanted) {
+      clockWanted = wanted;
     }
   }
 
-  private void recoverPassiveMarks() {
-    long now = nanoClock.getAsLong();
+  /** Ends the passive marks whose time passed; returns the hosts back in rotation, or null. */
+  private List<Host> recoverPassiveMarks(long now) {
     if (now - nextPassiveUpAtNanos < 0) {
-      return;
+      return null;
     }
     boolean pending = false;
     long next = 0;
-    boolean changed = false;
+    List<Host> back = null;
     for (HostEntry e : entries.values()) {
       if (!e.passiveDown) {
         continue;
@@ -510,9 +570,10 @@ public final class HostPool {
       if (now - e.passiveUpAtNanos >= 0) {
         e.passiveDown = false;
         if (e.eligible()) {
-          changed = true;
-          log.info("host {} of upstream {} is back in rotation: its passive down time passed",
-              e.host, upstream.name());
+          if (back == null) {
+            back = new ArrayList<>(2);
+          }
+          back.add(e.host);
         }
       } else if (!pending || e.passiveUpAtNanos - next < 0) {
         pending = true;
@@ -521,9 +582,10 @@ public final class HostPool {
     }
     passiveMarks = pending;
     nextPassiveUpAtNanos = next;
-    if (changed) {
+    if (back != null) {
       rebuild();
     }
+    return back;
   }
 
   private void install(Upstream next) {
@@ -626,11 +688,11 @@ public final class HostPool {
       nextRampStepNanos = now + rampStep(period);
     }
     order.rebuild(configured);
+    wantClock();
   }
 
   /** Moves every ramping host to its weight at the clock's time, once a step is due. */
-  private void stepRamps() {
-    long now = nanoClock.getAsLong();
+  private void stepRamps(long now) {
     if (now - nextRampStepNanos < 0) {
       return;
     }

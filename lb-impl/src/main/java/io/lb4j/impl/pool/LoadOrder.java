@@ -35,6 +35,14 @@ final class LoadOrder implements BalancingStrategy.Candidates {
   private int size;
 
   /**
+   * Increments less decrements: the leases outstanding, placed hosts or not, for the pool's
+   * invariant check. Kept here, in an object only the lock holder touches, rather than in the
+   * pool, whose settings other threads read without the lock on every connection: a counter
+   * written on every pick and release there would take that cache line from them.
+   */
+  private int leases;
+
+  /**
    * Places the eligible ones of {@code configured}, in its order, and clears the place of the
    * others. Entries left out of {@code configured} must have been unplaced by the caller.
    */
@@ -66,6 +74,7 @@ final class LoadOrder implements BalancingStrategy.Candidates {
   /** Counts one more lease on {@code e}, keeping the order if it is placed. */
   void increment(HostEntry e) {
     e.count++;
+    leases++;
     if (e.heapIndex >= 0) {
       siftDown(e.heapIndex);
     }
@@ -74,6 +83,7 @@ final class LoadOrder implements BalancingStrategy.Candidates {
   /** Counts one lease less on {@code e}, whose count is positive, keeping the order if placed. */
   void decrement(HostEntry e) {
     e.count--;
+    leases--;
     if (e.heapIndex >= 0) {
       siftUp(e.heapIndex);
     }
@@ -134,6 +144,11 @@ final class LoadOrder implements BalancingStrategy.Candidates {
     }
     heap[i] = e;
     e.heapIndex = i;
+  }
+
+  /** Returns the leases counted by {@link #increment} and not yet by {@link #decrement}. */
+  int leases() {
+    return leases;
   }
 
   /** Returns the placed host with the least load; only when {@link #size} is positive. */
