@@ -39,6 +39,7 @@ public final class CdsTraining {
 
   /** Runs the training; the arguments are ignored. */
   public static void main(String[] args) {
+    Main.pooledBuffers();
     Main.quietLeakDetection();
     LoggerContext logs = (LoggerContext) LoggerFactory.getILoggerFactory();
     for (String name : new String[] {"ROOT", "lb4j.access", "lb4j.audit"}) {

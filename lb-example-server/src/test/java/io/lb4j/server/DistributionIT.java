@@ -112,7 +112,10 @@ class DistributionIT {
     assertThat(info.arguments()).hasValueSatisfying(args -> assertThat(List.of(args))
         .anyMatch(a -> a.startsWith(archiveOption + home.resolve("cds"))));
     assertThat(Files.readAllLines(classLog))
-        .anyMatch(l -> l.contains(" io.lb4j.server.LbServer source: shared objects file"));
+        .anyMatch(l -> l.contains(" io.lb4j.server.LbServer source: shared objects file"))
+        // Main chose Netty's pooled allocator before Netty's buffers loaded (Main.pooledBuffers).
+        .anyMatch(l -> l.contains(" io.netty.buffer.PooledByteBufAllocator source:"))
+        .noneMatch(l -> l.contains(" io.netty.buffer.AdaptivePoolingAllocator source:"));
 
     SSLSocket alice = f.connect(new InetSocketAddress("127.0.0.1", port), f.alice, null);
     assertThat(TlsClient.roundTrip(alice, "through the archive\n")).isEqualTo("through the archive\n");
