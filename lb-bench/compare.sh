@@ -8,8 +8,8 @@ usage() {
 usage: lb-bench/compare.sh [options]
 
 Starts three loopback bench hosts, lb4j and HAProxy (each proxy pinned to core 1 with one
-thread; the load generator and the hosts on core 0), runs every measure against both in
-alternating rounds, and prints the medians and the lb4j/HAProxy ratios.
+thread, the load generator and the hosts on core 0; see --threads for more), runs every measure
+against both in alternating rounds, and prints the medians and the lb4j/HAProxy ratios.
 
 options:
   --rounds N        rounds of every measure against every target [3]
@@ -17,12 +17,14 @@ options:
   --lb4j MODE       server: the reference server as it ships, bin/lb4j --config of its
                     distribution archive (lb4j-server-*.tar.gz) with the launcher's JVM options,
                     and its authorization, rate limiter, metrics and access log on;
-                    library: io.lb4j.bench.load.Lb4jMain, the library alone (ioThreads 1);
+                    library: io.lb4j.bench.load.Lb4jMain, the library alone (ioThreads as
+                    --threads);
                     auto: server if its archive exists, else library [auto]
   --only TARGET     run against lb4j or haproxy alone
   --measures LIST   space- or comma-separated, from: up-1 down-1 echo-1 up-16 down-16 echo-16
                     handshakes-tls13 handshakes-tls12 paced-tls13 requests-64 idle-5000
-                    [all of them]; also paced-tls12, and resumed-tls13 and resumed-tls12
+                    first-10s [all of them; first-3s instead of first-10s with --quick];
+                    also paced-tls12, and resumed-tls13 and resumed-tls12
                     (handshakes that resume a session ticket of an earlier connection), not run
                     unless named (the number after up/down/echo/requests/idle is the connection
                     count)
@@ -41,8 +43,24 @@ options:
   --budget S        seconds the whole run may take: no round starts that would end after it, with a
                     warning when rounds are dropped [570]
   --out DIR         where results, logs and the table go [lb-bench/target/compare-<time>]
-  --base-port P     hosts on P+1..P+3, lb4j on P+10, HAProxy on P+11, lb4j admin on P+12, the
-                    memory instances on P+20..P+22 [18400]
+  --starts N        first-Ns: how many fresh starts of each target time exec to listening [5; 3
+                    with --quick]
+  --first-loads L   first-Ns: the loads run on a fresh instance each from the moment it listens,
+                    for N s, from up-N down-N echo-N handshakes-tls13 handshakes-tls12 requests-N
+                    ["up-1 handshakes-tls13"]
+  --threads N       1: each proxy pinned to core 1 with one thread, load and hosts on core 0;
+                    2 or more: nothing pinned, lb4j with ioThreads N, HAProxy with nbthread N, the
+                    load generator with N threads, all sharing the machine's cores, and a third
+                    target lb4j-1loop (ioThreads 1) for a second table, lb4j/lb4j-1loop, of the
+                    CPU per unit of work; idle-N and first-Ns run against lb4j and HAProxy only [1]
+  --base-port P     hosts on P+1..P+3, lb4j on P+10, HAProxy on P+11, lb4j admin on P+12,
+                    lb4j-1loop on P+13 (admin P+14), the memory instances on P+20..P+22, the
+                    first-seconds instances on P+30..P+32 [18400]
+
+first-Ns (the first seconds after a start) runs once, before the rounds, on instances of its own:
+--starts times from exec to the port accepting connections (polled every 2 ms), then each of
+--first-loads runs on a fresh instance for N s from the moment it listens; the table shows each
+figure and its ratio to the same figure of the warmed main instance.
 
 Everything it starts is stopped when it ends, however it ends (Ctrl-C and SIGTERM included).
 
@@ -63,7 +81,7 @@ SERVER_BUILD="./mvnw -B -q -pl lb-example-server,lb-bench -am package -DskipTest
 JAVA=${JAVA:-java}
 LB4J_JVM_OPTS=${LB4J_JVM_OPTS:-}
 LB4J_LIBRARY_ARGS=${LB4J_LIBRARY_ARGS:-}
-ALL_MEASURES="up-1 down-1 echo-1 up-16 down-16 echo-16 handshakes-tls13 handshakes-tls12 paced-tls13 requests-64 idle-5000"
+ALL_MEASURES="up-1 down-1 echo-1 up-16 down-16 echo-16 handshakes-tls13 handshakes-tls12 paced-tls13 requests-64 idle-5000 first-10s"
 
 ROUNDS=""
 QUICK=0
@@ -79,11 +97,14 @@ OUT=""
 BASE_PORT=18400
 HANDSHAKE_RATE=300
 ALLOCATION="requests-64 up-1"
+STARTS=""
+FIRST_LOADS="up-1 handshakes-tls13"
+THREADS=1
 
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --rounds|--lb4j|--only|--measures|--duration|--warmup|--prewarm|--idle-prewarm|--budget|--out|--base-port|\
-    --handshake-rate|--allocation)
+    --handshake-rate|--allocation|--starts|--first-loads|--threads)
       [[ $# -ge 2 ]] || { echo "compare: $1 needs a value (see --help)" >&2; exit 2; } ;;
   esac
   case "$1" in
@@ -101,6 +122,9 @@ while [[ $# -gt 0 ]]; do
     --base-port) BASE_PORT=$2; shift 2 ;;
     --handshake-rate) HANDSHAKE_RATE=$2; shift 2 ;;
     --allocation) ALLOCATION=${2//,/ }; shift 2 ;;
+    --starts) STARTS=$2; shift 2 ;;
+    --first-loads) FIRST_LOADS=${2//,/ }; shift 2 ;;
+    --threads) THREADS=$2; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) echo "compare: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -112,8 +136,11 @@ if [[ $QUICK == 1 ]]; then
   WARMUP=${WARMUP:-1s}
   PREWARM=${PREWARM:-2s}
   IDLE_PREWARM=${IDLE_PREWARM:-1s}
-  MEASURES=${MEASURES:-${ALL_MEASURES/idle-5000/idle-1000}}
+  QUICK_MEASURES=${ALL_MEASURES/idle-5000/idle-1000}
+  MEASURES=${MEASURES:-${QUICK_MEASURES/first-10s/first-3s}}
+  STARTS=${STARTS:-3}
 fi
+STARTS=${STARTS:-5}
 ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-4s}
 WARMUP=${WARMUP:-1s}
@@ -126,7 +153,7 @@ fail() { echo "compare: $*" >&2; exit 2; }
 [[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || fail "--rounds must be a positive number but was '$ROUNDS'"
 [[ $BUDGET =~ ^[1-9][0-9]*$ ]] || fail "--budget must be a number of seconds but was '$BUDGET'"
 for m in $MEASURES; do
-  [[ $m =~ ^((up|down|echo|requests|idle)-[1-9][0-9]*|(handshakes|resumed|paced)-tls1[23])$ ]] \
+  [[ $m =~ ^((up|down|echo|requests|idle)-[1-9][0-9]*|(handshakes|resumed|paced)-tls1[23]|first-[1-9][0-9]*s)$ ]] \
     || fail "unknown measure '$m' (see --help)"
 done
 [[ $HANDSHAKE_RATE =~ ^[1-9][0-9]*$ ]] \
@@ -135,6 +162,12 @@ done
 for m in $ALLOCATION; do
   [[ $m =~ ^(up|down|echo|requests)-[1-9][0-9]*$ ]] \
     || fail "--allocation takes requests-N, up-N, down-N or echo-N, or none, but got '$m'"
+done
+[[ $STARTS =~ ^[1-9][0-9]*$ ]] || fail "--starts must be a positive number but was '$STARTS'"
+[[ $THREADS =~ ^[1-9][0-9]*$ ]] || fail "--threads must be a positive number but was '$THREADS'"
+for m in $FIRST_LOADS; do
+  [[ $m =~ ^((up|down|echo|requests)-[1-9][0-9]*|handshakes-tls1[23])$ ]] \
+    || fail "--first-loads: '$m' is not a load (see --help)"
 done
 
 # ---- what is needed, nothing installed or built here
@@ -158,6 +191,20 @@ case "$ONLY" in
   lb4j|haproxy) TARGETS=$ONLY ;;
   *) fail "--only must be lb4j or haproxy but was '$ONLY'" ;;
 esac
+
+# ---- one core or more (--threads): where the proxies and the load run
+if (( THREADS > 1 )); then
+  # Nothing pinned: every process may run on any core this script may use.
+  PROXY_CPUS=$(taskset -pc $$ | sed 's/.*: //')
+  LOAD_CPUS=$PROXY_CPUS
+  # lb4j with one event loop too, unpinned, for the CPU per unit of work of 1 loop against N.
+  [[ " $TARGETS " != *" lb4j "* ]] || TARGETS+=" lb4j-1loop"
+else
+  PROXY_CPUS=1
+  LOAD_CPUS=0
+fi
+# The targets that get instances of their own for idle-N and first-Ns.
+FRESH_TARGETS=${TARGETS/ lb4j-1loop/}
 
 if [[ " $TARGETS " == *" lb4j "* ]]; then
   case "$LB4J_MODE" in
@@ -205,6 +252,9 @@ H1=$((BASE_PORT + 1)); H2=$((BASE_PORT + 2)); H3=$((BASE_PORT + 3))
 LB4J_PORT=$((BASE_PORT + 10)); HAPROXY_PORT=$((BASE_PORT + 11)); ADMIN_PORT=$((BASE_PORT + 12))
 # Second, short-lived instances for the memory measure.
 LB4J_IDLE_PORT=$((BASE_PORT + 20)); HAPROXY_IDLE_PORT=$((BASE_PORT + 21)); ADMIN_IDLE_PORT=$((BASE_PORT + 22))
+# lb4j with one event loop (--threads N > 1), and the instances of the first seconds (first-Ns).
+LB4J_1LOOP_PORT=$((BASE_PORT + 13)); ADMIN_1LOOP_PORT=$((BASE_PORT + 14))
+LB4J_FIRST_PORT=$((BASE_PORT + 30)); HAPROXY_FIRST_PORT=$((BASE_PORT + 31)); ADMIN_FIRST_PORT=$((BASE_PORT + 32))
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
@@ -216,7 +266,8 @@ tcp_pressure_ms() {
     /proc/net/netstat 2>/dev/null | head -1
 }
 for p in $H1 $H2 $H3 $LB4J_PORT $HAPROXY_PORT $ADMIN_PORT $LB4J_IDLE_PORT $HAPROXY_IDLE_PORT \
-    $ADMIN_IDLE_PORT; do
+    $ADMIN_IDLE_PORT $LB4J_1LOOP_PORT $ADMIN_1LOOP_PORT $LB4J_FIRST_PORT $HAPROXY_FIRST_PORT \
+    $ADMIN_FIRST_PORT; do
   port_open "$p" && fail "port $p is taken; choose another --base-port"
 done
 
@@ -293,7 +344,7 @@ wait_port() {
 
 "$JAVA" -cp "$BENCH_JAR" io.lb4j.bench.load.PkiMain --dir "$PKI" >/dev/null
 
-taskset -c 0 "$JAVA" $JAVA_NATIVE -cp "$BENCH_JAR" io.lb4j.bench.load.BenchHosts \
+taskset -c "$LOAD_CPUS" "$JAVA" $JAVA_NATIVE -cp "$BENCH_JAR" io.lb4j.bench.load.BenchHosts \
   --ports "$H1,$H2,$H3" >"$OUT/hosts.log" 2>&1 &
 PIDS+=($!)
 HOSTS_PID=$!
@@ -309,6 +360,13 @@ PORT[lb4j]=$LB4J_PORT
 PORT[haproxy]=$HAPROXY_PORT
 PORT[lb4j-idle]=$LB4J_IDLE_PORT
 PORT[haproxy-idle]=$HAPROXY_IDLE_PORT
+PORT[lb4j-1loop]=$LB4J_1LOOP_PORT
+PORT[lb4j-first]=$LB4J_FIRST_PORT
+PORT[haproxy-first]=$HAPROXY_FIRST_PORT
+# When each instance was started (microseconds since the epoch), and lb4j's event loops where they
+# are not --threads.
+declare -A EXEC_AT IO_THREADS
+IO_THREADS[lb4j-1loop]=1
 
 if [[ " $TARGETS " == *" lb4j "* && $LB4J_MODE == server ]]; then
   cat >"$PKI/lb.yaml" <<EOF
@@ -318,6 +376,7 @@ tls:
   privateKey: server-key.pem
   clientCa: ca.pem
   handshakeTimeout: 10s
+ioThreads: $THREADS
 upstreams:
   - name: bench
     listen: 127.0.0.1:$LB4J_PORT
@@ -342,7 +401,7 @@ if [[ " $TARGETS " == *" haproxy "* ]]; then
   cat >"$PKI/haproxy.cfg" <<EOF
 # Written by lb-bench/compare.sh: the same certificates, hosts and policy as lb.yaml.
 global
-    nbthread 1
+    nbthread $THREADS
     maxconn $HAPROXY_MAXCONN
 
 defaults
@@ -368,32 +427,47 @@ EOF
   haproxy -c -q -f "$PKI/haproxy.cfg" || fail "haproxy rejects the generated configuration"
 fi
 
+# The instances of the first seconds (first-Ns) and lb4j with one event loop: other ports.
+if [[ " $TARGETS " == *" lb4j "* && $LB4J_MODE == server ]]; then
+  sed "s/127.0.0.1:$LB4J_PORT/127.0.0.1:$LB4J_FIRST_PORT/; s/127.0.0.1:$ADMIN_PORT/127.0.0.1:$ADMIN_FIRST_PORT/" \
+    "$PKI/lb.yaml" >"$PKI/lb-first.yaml"
+  sed "s/127.0.0.1:$LB4J_PORT/127.0.0.1:$LB4J_1LOOP_PORT/; s/127.0.0.1:$ADMIN_PORT/127.0.0.1:$ADMIN_1LOOP_PORT/; s/^ioThreads: .*/ioThreads: 1/" \
+    "$PKI/lb.yaml" >"$PKI/lb-1loop.yaml"
+  [[ " $TARGETS " != *" lb4j-1loop "* ]] || cp "$PKI/lb-1loop.yaml" "$OUT/lb-1loop.yaml"
+fi
+if [[ " $TARGETS " == *" haproxy "* ]]; then
+  sed "s/127.0.0.1:$HAPROXY_PORT /127.0.0.1:$HAPROXY_FIRST_PORT /" "$PKI/haproxy.cfg" \
+    >"$PKI/haproxy-first.cfg"
+fi
+
 # Starts a proxy pinned to core 1, its output appended to its log, and waits until it listens.
 # An instance is lb4j or haproxy, or lb4j-idle or haproxy-idle: the same on other ports.
 start_target() {
   local instance=$1 log=$OUT/$1.log suffix=""
-  [[ $instance == *-idle ]] && suffix=-idle
+  suffix=${instance#lb4j}; suffix=${suffix#haproxy}
   echo "--- starting $instance at $(date -u +%H:%M:%S)" >>"$log"
+  EXEC_AT[$instance]=${EPOCHREALTIME//[.,]/}
   case $instance in
     lb4j*)
       if [[ $LB4J_MODE == server ]]; then
         # The launcher execs the JVM, so the pid is the JVM's.
-        JAVA_HOME=$SERVER_JAVA_HOME JAVA_OPTS=$LB4J_JVM_OPTS taskset -c 1 "$SERVER_HOME/bin/lb4j" \
+        JAVA_HOME=$SERVER_JAVA_HOME JAVA_OPTS=$LB4J_JVM_OPTS taskset -c "$PROXY_CPUS" "$SERVER_HOME/bin/lb4j" \
           --config "$PKI/lb$suffix.yaml" >>"$log" 2>&1 &
       else
         # shellcheck disable=SC2086
-        taskset -c 1 "$JAVA" $JAVA_NATIVE $LB4J_JVM_OPTS -cp "$BENCH_JAR" io.lb4j.bench.load.Lb4jMain \
+        taskset -c "$PROXY_CPUS" "$JAVA" $JAVA_NATIVE $LB4J_JVM_OPTS -cp "$BENCH_JAR" io.lb4j.bench.load.Lb4jMain \
           --listen "127.0.0.1:${PORT[$instance]}" \
           --hosts "127.0.0.1:$H1,127.0.0.1:$H2,127.0.0.1:$H3" --cert "$PKI/server.pem" \
-          --key "$PKI/server-key.pem" --ca "$PKI/ca.pem" --io-threads 1 \
+          --key "$PKI/server-key.pem" --ca "$PKI/ca.pem" --io-threads "${IO_THREADS[$instance]:-$THREADS}" \
           $LB4J_LIBRARY_ARGS >>"$log" 2>&1 &
       fi ;;
     haproxy*)
-      taskset -c 1 haproxy -f "$PKI/haproxy$suffix.cfg" -db >>"$log" 2>&1 & ;;
+      taskset -c "$PROXY_CPUS" haproxy -f "$PKI/haproxy$suffix.cfg" -db >>"$log" 2>&1 & ;;
   esac
   PID[$instance]=$!
   PIDS+=($!)
-  wait_port "${PORT[$instance]}" "${PID[$instance]}" "$log"
+  # The first seconds' instances are awaited by whoever measures them.
+  [[ $instance == *-first ]] || wait_port "${PORT[$instance]}" "${PID[$instance]}" "$log"
 }
 
 # Takes pids out of PIDS once their processes are gone, so that cleanup never signals a reused pid.
@@ -425,14 +499,18 @@ stop_target() {
 # measure against each instance in turn, in one load-generator JVM pinned to core 0.
 # Arguments: the measures, the instances, then more PlanMain options.
 plan_command() {
-  local measures=$1 instances=$2 spec="" instance
+  local measures=$1 instances=$2 spec="" instance name
   shift 2
   for instance in $instances; do
-    spec+="${spec:+,}${instance%-idle}=127.0.0.1:${PORT[$instance]}@${PID[$instance]}"
+    name=${instance%-idle}
+    spec+="${spec:+,}${name%-first}=127.0.0.1:${PORT[$instance]}@${PID[$instance]}"
   done
-  PLAN=(taskset -c 0 "$JAVA" $JAVA_NATIVE -cp "$BENCH_JAR" io.lb4j.bench.load.PlanMain
+  PLAN=(taskset -c "$LOAD_CPUS" "$JAVA" $JAVA_NATIVE -cp "$BENCH_JAR" io.lb4j.bench.load.PlanMain
     --measures "$measures" --targets "$spec"
     --cert "$PKI/client.pem" --key "$PKI/client-key.pem" --ca "$PKI/ca.pem" "$@")
+  if (( THREADS > 1 )); then
+    PLAN+=(--threads "$THREADS")
+  fi
 }
 
 # Runs a command in the background, its output appended to a log and, with "show", printed too,
@@ -454,6 +532,96 @@ run_logged() {
   [[ -z $tail_pid ]] || wait "$tail_pid" || true
   forget "$pid" $tail_pid
   return $status
+}
+
+# ---- the first seconds after a start (first-Ns)
+
+SLEEP_FD=""
+# Sleeps a fraction of a second without starting a process: a read that times out on a pipe that
+# nobody writes to.
+short_sleep() {
+  [[ -n $SLEEP_FD ]] || exec {SLEEP_FD}<> <(:)
+  read -r -t "$1" -u "$SLEEP_FD" || true
+}
+
+# Sets LISTEN_MS to the milliseconds from a first-seconds instance's exec to its port accepting a
+# connection: a connection attempt every 2 ms (a refused one costs this shell about 0.1 ms, and
+# starts no process), the one that succeeds closed at once. Exact to about 3 ms.
+timed_listen() {
+  local instance=$1 fd now deadline
+  deadline=$(( ${EXEC_AT[$instance]} + 30000000 ))
+  while true; do
+    if { exec {fd}<>"/dev/tcp/127.0.0.1/${PORT[$instance]}"; } 2>/dev/null; then
+      now=${EPOCHREALTIME//[.,]/}
+      exec {fd}>&-
+      now=$(( now - ${EXEC_AT[$instance]} ))
+      LISTEN_MS=$(( now / 1000 )).$(( now % 1000 / 100 ))
+      return 0
+    fi
+    if ! kill -0 "${PID[$instance]}" 2>/dev/null; then
+      echo "compare: $instance exited before it listened; its log ($OUT/$instance.log):" >&2
+      tail -20 "$OUT/$instance.log" >&2
+      exit 1
+    fi
+    if (( ${EPOCHREALTIME//[.,]/} > deadline )); then
+      echo "compare: nothing listens on ${PORT[$instance]} 30 s after $instance started" >&2
+      exit 1
+    fi
+    short_sleep 0.002
+  done
+}
+
+# first-Ns, once, before the rounds: --starts fresh starts of each target, timed from exec to
+# listening; then each of --first-loads on a fresh instance from the moment it listens, for N s
+# with no warm-up. Figures go to the results under the measure first-Ns (CompareTable adds their
+# ratios to the warmed main instances' figures).
+first_seconds() {
+  local m=$1 window=${1#first-} i target instance load offset plan_pid status
+  echo
+  echo "== $m: exec to listening, $STARTS starts of each; then $FIRST_LOADS for $window on a fresh instance each from the moment it listens"
+  for i in $(seq "$STARTS"); do
+    for target in $FRESH_TARGETS; do
+      instance=$target-first
+      start_target "$instance"
+      timed_listen "$instance"
+      printf '%s\t%d\t%s\tlistening after exec\tms\tlower\t%s\n' "$target" "$i" "$m" "$LISTEN_MS" \
+        >>"$RESULTS"
+      echo "  $target, start $i: listening $LISTEN_MS ms after exec"
+      stop_target "$instance"
+    done
+  done
+  for load in $FIRST_LOADS; do
+    for target in $FRESH_TARGETS; do
+      instance=$target-first
+      echo
+      echo "(a fresh $target on port ${PORT[$instance]}: $load from the moment it listens, for $window)"
+      # The load generator starts first and says when it is ready; then the target starts, and
+      # the generator reads its pid and start time from a file once it listens.
+      rm -f "$WORK/plan-ready" "$WORK/$instance.pid"
+      PID[$instance]=$WORK/$instance.pid
+      plan_command "$load" "$instance" --warmup 0s --duration "$window" --await-listen 60s \
+        --ready-file "$WORK/plan-ready" --file-under "$m" --results "$RESULTS" --round 1
+      offset=$(( $(stat -c %s "$OUT/load.log" 2>/dev/null || echo 0) + 1 ))
+      "${PLAN[@]}" >>"$OUT/load.log" 2>&1 &
+      plan_pid=$!
+      PIDS+=("$plan_pid")
+      while [[ ! -e $WORK/plan-ready ]] && kill -0 "$plan_pid" 2>/dev/null; do
+        short_sleep 0.01
+      done
+      start_target "$instance"
+      echo "${PID[$instance]} ${EXEC_AT[$instance]}" >"$WORK/$instance.pid.new"
+      mv "$WORK/$instance.pid.new" "$WORK/$instance.pid"
+      status=0
+      wait "$plan_pid" || status=$?
+      forget "$plan_pid"
+      tail -c +"$offset" "$OUT/load.log"
+      if [[ $status != 0 ]]; then
+        echo "compare: $m: $load against a fresh $target failed; going on" >&2
+        FAILED=$((FAILED + 1))
+      fi
+      stop_target "$instance"
+    done
+  done
 }
 
 for target in $TARGETS; do
@@ -489,7 +657,7 @@ sample_memory() {
 
 {
   echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-  echo "command: lb-bench/compare.sh --rounds $ROUNDS --duration $DURATION --warmup $WARMUP --prewarm $PREWARM --idle-prewarm $IDLE_PREWARM --budget $BUDGET --measures '$MEASURES' --handshake-rate $HANDSHAKE_RATE --allocation '${ALLOCATION:-none}' --lb4j $LB4J_MODE${ONLY:+ --only $ONLY}"
+  echo "command: lb-bench/compare.sh --rounds $ROUNDS --duration $DURATION --warmup $WARMUP --prewarm $PREWARM --idle-prewarm $IDLE_PREWARM --budget $BUDGET --measures '$MEASURES' --handshake-rate $HANDSHAKE_RATE --allocation '${ALLOCATION:-none}' --lb4j $LB4J_MODE${ONLY:+ --only $ONLY} --threads $THREADS --starts $STARTS --first-loads '$FIRST_LOADS'"
   echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), $(nproc --all) cores"
   echo "kernel: $(uname -r)"
   echo "java: $("$JAVA" -version 2>&1 | head -1)"
@@ -506,7 +674,11 @@ sample_memory() {
     echo "lb4j JVM options as started: $LB4J_JVM_LINE"
   fi
   [[ " $TARGETS " == *" haproxy "* ]] && echo "haproxy: $(haproxy -v | head -1), $(haproxy -vv | grep -m1 'Running on OpenSSL')"
-  echo "pinning: proxies on core 1 (one thread each), load generator and hosts on core 0"
+  if (( THREADS > 1 )); then
+    echo "pinning: none; lb4j with $THREADS event loops (lb4j-1loop with 1), HAProxy with nbthread $THREADS, the load generator with $THREADS threads, hosts, load generator and proxies sharing cores $PROXY_CPUS"
+  else
+    echo "pinning: proxies on core 1 (one thread each), load generator and hosts on core 0"
+  fi
   echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "TCP memory: net.ipv4.tcp_mem $(tr '\t' ' ' </proc/sys/net/ipv4/tcp_mem) pages, now $(awk '/^TCP:/ {print $NF}' /proc/net/sockstat) pages in use"
   for target in $TARGETS; do
@@ -514,7 +686,7 @@ sample_memory() {
   done
   if [[ " $TARGETS " == *" lb4j "* ]]; then
     # shellcheck disable=SC2086
-    echo "lb4j JVM flags in effect (pinned to one core): $(taskset -c 1 "$JAVA" $LB4J_JVM_LINE \
+    echo "lb4j JVM flags in effect (on cores $PROXY_CPUS): $(taskset -c "$PROXY_CPUS" "$JAVA" $LB4J_JVM_LINE \
       -XX:+PrintCommandLineFlags -version 2>&1 | head -1)"
   fi
 } | tee "$OUT/machine.txt"
@@ -539,7 +711,7 @@ fi
 SHARED_MEASURES=""
 IDLE_MEASURES=""
 for m in $MEASURES; do
-  if [[ $m == idle-* ]]; then IDLE_MEASURES+=" $m"; else SHARED_MEASURES+=" $m"; fi
+  if [[ $m == idle-* ]]; then IDLE_MEASURES+=" $m"; elif [[ $m != first-* ]]; then SHARED_MEASURES+=" $m"; fi
 done
 
 echo
@@ -547,6 +719,9 @@ echo "rounds: $ROUNDS; measures: $MEASURES; targets: $TARGETS; time budget: $BUD
 echo "results: $RESULTS"
 FAILED=0
 ROUNDS_DONE=0
+for m in $MEASURES; do
+  [[ $m != first-* ]] || first_seconds "$m"
+done
 for round in $(seq "$ROUNDS"); do
   ROUND_STARTED=$(date +%s)
   if [[ -n $SHARED_MEASURES ]]; then
@@ -561,7 +736,7 @@ for round in $(seq "$ROUNDS"); do
     done
   fi
   for m in $IDLE_MEASURES; do
-    for target in $TARGETS; do
+    for target in $FRESH_TARGETS; do
       # A process keeps memory it once used (a JVM its heap, HAProxy its pools), so memory per
       # connection is measured on a second instance started for it, after a short prewarm; the
       # main instance stays as it was, compiled code and all, for the other measures.
@@ -599,7 +774,7 @@ if [[ -n $ALLOCATION && " $TARGETS " == *" lb4j "* ]]; then
   echo
   echo "allocation: $ALLOCATION against lb4j with a Flight Recorder recording (figures: bytes per unit of work)"
   # shellcheck disable=SC2086
-  if ! run_logged "$OUT/allocation.log" show taskset -c 0 "$JAVA" $JAVA_NATIVE -cp "$BENCH_JAR" \
+  if ! run_logged "$OUT/allocation.log" show taskset -c "$LOAD_CPUS" "$JAVA" $JAVA_NATIVE -cp "$BENCH_JAR" \
       io.lb4j.bench.load.AllocationMain --measures "$ALLOCATION" \
       --target "lb4j=127.0.0.1:${PORT[lb4j]}@${PID[lb4j]}" \
       --cert "$PKI/client.pem" --key "$PKI/client-key.pem" --ca "$PKI/ca.pem" \
@@ -612,10 +787,19 @@ fi
 echo
 echo "== lb4j/HAProxy: medians over $ROUNDS_DONE round(s), (lowest–highest); $(( $(date +%s) - SCRIPT_STARTED )) s in all"
 echo
-if [[ $TARGETS == "lb4j haproxy" ]]; then
+if [[ $FRESH_TARGETS == "lb4j haproxy" ]]; then
   "$JAVA" -cp "$BENCH_JAR" io.lb4j.bench.load.CompareTable "$RESULTS" lb4j haproxy | tee "$OUT/table.md"
 else
-  "$JAVA" -cp "$BENCH_JAR" io.lb4j.bench.load.CompareTable "$RESULTS" "$TARGETS" | tee "$OUT/table.md"
+  "$JAVA" -cp "$BENCH_JAR" io.lb4j.bench.load.CompareTable "$RESULTS" "$FRESH_TARGETS" | tee "$OUT/table.md"
+fi
+if [[ " $TARGETS " == *" lb4j-1loop "* ]]; then
+  {
+    echo
+    echo "== lb4j with $THREADS event loops / lb4j with 1 (both unpinned): CPU per unit of work"
+    echo
+    "$JAVA" -cp "$BENCH_JAR" io.lb4j.bench.load.CompareTable "$RESULTS" lb4j lb4j-1loop \
+      --figures "target cpu" --goal "<= 1.1"
+  } | tee -a "$OUT/table.md"
 fi
 PRESSURE_END=$(tcp_pressure_ms)
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/machine.txt"

@@ -71,6 +71,20 @@ final class Measurement {
     return this;
   }
 
+  /**
+   * Returns this measurement filed under another measure: each figure's name starts with this
+   * measure's name ({@code up-1 throughput}), so that several measures can share one row group,
+   * such as the runs {@code compare.sh} makes on a freshly started target ({@code first-10s}).
+   */
+  Measurement filedUnder(String otherMeasure) {
+    Measurement filed = new Measurement(otherMeasure, measure + ": " + description);
+    for (Figure f : figures) {
+      filed.add(measure + " " + f.metric(), f.value(), f.unit(), f.better());
+    }
+    filed.notes.addAll(notes);
+    return filed;
+  }
+
   /** Returns the report for a person: the measure, then one figure a line. */
   String format() {
     StringBuilder out = new StringBuilder();

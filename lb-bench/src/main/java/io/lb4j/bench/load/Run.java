@@ -37,7 +37,8 @@ record Run(String kind, String name, int connections, int concurrency, int size,
   /** The offered rate of {@code paced-tls13} and {@code paced-tls12} unless told otherwise. */
   static final double DEFAULT_HANDSHAKE_RATE = 300;
 
-  private static final Pattern NAMED = Pattern.compile(
+  /** The names {@link #named} knows. */
+  static final Pattern NAMED = Pattern.compile(
       "(up|down|echo|requests|idle)-([1-9][0-9]*)|(handshakes|resumed|paced)-tls1([23])");
 
   /** The client's side of every run: who it is and how it connects. */
