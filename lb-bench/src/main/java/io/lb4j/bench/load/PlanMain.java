@@ -72,7 +72,7 @@ public final class PlanMain {
     System.exit(status);
   }
 
-  private static int run(String[] argv) throws InterruptedException {
+  static int run(String[] argv) throws InterruptedException {
     Args args = Args.parse(argv);
     Run.Client client = Run.Client.fromOptions(args);
     List<Target> targets = targets(args.required("targets"));

@@ -24,19 +24,32 @@ final class Lb4jUnderTest implements AutoCloseable {
   private final Run.Client client;
 
   Lb4jUnderTest(Path dir) {
-    TestPki pki = TestPki.create("lb-bench test CA");
-    Path ca = pki.writeCaPem(dir.resolve("ca.pem"));
-    PemFiles server = pki.server("localhost", "127.0.0.1").writePem(dir, "server");
-    PemFiles bench = pki.client(PkiMain.CLIENT).writePem(dir, "client");
-    this.client = new Run.Client(bench.certificate(), bench.privateKey(), ca,
-        List.of("X25519", "P-256"), 1);
+    this(Pki.write(dir), 0);
+  }
+
+  /** Certificates of both sides, written as PEM files before lb4j starts. */
+  record Pki(Path ca, PemFiles server, Run.Client client) {
+
+    static Pki write(Path dir) {
+      TestPki pki = TestPki.create("lb-bench test CA");
+      Path ca = pki.writeCaPem(dir.resolve("ca.pem"));
+      PemFiles server = pki.server("localhost", "127.0.0.1").writePem(dir, "server");
+      PemFiles bench = pki.client(PkiMain.CLIENT).writePem(dir, "client");
+      return new Pki(ca, server, new Run.Client(bench.certificate(), bench.privateKey(), ca,
+          List.of("X25519", "P-256"), 1));
+    }
+  }
+
+  /** lb4j with certificates written before, on {@code port} of 127.0.0.1 (0: any free one). */
+  Lb4jUnderTest(Pki pki, int port) {
+    this.client = pki.client();
     this.echo = Upstreams.echo();
     try {
       this.lb = LoadBalancer.builder()
           .upstream(Upstream.builder("bench").hosts(List.of(echo.host())).build(),
-              new InetSocketAddress("127.0.0.1", 0))
-          .tls(PemTlsContextFactory.builder().certificateChain(server.certificate())
-              .privateKey(server.privateKey()).clientCa(ca).build())
+              new InetSocketAddress("127.0.0.1", port))
+          .tls(PemTlsContextFactory.builder().certificateChain(pki.server().certificate())
+              .privateKey(pki.server().privateKey()).clientCa(pki.ca()).build())
           .ioThreads(1)
           .drainTimeout(Duration.ofSeconds(1))
           .build()
