@@ -96,8 +96,10 @@ public final class PlanMain {
     }
 
     if (!awaitListen.isZero()) {
-      // Loads BoringSSL and the classes of a connection while the target starts.
+      // Loads BoringSSL and the classes of a connection while the target starts, and reads the
+      // clock's ticks a second (a getconf process) before the target's process is read.
       client.open(targets.get(0).address(), LoadClient.Tls.ANY, false).close();
+      TargetProcess.self();
       try {
         if (readyFile != null) {
           Files.writeString(readyFile, "ready\n");
