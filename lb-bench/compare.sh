@@ -41,7 +41,7 @@ options:
                     for D, unrecorded, so the measure starts from a process that has served load
                     (a JVM that has touched its young generation) [2s; 1s with --quick]
   --budget S        seconds the whole run may take: no round starts that would end after it, with a
-                    warning when rounds are dropped [570]
+                    warning when rounds are dropped [660]
   --out DIR         where results, logs and the table go [lb-bench/target/compare-<time>]
   --starts N        first-Ns: how many fresh starts of each target time exec to listening [5; 3
                     with --quick]
@@ -92,7 +92,7 @@ DURATION=""
 WARMUP=""
 PREWARM=""
 IDLE_PREWARM=""
-BUDGET=570
+BUDGET=660
 OUT=""
 BASE_PORT=18400
 HANDSHAKE_RATE=300
