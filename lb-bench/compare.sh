@@ -664,8 +664,6 @@ sample_memory() {
   if [[ " $TARGETS " == *" lb4j "* ]]; then
     if [[ $LB4J_MODE == server ]]; then
       echo "lb4j: server mode, bin/lb4j of $(basename "$SERVER_DIST"), JAVA_OPTS: ${LB4J_JVM_OPTS:-(none)}"
-      LAUNCHER_OPTS=$(sed -n 's/^DEFAULT_JVM_OPTS="\(.*\)"$/\1/p' "$SERVER_HOME/bin/lb4j")
-      echo "lb4j launcher's JVM options: ${LAUNCHER_OPTS:-(no DEFAULT_JVM_OPTS line in bin/lb4j; see the options as started)}"
       cp "$SERVER_HOME/bin/lb4j" "$OUT/lb4j-launcher"
     else
       echo "lb4j: library mode, JVM options: ${LB4J_JVM_OPTS:-(none)}"
