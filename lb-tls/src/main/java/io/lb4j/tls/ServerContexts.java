@@ -71,6 +71,7 @@ final class ServerContexts {
             .ciphers(enabled.cipherSuites(), IdentityCipherSuiteFilter.INSTANCE)
             .clientAuth(ClientAuth.REQUIRE)
             .sessionTimeout(TlsPolicy.SESSION_TIMEOUT.toSeconds())
+            .sessionCacheSize(TlsPolicy.SESSION_CACHE_SIZE)
             .keyStoreType(IN_MEMORY_KEY_STORE)
             .trustManager(engine == TlsEngine.OPENSSL
                 ? new OpenSslVerifyErrors(pkix) : new RenegotiationGuard(pkix));

@@ -46,6 +46,15 @@ public final class TlsPolicy {
    */
   public static final Duration SESSION_TIMEOUT = Duration.ofMinutes(5);
 
+  /**
+   * How many TLS 1.2 sessions the server keeps for clients that resume by session ID rather than
+   * by ticket. Each kept session holds the client's certificate chain in native memory (about 1.5
+   * KiB here); at the engines' default of 20,480 the cache grew the process by some 30 MiB under
+   * a stream of full TLS 1.2 handshakes (docs/benchmarks.md). Clients that take tickets, as
+   * BoringSSL, OpenSSL and the JDK all do by default, do not need it.
+   */
+  public static final long SESSION_CACHE_SIZE = 1024;
+
   // IANA name, OpenSSL name, protocol. The IANA name is the one the JDK and Netty's API use.
   private static final List<Suite> SUITES =
       List.of(
