@@ -2,6 +2,7 @@ package io.lb4j.server;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.LoggerContext;
+import io.lb4j.testkit.data.Folders;
 import io.netty.handler.ssl.JdkSslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslProvider;
@@ -15,8 +16,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
-import java.util.Comparator;
-import java.util.stream.Stream;
 import javax.net.ssl.SSLSocket;
 import org.slf4j.LoggerFactory;
 
@@ -64,7 +63,7 @@ public final class CdsTraining {
       System.err.println("lb4j: class-data training failed: " + e);
       status = 1;
     } finally {
-      deleteQuietly(dir);
+      Folders.deleteQuietly(dir);
     }
     // Exits at once: the echo hosts' threads would keep the JVM, and the archive is written now.
     System.exit(status);
@@ -104,17 +103,6 @@ public final class CdsTraining {
       if (!answer.startsWith("HTTP/1.1 200")) {
         throw new IOException("/metrics answered " + answer.lines().findFirst().orElse("nothing"));
       }
-    }
-  }
-
-  private static void deleteQuietly(Path dir) {
-    if (dir == null) {
-      return;
-    }
-    try (Stream<Path> paths = Files.walk(dir)) {
-      paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-    } catch (IOException e) {
-      // A temporary folder left behind is not worth failing the training for.
     }
   }
 }

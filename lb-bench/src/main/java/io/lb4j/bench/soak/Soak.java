@@ -8,6 +8,7 @@ import io.lb4j.api.Upstream;
 import io.lb4j.bench.soak.StreamResult.Outcome;
 import io.lb4j.impl.LoadBalancer;
 import io.lb4j.impl.balancing.HostStatus;
+import io.lb4j.testkit.data.Folders;
 import io.lb4j.testkit.pki.IssuedCertificate;
 import io.lb4j.testkit.pki.PemFiles;
 import io.lb4j.testkit.pki.TestPki;
@@ -33,7 +34,6 @@ import java.nio.file.Path;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -680,10 +680,6 @@ public final class Soak {
     resetting.close();
     hung.close();
     source.close();
-    try (Stream<Path> files = Files.walk(dir)) {
-      files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-    } catch (IOException e) {
-      log.debug("could not delete {}", dir, e);
-    }
+    Folders.deleteQuietly(dir);
   }
 }

@@ -1,5 +1,6 @@
 package io.lb4j.testkit.redis;
 
+import io.lb4j.testkit.data.Folders;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -160,6 +161,6 @@ public final class RedisCluster implements AutoCloseable {
   @Override
   public void close() {
     nodes.forEach(RedisNode::kill);
-    RedisSentinels.deleteQuietly(dir);
+    Folders.deleteQuietly(dir);
   }
 }

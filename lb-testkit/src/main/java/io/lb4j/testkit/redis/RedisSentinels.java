@@ -1,15 +1,14 @@
 package io.lb4j.testkit.redis;
 
+import io.lb4j.testkit.data.Folders;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.stream.Collectors;
-import java.util.stream.Stream;
 
 /**
  * A master, its replica and three sentinels watching them, on loopback, with a quorum of two and
@@ -196,14 +195,7 @@ public final class RedisSentinels implements AutoCloseable {
   public void close() {
     sentinels.forEach(RedisNode::kill);
     servers.forEach(RedisNode::kill);
-    deleteQuietly(dir);
+    Folders.deleteQuietly(dir);
   }
 
-  static void deleteQuietly(Path dir) {
-    try (Stream<Path> files = Files.walk(dir)) {
-      files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-    } catch (IOException | UncheckedIOException e) {
-      // Left behind in target/, which the next clean removes.
-    }
-  }
 }
